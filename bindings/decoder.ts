@@ -1,0 +1,105 @@
+/** Types of the native decoder (native/decoder_binding.cc). Field names match the C++ structs. */
+
+/** Flat, pre-validated options: src/decode.ts checks every value before it gets here. */
+export interface NativeDecoderOptions {
+  /** A file path or any URL libavformat accepts; for image sequences, a label for messages. */
+  input: string;
+  /** Image sequence: the files in order (non-empty switches to image-sequence mode). */
+  files: string[];
+  /** Frame rate given to an image sequence (pts = index / sequenceFps). */
+  sequenceFps: number;
+  /** Longest side of the analysis image in pixels; 0 keeps the source size. */
+  analysisSize: number;
+  gray: boolean;
+  rgb: boolean;
+  sampling: 'all' | 'fps' | 'keyframes';
+  /** Target rate for sampling 'fps'. */
+  fps: number;
+  /** Time range in seconds from the stream start; end < 0 means to the end. */
+  start: number;
+  end: number;
+  /** Decoder threads; 0 = all cores. */
+  threads: number;
+  /** Streams with more pixels per frame than this are refused before any frame allocation. */
+  maxPixels: number;
+  /** Frame slots in the bounded pool. */
+  poolSize: number;
+  /** Apply the display rotation (display matrix / EXIF orientation). */
+  applyRotation: boolean;
+}
+
+export interface NativeProbe {
+  input: string;
+  container: string;
+  codec: string;
+  width: number;
+  height: number;
+  /** Clockwise rotation in degrees (0, 90, 180, 270) needed to display the frames upright. */
+  rotation: number;
+  /** Width and height after rotation. */
+  displayWidth: number;
+  displayHeight: number;
+  pixelFormat: string;
+  bitDepth: number;
+  avgFrameRate: number;
+  realFrameRate: number;
+  durationSec: number;
+  startTimeSec: number;
+  /** Frame count from the container when it declares one, else -1. */
+  frameCount: number;
+  variableFrameRate: boolean;
+  isImageSequence: boolean;
+  /** Analysis size the decoder will produce (after rotation). */
+  outputWidth: number;
+  outputHeight: number;
+}
+
+export interface NativeFrame {
+  /** Presentation index among all frames of the stream (keyframe mode: packets before it). */
+  index: number;
+  /** Presentation time in seconds from the start of the container. */
+  ptsSec: number;
+  keyframe: boolean;
+  width: number;
+  height: number;
+  gray?: Buffer;
+  rgb?: Buffer;
+  /** Opaque ticket: passing the frame to native calls pins it; release(handle) returns it. */
+  handle: unknown;
+}
+
+export interface NativeDecodeStats {
+  packetsRead: number;
+  framesDecoded: number;
+  framesDelivered: number;
+  /** Packets whose frame could not be decoded (damaged data, lost references). */
+  framesLost: number;
+  decodeErrors: number;
+  /** Frames the decoder flagged as concealed/corrupt but still produced. */
+  corruptFrames: number;
+  truncated: boolean;
+  lastError: string;
+}
+
+export interface NativeReadResult {
+  frames: NativeFrame[];
+  /** True once the stream (or the time range) is exhausted. */
+  done: boolean;
+  /** True when no pool slot was free: release frames, then read again. */
+  starved: boolean;
+  stats: NativeDecodeStats;
+}
+
+export interface NativeDecoder {
+  open(options: NativeDecoderOptions): Promise<NativeProbe>;
+  read(maxFrames: number): Promise<NativeReadResult>;
+  seek(seconds: number): Promise<void>;
+  close(): Promise<void>;
+  release(handle: unknown): boolean;
+  freeSlots(): number;
+  stats(): NativeDecodeStats;
+}
+
+export interface DecoderExports {
+  Decoder: new () => NativeDecoder;
+}
