@@ -54,28 +54,36 @@ class PromiseJob : public Napi::AsyncWorker {
     }
   }
 
+  // Settling can itself fail when the environment is shutting down (a worker thread being
+  // terminated): there is nobody left to tell, and throwing here would abort the process.
   void OnOK() final {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    Settle();
-    if (failure_) {
-      deferred_.Reject(MakeJsError(env, *failure_).Value());
-      return;
-    }
     try {
-      deferred_.Resolve(Result(env));
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    } catch (const Error& e) {
-      deferred_.Reject(MakeJsError(env, e).Value());
-    } catch (const std::exception& e) {
-      deferred_.Reject(MakeJsError(env, Error(ErrorCode::Internal, e.what())).Value());
+      Napi::Env env = Env();
+      Napi::HandleScope scope(env);
+      Settle();
+      if (failure_) {
+        deferred_.Reject(MakeJsError(env, *failure_).Value());
+        return;
+      }
+      try {
+        deferred_.Resolve(Result(env));
+      } catch (const Napi::Error& e) {
+        deferred_.Reject(e.Value());
+      } catch (const Error& e) {
+        deferred_.Reject(MakeJsError(env, e).Value());
+      } catch (const std::exception& e) {
+        deferred_.Reject(MakeJsError(env, Error(ErrorCode::Internal, e.what())).Value());
+      }
+    } catch (...) {
     }
   }
 
   void OnError(const Napi::Error& e) final {
-    Settle();
-    deferred_.Reject(e.Value());
+    try {
+      Settle();
+      deferred_.Reject(e.Value());
+    } catch (...) {
+    }
   }
 
   void Settle() {

@@ -1,4 +1,318 @@
+// N-API glue for the decoder: the Decoder class (open, read, seek, close, release) over a
+// FrameSource and a bounded FramePool. Jobs hold the core by shared_ptr, never the wrapper.
 #include <napi.h>
+
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "addon_data.h"
+#include "async_job.h"
+#include "decoder.h"
+#include "frame_pool.h"
+#include "js_errors.h"
+
 namespace framesift {
-void InitDecoder(Napi::Env env, Napi::Object exports) {}
+namespace {
+
+// Everything a job needs, shared between the wrapper and its running jobs.
+struct DecoderCore {
+  std::mutex mutex;  // one job at a time touches the source
+  DecoderOptions options;
+  std::unique_ptr<FrameSource> source;
+  std::shared_ptr<FramePool> pool;
+  bool closed = false;
+};
+
+DecoderOptions ReadOptions(Napi::Object o) {
+  DecoderOptions opts;
+  opts.input = o.Get("input").As<Napi::String>();
+  Napi::Array files = o.Get("files").As<Napi::Array>();
+  for (uint32_t i = 0; i < files.Length(); ++i) opts.files.push_back(files.Get(i).As<Napi::String>());
+  opts.sequenceFps = o.Get("sequenceFps").As<Napi::Number>().DoubleValue();
+  opts.analysisSize = o.Get("analysisSize").As<Napi::Number>().Int32Value();
+  opts.gray = o.Get("gray").As<Napi::Boolean>();
+  opts.rgb = o.Get("rgb").As<Napi::Boolean>();
+  std::string sampling = o.Get("sampling").As<Napi::String>();
+  opts.sampling = sampling == "fps"         ? DecoderOptions::Sampling::Fps
+                  : sampling == "keyframes" ? DecoderOptions::Sampling::Keyframes
+                                            : DecoderOptions::Sampling::All;
+  opts.fps = o.Get("fps").As<Napi::Number>().DoubleValue();
+  opts.start = o.Get("start").As<Napi::Number>().DoubleValue();
+  opts.end = o.Get("end").As<Napi::Number>().DoubleValue();
+  opts.threads = o.Get("threads").As<Napi::Number>().Int32Value();
+  opts.maxPixels = o.Get("maxPixels").As<Napi::Number>().Int64Value();
+  opts.applyRotation = o.Get("applyRotation").As<Napi::Boolean>();
+  // A cheap guard only: TS validated everything (src/decode.ts).
+  if (!opts.gray && !opts.rgb) Fail(ErrorCode::InvalidArg, "Expected gray or rgb output");
+  if (opts.sampling == DecoderOptions::Sampling::Fps && !(opts.fps > 0)) Fail(ErrorCode::InvalidArg, "Expected fps > 0");
+  return opts;
+}
+
+Napi::Object ProbeToJs(Napi::Env env, const ProbeInfo& p) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("input", p.input);
+  o.Set("container", p.container);
+  o.Set("codec", p.codec);
+  o.Set("width", p.width);
+  o.Set("height", p.height);
+  o.Set("rotation", p.rotation);
+  o.Set("displayWidth", p.displayWidth);
+  o.Set("displayHeight", p.displayHeight);
+  o.Set("pixelFormat", p.pixelFormat);
+  o.Set("bitDepth", p.bitDepth);
+  o.Set("avgFrameRate", p.avgFrameRate);
+  o.Set("realFrameRate", p.realFrameRate);
+  o.Set("durationSec", p.durationSec);
+  o.Set("startTimeSec", p.startTimeSec);
+  o.Set("frameCount", static_cast<double>(p.frameCount));
+  o.Set("variableFrameRate", p.variableFrameRate);
+  o.Set("isImageSequence", p.isImageSequence);
+  o.Set("outputWidth", p.outputWidth);
+  o.Set("outputHeight", p.outputHeight);
+  return o;
+}
+
+Napi::Object StatsToJs(Napi::Env env, const DecodeStats& s) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("packetsRead", static_cast<double>(s.packetsRead));
+  o.Set("framesDecoded", static_cast<double>(s.framesDecoded));
+  o.Set("framesDelivered", static_cast<double>(s.framesDelivered));
+  o.Set("framesLost", static_cast<double>(s.framesLost));
+  o.Set("decodeErrors", static_cast<double>(s.decodeErrors));
+  o.Set("corruptFrames", static_cast<double>(s.corruptFrames));
+  o.Set("truncated", s.truncated);
+  o.Set("lastError", s.lastError);
+  return o;
+}
+
+class OpenJob : public PromiseJob {
+ public:
+  OpenJob(Napi::Env env, std::shared_ptr<DecoderCore> core, int poolSize)
+      : PromiseJob(env, "framesift.open"), core_(std::move(core)), poolSize_(poolSize) {}
+  void Run() override {
+    std::lock_guard<std::mutex> lock(core_->mutex);
+    core_->source = OpenFrameSource(core_->options);
+    core_->pool = std::make_shared<FramePool>(poolSize_);
+    probe_ = core_->source->Probe();
+  }
+  Napi::Value Result(Napi::Env env) override { return ProbeToJs(env, probe_); }
+
+ private:
+  std::shared_ptr<DecoderCore> core_;
+  int poolSize_;
+  ProbeInfo probe_;
+};
+
+struct DecodedFrame {
+  FrameInfo info;
+  int slot;
+  uint32_t generation;
+  std::shared_ptr<PixelBlock> gray, rgb;
+};
+
+class ReadJob : public PromiseJob {
+ public:
+  ReadJob(Napi::Env env, std::shared_ptr<DecoderCore> core, int maxFrames)
+      : PromiseJob(env, "framesift.read"), core_(std::move(core)), maxFrames_(maxFrames) {}
+
+  void Run() override {
+    std::lock_guard<std::mutex> lock(core_->mutex);
+    if (core_->closed || !core_->source) Fail(ErrorCode::Closed, core_->options.input + ": the decoder is closed");
+    FramePool& pool = *core_->pool;
+    const bool wantGray = core_->options.gray, wantRgb = core_->options.rgb;
+    while (static_cast<int>(frames_.size()) < maxFrames_) {
+      if (pool.FreeCount() == 0) {
+        starved_ = frames_.empty();
+        break;
+      }
+      int slot = -1;
+      TargetProvider target = [&](int w, int h) {
+        size_t pixels = static_cast<size_t>(w) * h;
+        slot = pool.Acquire(wantGray ? pixels : 0, wantRgb ? pixels * 3 : 0);
+        if (slot < 0) Fail(ErrorCode::Internal, "frame pool exhausted");  // cannot happen: checked above
+        return FrameTarget{pool.GrayData(slot), pool.RgbData(slot)};
+      };
+      FrameInfo info;
+      bool got;
+      try {
+        got = core_->source->Next(target, info);
+      } catch (...) {
+        if (slot >= 0) pool.Abandon(slot);
+        throw;
+      }
+      if (!got) {
+        if (slot >= 0) pool.Abandon(slot);
+        done_ = true;
+        break;
+      }
+      frames_.push_back(DecodedFrame{info, slot, pool.Generation(slot), pool.GrayBlock(slot), pool.RgbBlock(slot)});
+    }
+    stats_ = core_->source->Stats();
+  }
+
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object result = Napi::Object::New(env);
+    Napi::Array frames = Napi::Array::New(env, frames_.size());
+    std::weak_ptr<FramePool> pool = core_->pool;
+    for (size_t i = 0; i < frames_.size(); ++i) {
+      const DecodedFrame& d = frames_[i];
+      auto ticket = std::make_shared<FrameTicket>(pool, d.slot, d.generation);
+      Napi::Object f = Napi::Object::New(env);
+      f.Set("index", static_cast<double>(d.info.index));
+      f.Set("ptsSec", d.info.ptsSec);
+      f.Set("keyframe", d.info.keyframe);
+      f.Set("width", d.info.width);
+      f.Set("height", d.info.height);
+      if (d.gray) f.Set("gray", ExternalBuffer(env, d.gray, ticket));
+      if (d.rgb) f.Set("rgb", ExternalBuffer(env, d.rgb, ticket));
+      f.Set("handle", Napi::External<std::shared_ptr<FrameTicket>>::New(
+                          env, new std::shared_ptr<FrameTicket>(ticket),
+                          [](Napi::Env, std::shared_ptr<FrameTicket>* held) { delete held; }));
+      frames.Set(i, f);
+    }
+    result.Set("frames", frames);
+    result.Set("done", done_);
+    result.Set("starved", starved_);
+    result.Set("stats", StatsToJs(env, stats_));
+    return result;
+  }
+
+ private:
+  // A Buffer over the slot's memory, no copy. Its finalizer holds the block (memory stays
+  // valid) and the ticket (the slot returns to the pool when every holder is collected).
+  struct BufferHold {
+    std::shared_ptr<PixelBlock> block;
+    std::shared_ptr<FrameTicket> ticket;
+  };
+  static Napi::Buffer<uint8_t> ExternalBuffer(Napi::Env env, const std::shared_ptr<PixelBlock>& block,
+                                              const std::shared_ptr<FrameTicket>& ticket) {
+    auto* hold = new BufferHold{block, ticket};
+    return Napi::Buffer<uint8_t>::New(env, block->bytes.data(), block->bytes.size(),
+                                      [](Napi::Env, uint8_t*, BufferHold* h) { delete h; }, hold);
+  }
+
+  std::shared_ptr<DecoderCore> core_;
+  int maxFrames_;
+  std::vector<DecodedFrame> frames_;
+  DecodeStats stats_;
+  bool done_ = false;
+  bool starved_ = false;
+};
+
+class SeekJob : public PromiseJob {
+ public:
+  SeekJob(Napi::Env env, std::shared_ptr<DecoderCore> core, double seconds)
+      : PromiseJob(env, "framesift.seek"), core_(std::move(core)), seconds_(seconds) {}
+  void Run() override {
+    std::lock_guard<std::mutex> lock(core_->mutex);
+    if (core_->closed || !core_->source) Fail(ErrorCode::Closed, core_->options.input + ": the decoder is closed");
+    core_->source->Seek(seconds_);
+  }
+  Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
+
+ private:
+  std::shared_ptr<DecoderCore> core_;
+  double seconds_;
+};
+
+class CloseJob : public PromiseJob {
+ public:
+  CloseJob(Napi::Env env, std::shared_ptr<DecoderCore> core) : PromiseJob(env, "framesift.close"), core_(std::move(core)) {}
+  void Run() override {
+    std::lock_guard<std::mutex> lock(core_->mutex);  // waits for a running read or seek
+    core_->closed = true;
+    core_->source.reset();
+  }
+  Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
+
+ private:
+  std::shared_ptr<DecoderCore> core_;
+};
+
+class Decoder : public Napi::ObjectWrap<Decoder> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Decoder",
+                       {InstanceMethod<&Decoder::Open>("open"), InstanceMethod<&Decoder::Read>("read"),
+                        InstanceMethod<&Decoder::Seek>("seek"), InstanceMethod<&Decoder::Close>("close"),
+                        InstanceMethod<&Decoder::Release>("release"),
+                        InstanceMethod<&Decoder::FreeSlots>("freeSlots")});
+  }
+
+  explicit Decoder(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Decoder>(info), core_(std::make_shared<DecoderCore>()) {}
+
+ private:
+  Napi::Value Open(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (opened_) ThrowJs(env, ErrorCode::InvalidArg, "the decoder is already open");
+    if (!info[0].IsObject()) ThrowJs(env, ErrorCode::InvalidArg, "Expected an options object for open");
+    Napi::Object o = info[0].As<Napi::Object>();
+    int poolSize = o.Get("poolSize").As<Napi::Number>().Int32Value();
+    if (poolSize < 1) ThrowJs(env, ErrorCode::InvalidArg, "Expected poolSize >= 1");
+    GuardJs(env, [&] { core_->options = ReadOptions(o); });
+    opened_ = true;
+    return Track(env, new OpenJob(env, core_, poolSize));
+  }
+
+  Napi::Value Read(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    int maxFrames = info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 16;
+    if (maxFrames < 1) ThrowJs(env, ErrorCode::InvalidArg, "Expected maxFrames >= 1");
+    return Track(env, new ReadJob(env, core_, maxFrames));
+  }
+
+  Napi::Value Seek(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsNumber()) ThrowJs(env, ErrorCode::InvalidArg, "Expected a number of seconds for seek");
+    return Track(env, new SeekJob(env, core_, info[0].As<Napi::Number>().DoubleValue()));
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    closing_ = true;
+    auto* job = new CloseJob(env, core_);
+    return job->Start();
+  }
+
+  Napi::Value Release(const Napi::CallbackInfo& info) {
+    if (!info[0].IsExternal()) return Napi::Boolean::New(info.Env(), false);
+    auto* ticket = info[0].As<Napi::External<std::shared_ptr<FrameTicket>>>().Data();
+    return Napi::Boolean::New(info.Env(), (*ticket)->Release());
+  }
+
+  Napi::Value FreeSlots(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), core_->pool ? core_->pool->FreeCount() : 0);
+  }
+
+  // One open/read/seek at a time per decoder: a second one is a caller bug, not a queue.
+  Napi::Value Track(Napi::Env env, PromiseJob* job) {
+    if (closing_) {
+      job->Discard();
+      ThrowJs(env, ErrorCode::Closed, core_->options.input + ": the decoder is closed");
+    }
+    if (busy_) {
+      job->Discard();
+      ThrowJs(env, ErrorCode::Busy, core_->options.input + ": a read, seek or open is already running");
+    }
+    busy_ = true;
+    job->KeepAlive(Value());  // the wrapper outlives the job, so the callback may use `this`
+    job->OnSettled([this]() { busy_ = false; });
+    return job->Start();
+  }
+
+  std::shared_ptr<DecoderCore> core_;
+  bool opened_ = false;
+  bool busy_ = false;
+  bool closing_ = false;
+};
+
+}  // namespace
+
+void InitDecoder(Napi::Env env, Napi::Object exports) {
+  Napi::Function cls = Decoder::Define(env);
+  env.GetInstanceData<AddonData>()->decoderClass = Napi::Persistent(cls);
+  exports.Set("Decoder", cls);
+}
+
 }  // namespace framesift

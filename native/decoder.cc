@@ -1,0 +1,29 @@
+#include "decoder.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace framesift {
+
+std::unique_ptr<FrameSource> OpenVideoSource(const DecoderOptions& options);
+std::unique_ptr<FrameSource> OpenImageSequence(const DecoderOptions& options);
+
+std::unique_ptr<FrameSource> OpenFrameSource(const DecoderOptions& options) {
+  return options.files.empty() ? OpenVideoSource(options) : OpenImageSequence(options);
+}
+
+void AnalysisSize(int width, int height, int longestSide, int* outWidth, int* outHeight) {
+  const int longest = std::max(width, height);
+  if (longestSide <= 0 || longest <= longestSide) {  // never upscale
+    *outWidth = width;
+    *outHeight = height;
+    return;
+  }
+  const double scale = static_cast<double>(longestSide) / longest;
+  // Even sizes keep chroma-subsampled sources aligned; at least 2 px on each side.
+  auto scaled = [scale](int v) { return std::max(2, static_cast<int>(std::lround(v * scale / 2.0)) * 2); };
+  *outWidth = width >= height ? longestSide : scaled(width);
+  *outHeight = height > width ? longestSide : scaled(height);
+}
+
+}  // namespace framesift

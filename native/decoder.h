@@ -1,0 +1,84 @@
+// Frame sources: a video (file or any URL libavformat opens) or an image sequence, decoded at
+// analysis size as gray8 and/or RGB24 with the display rotation applied. Plain C++: no N-API.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace framesift {
+
+struct DecoderOptions {
+  std::string input;               // path or URL; for image sequences a label for messages
+  std::vector<std::string> files;  // image sequence files in order (non-empty = sequence mode)
+  double sequenceFps = 1.0;
+  int analysisSize = 0;  // longest side of the output; 0 = source size (never upscales)
+  bool gray = true;
+  bool rgb = false;
+  enum class Sampling { All, Fps, Keyframes } sampling = Sampling::All;
+  double fps = 0;
+  double start = 0;
+  double end = -1;  // < 0: to the end
+  int threads = 0;  // 0 = all cores
+  int64_t maxPixels = 0;
+  bool applyRotation = true;
+};
+
+struct ProbeInfo {
+  std::string input, container, codec, pixelFormat;
+  int width = 0, height = 0, rotation = 0;  // rotation: clockwise degrees to display upright
+  int displayWidth = 0, displayHeight = 0;
+  int bitDepth = 8;
+  double avgFrameRate = 0, realFrameRate = 0, durationSec = 0, startTimeSec = 0;
+  int64_t frameCount = -1;
+  bool variableFrameRate = false;
+  bool isImageSequence = false;
+  int outputWidth = 0, outputHeight = 0;
+};
+
+struct DecodeStats {
+  int64_t packetsRead = 0;     // video packets demuxed
+  int64_t packetsSent = 0;     // of those, sent to the decoder
+  int64_t framesDecoded = 0;   // frames the decoder produced
+  int64_t framesDelivered = 0;
+  int64_t framesLost = 0;      // packets that never became a frame
+  int64_t decodeErrors = 0;
+  int64_t corruptFrames = 0;   // frames produced with concealed damage
+  bool truncated = false;
+  std::string lastError;
+};
+
+struct FrameInfo {
+  int64_t index = 0;
+  double ptsSec = 0;
+  bool keyframe = false;
+  int width = 0, height = 0;
+};
+
+// Where a source writes a frame: called once the frame's output size is known, returns
+// destinations for the enabled planes (packed rows: stride = width, width * 3).
+struct FrameTarget {
+  uint8_t* gray = nullptr;
+  uint8_t* rgb = nullptr;
+};
+using TargetProvider = std::function<FrameTarget(int width, int height)>;
+
+class FrameSource {
+ public:
+  virtual ~FrameSource() = default;
+  virtual const ProbeInfo& Probe() const = 0;
+  // Decodes the next selected frame into the target. False at the end of the stream/range.
+  virtual bool Next(const TargetProvider& target, FrameInfo& info) = 0;
+  // Restarts decoding at `seconds` (from the container start); the time range end still holds.
+  virtual void Seek(double seconds) = 0;
+  virtual const DecodeStats& Stats() const = 0;
+};
+
+// Opens the input (throws framesift::Error: NotFound, Open, NoVideo, Unsupported, TooLarge).
+std::unique_ptr<FrameSource> OpenFrameSource(const DecoderOptions& options);
+
+// Output size for a source of w x h (after rotation) and a longest-side limit.
+void AnalysisSize(int width, int height, int longestSide, int* outWidth, int* outHeight);
+
+}  // namespace framesift

@@ -1,0 +1,159 @@
+// Image-sequence frame source: a list of JPEG/PNG files (a folder or a glob, ordered by the
+// TS layer), each decoded with libavcodec, EXIF orientation applied. pts = index / fps.
+#include <cmath>
+#include <cstdlib>
+#include <sys/stat.h>
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/pixdesc.h>
+}
+
+#include "decoder.h"
+#include "errors.h"
+#include "frame_convert.h"
+#include "libav_util.h"
+
+namespace framesift {
+namespace {
+
+// One decoded image file; owns its libav objects.
+class ImageFile {
+ public:
+  ImageFile(const std::string& path, int64_t maxPixels) : path_(path) {
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0) throw Error(ErrorCode::NotFound, path + ": no such file", path);
+    int err = avformat_open_input(&format_, path.c_str(), nullptr, nullptr);
+    if (err < 0) throw Error(ErrorCode::Open, path + ": cannot open image: " + AvError(err), path, AvError(err));
+    if (format_->nb_streams < 1) throw Error(ErrorCode::Open, path + ": not an image", path);
+    const AVCodecParameters* par = format_->streams[0]->codecpar;
+    if (maxPixels > 0 && static_cast<int64_t>(par->width) * par->height > maxPixels)
+      throw Error(ErrorCode::TooLarge, path + ": image of " + std::to_string(par->width) + "x" +
+                                           std::to_string(par->height) + " exceeds the pixel limit", path);
+    const AVCodec* decoder = avcodec_find_decoder(par->codec_id);
+    if (!decoder) throw Error(ErrorCode::Unsupported, path + ": no decoder for '" + avcodec_get_name(par->codec_id) + "'", path);
+    codec_ = avcodec_alloc_context3(decoder);
+    avcodec_parameters_to_context(codec_, par);
+    codec_->max_pixels = maxPixels > 0 ? maxPixels : INT64_MAX / 4;
+    err = avcodec_open2(codec_, decoder, nullptr);
+    if (err < 0) throw Error(ErrorCode::Unsupported, path + ": cannot open decoder: " + AvError(err), path);
+    packet_ = av_packet_alloc();
+    frame_ = av_frame_alloc();
+    err = av_read_frame(format_, packet_);
+    if (err < 0) throw Error(ErrorCode::Open, path + ": cannot read image data: " + AvError(err), path, AvError(err));
+    err = avcodec_send_packet(codec_, packet_);
+    if (err >= 0) avcodec_send_packet(codec_, nullptr);
+    if (err >= 0) err = avcodec_receive_frame(codec_, frame_);
+    if (err < 0) throw Error(ErrorCode::Decode, path + ": cannot decode image: " + AvError(err), path, AvError(err));
+    const AVDictionaryEntry* orientation = av_dict_get(frame_->metadata, "Orientation", nullptr, 0);
+    if (orientation != nullptr) rotation_ = ExifOrientationToRotation(std::atoi(orientation->value));
+  }
+  ~ImageFile() {
+    av_frame_free(&frame_);
+    av_packet_free(&packet_);
+    avcodec_free_context(&codec_);
+    avformat_close_input(&format_);
+  }
+  const AVFrame* Frame() const { return frame_; }
+  int Rotation() const { return rotation_; }
+  const char* CodecName() const { return codec_->codec->name; }
+
+ private:
+  std::string path_;
+  AVFormatContext* format_ = nullptr;
+  AVCodecContext* codec_ = nullptr;
+  AVPacket* packet_ = nullptr;
+  AVFrame* frame_ = nullptr;
+  int rotation_ = 0;
+};
+
+class ImageSequence final : public FrameSource {
+ public:
+  explicit ImageSequence(const DecoderOptions& options) : options_(options) {
+    InitLibav();
+    ImageFile first(options.files.front(), options.maxPixels);
+    const AVFrame* f = first.Frame();
+    probe_.input = options.input;
+    probe_.container = "image_sequence";
+    probe_.codec = first.CodecName();
+    probe_.width = f->width;
+    probe_.height = f->height;
+    probe_.rotation = first.Rotation();
+    const bool quarter = probe_.rotation == 90 || probe_.rotation == 270;
+    probe_.displayWidth = quarter ? f->height : f->width;
+    probe_.displayHeight = quarter ? f->width : f->height;
+    const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(f->format));
+    probe_.pixelFormat = desc ? desc->name : "unknown";
+    probe_.bitDepth = desc ? desc->comp[0].depth : 8;
+    probe_.avgFrameRate = probe_.realFrameRate = options.sequenceFps;
+    probe_.frameCount = static_cast<int64_t>(options.files.size());
+    probe_.durationSec = probe_.frameCount / options.sequenceFps;
+    probe_.isImageSequence = true;
+    int rotation = options.applyRotation ? probe_.rotation : 0;
+    int w = (rotation == 90 || rotation == 270) ? f->height : f->width;
+    int h = (rotation == 90 || rotation == 270) ? f->width : f->height;
+    AnalysisSize(w, h, options.analysisSize, &probe_.outputWidth, &probe_.outputHeight);
+    Seek(options.start > 0 ? options.start : 0);
+  }
+
+  const ProbeInfo& Probe() const override { return probe_; }
+  const DecodeStats& Stats() const override { return stats_; }
+
+  void Seek(double seconds) override {
+    if (!(seconds >= 0)) Fail(ErrorCode::InvalidArg, "Expected a time >= 0 for seek");
+    next_ = static_cast<size_t>(std::ceil(seconds * options_.sequenceFps - 1e-9));
+    nextTarget_ = seconds;
+  }
+
+  bool Next(const TargetProvider& target, FrameInfo& info) override {
+    while (next_ < options_.files.size()) {
+      const size_t index = next_++;
+      const double pts = index / options_.sequenceFps;
+      const double eps = 1e-6;
+      if (options_.end >= 0 && pts > options_.end + eps) return false;
+      if (options_.sampling == DecoderOptions::Sampling::Fps) {
+        if (pts < nextTarget_ - eps) continue;
+        while (nextTarget_ <= pts + eps) nextTarget_ += 1.0 / options_.fps;
+      }
+      stats_.packetsRead++;
+      stats_.packetsSent++;
+      // Every file is its own input: a bad file names itself and stops the sequence.
+      ImageFile image(options_.files[index], options_.maxPixels);
+      stats_.framesDecoded++;
+      const AVFrame* frame = image.Frame();
+      int rotation = options_.applyRotation ? image.Rotation() : 0;
+      int w = (rotation == 90 || rotation == 270) ? frame->height : frame->width;
+      int h = (rotation == 90 || rotation == 270) ? frame->width : frame->height;
+      int outW = 0, outH = 0;
+      AnalysisSize(w, h, options_.analysisSize, &outW, &outH);
+      FrameTarget dst = target(outW, outH);
+      converter_.Convert(frame, rotation, outW, outH, dst);
+      info.index = static_cast<int64_t>(index);
+      info.ptsSec = pts;
+      info.keyframe = true;
+      info.width = outW;
+      info.height = outH;
+      stats_.framesDelivered++;
+      return true;
+    }
+    return false;
+  }
+
+ private:
+  DecoderOptions options_;
+  ProbeInfo probe_;
+  DecodeStats stats_;
+  FrameConverter converter_;  // one scaler cache: sequences usually share one size
+  size_t next_ = 0;
+  double nextTarget_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<FrameSource> OpenImageSequence(const DecoderOptions& options) {
+  if (!(options.sequenceFps > 0)) Fail(ErrorCode::InvalidArg, "Expected a frame rate > 0 for an image sequence");
+  return std::make_unique<ImageSequence>(options);
+}
+
+}  // namespace framesift

@@ -1,0 +1,353 @@
+// Video frame source over libavformat + libavcodec.
+#include <cmath>
+#include <deque>
+#include <mutex>
+#include <sys/stat.h>
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/display.h>
+#include <libavutil/error.h>
+#include <libavutil/pixdesc.h>
+}
+
+#include "decoder.h"
+#include "errors.h"
+#include "frame_convert.h"
+#include "libav_util.h"
+
+namespace framesift {
+namespace {
+
+int RotationFromDisplayMatrix(const AVStream* stream) {
+  size_t size = 0;
+  const uint8_t* matrix = av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, &size);
+  if (matrix == nullptr || size < 9 * sizeof(int32_t)) return 0;
+  // av_display_rotation_get gives the counter-clockwise angle of the stored picture; showing
+  // it upright takes the opposite turn (what ffmpeg's autorotate does).
+  double angle = -av_display_rotation_get(reinterpret_cast<const int32_t*>(matrix));
+  if (std::isnan(angle)) return 0;
+  int degrees = static_cast<int>(std::lround(angle / 90.0)) * 90;
+  return ((degrees % 360) + 360) % 360;
+}
+
+double Rational(AVRational r) { return r.den == 0 ? 0.0 : av_q2d(r); }
+
+class VideoSource final : public FrameSource {
+ public:
+  explicit VideoSource(const DecoderOptions& options) : options_(options) {
+    InitLibav();
+    const std::string& input = options.input;
+    if (input.find("://") == std::string::npos) {
+      struct stat st;
+      if (stat(input.c_str(), &st) != 0) throw Error(ErrorCode::NotFound, input + ": no such file", input);
+    }
+    int err = avformat_open_input(&format_, input.c_str(), nullptr, nullptr);
+    if (err < 0) throw Error(ErrorCode::Open, input + ": cannot open: " + AvError(err), input, AvError(err));
+    // Refuse absurd dimensions declared in the header before anything decodes a frame.
+    CheckDeclaredSizes();
+    std::vector<AVDictionary*> streamOptions(format_->nb_streams, nullptr);
+    for (auto& dict : streamOptions) av_dict_set_int(&dict, "max_pixels", PixelLimit(), 0);
+    err = avformat_find_stream_info(format_, streamOptions.data());
+    for (auto& dict : streamOptions) av_dict_free(&dict);
+    if (err < 0) throw Error(ErrorCode::Open, input + ": cannot read stream info: " + AvError(err), input, AvError(err));
+    streamIndex_ = av_find_best_stream(format_, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+    if (streamIndex_ < 0) throw Error(ErrorCode::NoVideo, input + ": no video stream", input);
+    stream_ = format_->streams[streamIndex_];
+    CheckSize(stream_->codecpar->width, stream_->codecpar->height);
+    OpenCodec();
+    FillProbe();
+    packet_ = av_packet_alloc();
+    frame_ = av_frame_alloc();
+    if (!packet_ || !frame_) throw Error(ErrorCode::Internal, "out of memory", input);
+    if (options_.start > 0) SeekInternal(options_.start);
+    else nextTarget_ = options_.start;
+  }
+
+  ~VideoSource() override {
+    av_frame_free(&frame_);
+    av_packet_free(&packet_);
+    avcodec_free_context(&codec_);
+    avformat_close_input(&format_);
+  }
+
+  const ProbeInfo& Probe() const override { return probe_; }
+  const DecodeStats& Stats() const override { return stats_; }
+
+  void Seek(double seconds) override {
+    if (!(seconds >= 0)) Fail(ErrorCode::InvalidArg, "Expected a time >= 0 for seek");
+    SeekInternal(seconds);
+  }
+
+  bool Next(const TargetProvider& target, FrameInfo& info) override {
+    if (finished_) return false;
+    for (;;) {
+      int err = avcodec_receive_frame(codec_, frame_);
+      if (err == 0) {
+        stats_.framesDecoded++;
+        bool taken = Accept(info);
+        if (taken) {
+          Deliver(target, info);
+          av_frame_unref(frame_);
+          return true;
+        }
+        av_frame_unref(frame_);
+        if (finished_) return false;
+        continue;
+      }
+      if (err == AVERROR_EOF) {
+        Finish(true);
+        return false;
+      }
+      if (err != AVERROR(EAGAIN)) {
+        stats_.decodeErrors++;
+        stats_.lastError = AvError(err);
+        continue;
+      }
+      if (draining_) {  // a decoder that neither returns frames nor EOF while draining
+        Finish(true);
+        return false;
+      }
+      ReadAndSend();
+    }
+  }
+
+ private:
+  int64_t PixelLimit() const { return options_.maxPixels > 0 ? options_.maxPixels : INT64_MAX / 4; }
+
+  void CheckSize(int width, int height) {
+    if (width <= 0 || height <= 0) return;
+    int64_t pixels = static_cast<int64_t>(width) * height;
+    if (options_.maxPixels > 0 && pixels > options_.maxPixels)
+      throw Error(ErrorCode::TooLarge,
+                  options_.input + ": the video declares " + std::to_string(width) + "x" + std::to_string(height) +
+                      " pixels per frame, more than the limit of " + std::to_string(options_.maxPixels) +
+                      " (option maxPixels)",
+                  options_.input);
+  }
+
+  void CheckDeclaredSizes() {
+    for (unsigned i = 0; i < format_->nb_streams; ++i) {
+      const AVCodecParameters* par = format_->streams[i]->codecpar;
+      if (par->codec_type == AVMEDIA_TYPE_VIDEO) CheckSize(par->width, par->height);
+    }
+  }
+
+  void OpenCodec() {
+    const AVCodec* decoder = avcodec_find_decoder(stream_->codecpar->codec_id);
+    if (decoder == nullptr) {
+      const char* name = avcodec_get_name(stream_->codecpar->codec_id);
+      throw Error(ErrorCode::Unsupported, options_.input + ": no decoder for codec '" + name + "'", options_.input);
+    }
+    codec_ = avcodec_alloc_context3(decoder);
+    if (!codec_) throw Error(ErrorCode::Internal, "out of memory", options_.input);
+    int err = avcodec_parameters_to_context(codec_, stream_->codecpar);
+    if (err < 0) throw Error(ErrorCode::Open, options_.input + ": bad codec parameters: " + AvError(err), options_.input);
+    codec_->thread_count = options_.threads;  // 0 lets libavcodec use every core
+    codec_->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+    codec_->max_pixels = PixelLimit();
+    codec_->pkt_timebase = stream_->time_base;
+    if (options_.sampling == DecoderOptions::Sampling::Keyframes) codec_->skip_frame = AVDISCARD_NONKEY;
+    err = avcodec_open2(codec_, decoder, nullptr);
+    if (err < 0) throw Error(ErrorCode::Unsupported, options_.input + ": cannot open the " + decoder->name + " decoder: " + AvError(err), options_.input, AvError(err));
+  }
+
+  void FillProbe() {
+    const AVCodecParameters* par = stream_->codecpar;
+    probe_.input = options_.input;
+    probe_.container = format_->iformat->name;
+    probe_.codec = avcodec_get_name(par->codec_id);
+    probe_.width = par->width;
+    probe_.height = par->height;
+    probe_.rotation = RotationFromDisplayMatrix(stream_);
+    const bool quarter = probe_.rotation == 90 || probe_.rotation == 270;
+    probe_.displayWidth = quarter ? par->height : par->width;
+    probe_.displayHeight = quarter ? par->width : par->height;
+    const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(par->format));
+    probe_.pixelFormat = desc ? desc->name : "unknown";
+    probe_.bitDepth = desc ? desc->comp[0].depth : 8;
+    probe_.avgFrameRate = Rational(stream_->avg_frame_rate);
+    probe_.realFrameRate = Rational(stream_->r_frame_rate);
+    startTime_ = format_->start_time != AV_NOPTS_VALUE ? format_->start_time / static_cast<double>(AV_TIME_BASE) : 0.0;
+    probe_.startTimeSec = stream_->start_time != AV_NOPTS_VALUE ? stream_->start_time * av_q2d(stream_->time_base) : startTime_;
+    if (stream_->duration != AV_NOPTS_VALUE) probe_.durationSec = stream_->duration * av_q2d(stream_->time_base);
+    else if (format_->duration != AV_NOPTS_VALUE) probe_.durationSec = format_->duration / static_cast<double>(AV_TIME_BASE);
+    probe_.frameCount = stream_->nb_frames > 0 ? stream_->nb_frames : -1;
+    // Containers mark VFR by an average rate that differs from the base (real) rate.
+    probe_.variableFrameRate = probe_.avgFrameRate > 0 && probe_.realFrameRate > 0 &&
+                               std::fabs(probe_.avgFrameRate - probe_.realFrameRate) > 0.01 * probe_.realFrameRate;
+    int rotated = options_.applyRotation ? probe_.rotation : 0;
+    int w = (rotated == 90 || rotated == 270) ? par->height : par->width;
+    int h = (rotated == 90 || rotated == 270) ? par->width : par->height;
+    AnalysisSize(w, h, options_.analysisSize, &probe_.outputWidth, &probe_.outputHeight);
+  }
+
+  double FrameSeconds(const AVFrame* frame) const {
+    int64_t ts = frame->best_effort_timestamp != AV_NOPTS_VALUE ? frame->best_effort_timestamp : frame->pts;
+    if (ts == AV_NOPTS_VALUE) return lastPts_ + (probe_.avgFrameRate > 0 ? 1.0 / probe_.avgFrameRate : 0.0);
+    return ts * av_q2d(stream_->time_base) - startTime_;
+  }
+
+  // Decides whether the decoded frame_ is delivered, and fills its info.
+  bool Accept(FrameInfo& info) {
+    const double pts = FrameSeconds(frame_);
+    int64_t index;
+    if (indexFromPts_) {
+      index = std::llround(pts * probe_.avgFrameRate);
+    } else if (options_.sampling == DecoderOptions::Sampling::Keyframes) {
+      index = keyIndices_.empty() ? frameCounter_ : keyIndices_.front();
+      if (!keyIndices_.empty()) keyIndices_.pop_front();
+    } else {
+      index = frameCounter_;
+    }
+    frameCounter_++;
+    lastPts_ = pts;
+    const double eps = 1e-3;
+    if (pts < seekFloor_ - eps) return false;
+    if (options_.end >= 0 && pts > options_.end + eps) {
+      Finish(false);
+      return false;
+    }
+    if (options_.sampling == DecoderOptions::Sampling::Fps) {
+      if (pts < nextTarget_ - eps) return false;
+      const double step = 1.0 / options_.fps;
+      // Advance past this frame's time: a gap in a VFR stream skips targets, never doubles up.
+      while (nextTarget_ <= pts + eps) nextTarget_ += step;
+    }
+    info.index = index;
+    info.ptsSec = pts;
+    info.keyframe = frame_->key_frame != 0;
+    if (frame_->decode_error_flags != 0 || (frame_->flags & AV_FRAME_FLAG_CORRUPT)) stats_.corruptFrames++;
+    return true;
+  }
+
+  void Deliver(const TargetProvider& target, FrameInfo& info) {
+    int rotation = options_.applyRotation ? probe_.rotation : 0;
+    int w = (rotation == 90 || rotation == 270) ? frame_->height : frame_->width;
+    int h = (rotation == 90 || rotation == 270) ? frame_->width : frame_->height;
+    int outW = 0, outH = 0;
+    AnalysisSize(w, h, options_.analysisSize, &outW, &outH);
+    FrameTarget dst = target(outW, outH);
+    converter_.Convert(frame_, rotation, outW, outH, dst);
+    info.width = outW;
+    info.height = outH;
+    stats_.framesDelivered++;
+  }
+
+  void ReadAndSend() {
+    for (;;) {
+      int err = av_read_frame(format_, packet_);
+      if (err < 0) {
+        if (err != AVERROR_EOF) {
+          // An I/O error or a cut-off file: decode what we have, then report truncation.
+          stats_.truncated = true;
+          stats_.lastError = AvError(err);
+        }
+        avcodec_send_packet(codec_, nullptr);
+        draining_ = true;
+        return;
+      }
+      if (packet_->stream_index != streamIndex_) {
+        av_packet_unref(packet_);
+        continue;
+      }
+      stats_.packetsRead++;
+      if (packet_->pts != AV_NOPTS_VALUE) {
+        double endSec = (packet_->pts + std::max<int64_t>(packet_->duration, 0)) * av_q2d(stream_->time_base) - startTime_;
+        lastPacketEnd_ = std::max(lastPacketEnd_, endSec);
+      }
+      const bool discard = (packet_->flags & AV_PKT_FLAG_DISCARD) != 0;
+      if (!discard) presentablePackets_++;
+      const bool key = (packet_->flags & AV_PKT_FLAG_KEY) != 0;
+      if (options_.sampling == DecoderOptions::Sampling::Keyframes) {
+        if (!key) {  // never even sent: that is what makes keyframe-only decoding fast
+          av_packet_unref(packet_);
+          continue;
+        }
+        keyIndices_.push_back(presentablePackets_ - 1);  // frames come out in send order
+      }
+      // Packets an edit list marks as discarded decode (as references) but yield no frame.
+      if (!discard) stats_.packetsSent++;
+      err = avcodec_send_packet(codec_, packet_);
+      av_packet_unref(packet_);
+      if (err < 0 && err != AVERROR(EAGAIN)) {
+        stats_.decodeErrors++;
+        stats_.lastError = AvError(err);
+      }
+      return;
+    }
+  }
+
+  void Finish(bool reachedEof) {
+    if (finished_) return;
+    finished_ = true;
+    if (!reachedEof) return;
+    stats_.framesLost = std::max<int64_t>(0, stats_.packetsSent - stats_.framesDecoded);
+    // A file cut short ends before the duration it declares.
+    const double streamEnd = lastPacketEnd_ - (probe_.startTimeSec - startTime_);
+    if (!stats_.truncated && probe_.durationSec > 0 && probe_.avgFrameRate > 0 && stats_.packetsRead > 0 &&
+        streamEnd < probe_.durationSec - 3.0 / probe_.avgFrameRate) {
+      stats_.truncated = true;
+      stats_.lastError = "the data ends at " + std::to_string(streamEnd) + " s of a declared " +
+                         std::to_string(probe_.durationSec) + " s";
+    }
+  }
+
+  void SeekInternal(double seconds) {
+    // Frame indices stay exact only when decoding from the start; after a seek they come from
+    // the timestamp, which is exact for constant frame rate. VFR streams therefore decode from
+    // the start and drop frames before the target.
+    const bool exactByDecoding = probe_.variableFrameRate || probe_.avgFrameRate <= 0;
+    avcodec_flush_buffers(codec_);
+    keyIndices_.clear();
+    draining_ = false;
+    finished_ = false;
+    if (exactByDecoding) {
+      int64_t ts = format_->start_time != AV_NOPTS_VALUE ? format_->start_time : 0;
+      int err = avformat_seek_file(format_, -1, INT64_MIN, ts, ts, 0);
+      if (err < 0) av_seek_frame(format_, streamIndex_, 0, AVSEEK_FLAG_BACKWARD);
+      frameCounter_ = 0;
+      presentablePackets_ = 0;
+      stats_.packetsRead = 0;
+      indexFromPts_ = false;
+    } else {
+      int64_t target = static_cast<int64_t>((seconds + startTime_) * AV_TIME_BASE);
+      int err = avformat_seek_file(format_, -1, INT64_MIN, target, target, 0);
+      if (err < 0) throw Error(ErrorCode::Decode, options_.input + ": cannot seek to " + std::to_string(seconds) + " s: " + AvError(err), options_.input);
+      indexFromPts_ = seconds > 0;
+    }
+    seekFloor_ = seconds;
+    nextTarget_ = seconds;
+  }
+
+  DecoderOptions options_;
+  ProbeInfo probe_;
+  DecodeStats stats_;
+  AVFormatContext* format_ = nullptr;
+  AVCodecContext* codec_ = nullptr;
+  AVStream* stream_ = nullptr;
+  AVPacket* packet_ = nullptr;
+  AVFrame* frame_ = nullptr;
+  int streamIndex_ = -1;
+  FrameConverter converter_;
+  double startTime_ = 0;
+  double nextTarget_ = 0;
+  double seekFloor_ = 0;
+  double lastPts_ = 0;
+  double lastPacketEnd_ = 0;  // end time of the latest packet demuxed, from the container start
+  int64_t frameCounter_ = 0;
+  int64_t presentablePackets_ = 0;  // video packets not discarded by an edit list
+  std::deque<int64_t> keyIndices_;  // keyframe mode: packet index of each frame in flight
+  bool indexFromPts_ = false;
+  bool draining_ = false;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<FrameSource> OpenVideoSource(const DecoderOptions& options) {
+  return std::make_unique<VideoSource>(options);
+}
+
+}  // namespace framesift

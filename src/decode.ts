@@ -1,0 +1,332 @@
+/**
+ * Decoding video (or an image sequence) into analysis frames, streamed in batches.
+ *
+ * Frames live in a bounded native pool and reach JS as Buffers over native memory, without
+ * a copy. Call `frame.release()` when done with a frame so its slot can be reused (a finalizer
+ * returns forgotten frames eventually, but the decoder stalls until slots come back). After
+ * release, a frame's Buffers may show other pixels. Decoding runs on the libuv threadpool;
+ * the next batch is decoded while the caller works on the current one.
+ */
+import { availableParallelism } from 'node:os';
+
+import type { NativeDecodeStats, NativeDecoder, NativeFrame, NativeProbe } from '../bindings/index.js';
+import { FramesiftError, invalidArg, withCallerStack } from './errors.js';
+import { resolveInput, type ResolvedInput } from './input.js';
+import { native } from './native.js';
+
+export type Sampling = 'all' | 'fps' | 'keyframes';
+
+export interface DecodeOptions {
+  /** Longest side of the analysis image in pixels (aspect kept, never upscaled), or 'source'. Default 640. */
+  analysisSize?: number | 'source';
+  /** Produce gray8 planes. Default true. */
+  gray?: boolean;
+  /** Produce packed RGB24 planes. Default false. */
+  rgb?: boolean;
+  /** 'all' frames (default), a target rate ('fps', time-based and VFR-safe), or 'keyframes' only. */
+  sampling?: Sampling;
+  /** Frames per second for sampling 'fps'. */
+  fps?: number;
+  /** Start of the time range in seconds (from the start of the container). Default 0. */
+  start?: number;
+  /** End of the time range in seconds, inclusive. Default: the end of the stream. */
+  end?: number;
+  /** Decoder threads; 0 = all cores (default). */
+  threads?: number;
+  /** Refuse streams with more pixels per frame than this, before allocating. Default 8192*8192. */
+  maxPixels?: number;
+  /** Frames per batch. Default 16. */
+  batchSize?: number;
+  /** Frame slots in the native pool. Default 3 * batchSize (current batch, the next, slack). */
+  poolSize?: number;
+  /** Apply the display rotation (display matrix, EXIF orientation). Default true. */
+  applyRotation?: boolean;
+  /** Frame rate assigned to an image sequence. Default 1. */
+  sequenceFps?: number;
+}
+
+export type VideoInfo = NativeProbe;
+export type DecodeStats = NativeDecodeStats;
+
+interface ResolvedOptions extends Required<Omit<DecodeOptions, 'fps' | 'end' | 'analysisSize'>> {
+  /** 0 = source size. */
+  analysisSize: number;
+  fps: number;
+  end: number;
+}
+
+export const DEFAULT_MAX_PIXELS = 8192 * 8192;
+
+function checkNumber(name: string, value: unknown, min: number, max: number, integer: boolean): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    throw invalidArg(name, `${integer ? 'an integer' : 'a number'} from ${min} to ${max}`, value);
+  }
+  return value;
+}
+
+function checkBoolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw invalidArg(name, 'a boolean', value);
+  return value;
+}
+
+/** Validates options and fills defaults; throws ERR_FRAMESIFT_INVALID_ARG with the option name. */
+export function resolveDecodeOptions(options: DecodeOptions = {}): ResolvedOptions {
+  if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options);
+  const o = options;
+  const batchSize = o.batchSize === undefined ? 16 : checkNumber('batchSize', o.batchSize, 1, 4096, true);
+  const sampling = o.sampling ?? 'all';
+  if (!['all', 'fps', 'keyframes'].includes(sampling)) throw invalidArg('sampling', "'all', 'fps' or 'keyframes'", sampling);
+  const fps = o.fps === undefined ? 0 : checkNumber('fps', o.fps, 1e-6, 10_000, false);
+  if (sampling === 'fps' && o.fps === undefined) throw invalidArg('fps', "a rate > 0 with sampling 'fps'", o.fps);
+  const start = o.start === undefined ? 0 : checkNumber('start', o.start, 0, 1e9, false);
+  const end = o.end === undefined ? -1 : checkNumber('end', o.end, 0, 1e9, false);
+  if (o.end !== undefined && end < start) throw invalidArg('end', `a time >= start (${start})`, end);
+  const resolved: ResolvedOptions = {
+    analysisSize: o.analysisSize === undefined ? 640 : o.analysisSize === 'source' ? 0 : checkNumber('analysisSize', o.analysisSize, 16, 16384, true),
+    gray: o.gray === undefined ? true : checkBoolean('gray', o.gray),
+    rgb: o.rgb === undefined ? false : checkBoolean('rgb', o.rgb),
+    sampling,
+    fps,
+    start,
+    end,
+    threads: o.threads === undefined ? 0 : checkNumber('threads', o.threads, 0, 256, true),
+    maxPixels: o.maxPixels === undefined ? DEFAULT_MAX_PIXELS : checkNumber('maxPixels', o.maxPixels, 1, 2 ** 40, true),
+    batchSize,
+    poolSize: o.poolSize === undefined ? 3 * batchSize : checkNumber('poolSize', o.poolSize, 1, 65536, true),
+    applyRotation: o.applyRotation === undefined ? true : checkBoolean('applyRotation', o.applyRotation),
+    sequenceFps: o.sequenceFps === undefined ? 1 : checkNumber('sequenceFps', o.sequenceFps, 1e-6, 10_000, false),
+  };
+  if (!resolved.gray && !resolved.rgb) throw invalidArg('gray', 'true when rgb is false (some output is needed)', o.gray);
+  if (resolved.poolSize < resolved.batchSize) throw invalidArg('poolSize', `at least batchSize (${resolved.batchSize})`, resolved.poolSize);
+  return resolved;
+}
+
+/** One decoded frame over native memory. */
+export class Frame {
+  readonly index: number;
+  readonly ptsSec: number;
+  readonly keyframe: boolean;
+  readonly width: number;
+  readonly height: number;
+  /** gray8, width * height bytes (when gray output is on). */
+  readonly gray?: Buffer;
+  /** packed RGB24, width * height * 3 bytes (when rgb output is on). */
+  readonly rgb?: Buffer;
+  /** Opaque ticket native calls use to pin the frame while they read it. */
+  readonly handle: unknown;
+  #owner: VideoDecoder;
+  #released = false;
+
+  constructor(raw: NativeFrame, owner: VideoDecoder) {
+    this.index = raw.index;
+    this.ptsSec = raw.ptsSec;
+    this.keyframe = raw.keyframe;
+    this.width = raw.width;
+    this.height = raw.height;
+    if (raw.gray) this.gray = raw.gray;
+    if (raw.rgb) this.rgb = raw.rgb;
+    this.handle = raw.handle;
+    this.#owner = owner;
+  }
+
+  get released(): boolean {
+    return this.#released;
+  }
+
+  /** Returns the frame's slot to the pool. Safe to call twice. */
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#owner.releaseFrame(this);
+  }
+}
+
+export interface FrameBatch {
+  frames: Frame[];
+  /** Decoder statistics so far (frames lost to damage, errors). */
+  stats: DecodeStats;
+}
+
+/** An open decoder. Use `batches()` in a for-await loop; close() (or `await using`) when done. */
+export class VideoDecoder {
+  readonly info: VideoInfo;
+  readonly options: Readonly<ResolvedOptions>;
+  readonly input: string;
+  #native: NativeDecoder;
+  #closed = false;
+  #iterating = false;
+  #lastStats: DecodeStats | undefined;
+  #releaseWaiters: Array<() => void> = [];
+
+  /** Use openVideo(). */
+  constructor(nativeDecoder: NativeDecoder, info: VideoInfo, options: ResolvedOptions, input: string) {
+    this.#native = nativeDecoder;
+    this.info = info;
+    this.options = options;
+    this.input = input;
+  }
+
+  get stats(): DecodeStats | undefined {
+    return this.#lastStats;
+  }
+
+  /** Internal: Frame.release() lands here. */
+  releaseFrame(frame: Frame): void {
+    this.#native.release(frame.handle);
+    const waiters = this.#releaseWaiters;
+    this.#releaseWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Restarts decoding at `seconds`; the time range end still applies. Not during batches(). */
+  async seek(seconds: number): Promise<void> {
+    checkNumber('seek seconds', seconds, 0, 1e9, false);
+    this.#checkUsable();
+    if (this.#iterating) throw new FramesiftError(`${this.input}: cannot seek while batches() is iterating`, 'ERR_FRAMESIFT_BUSY', { input: this.input });
+    await withCallerStack(this.#native.seek(seconds), new Error());
+  }
+
+  /**
+   * Streams the frames in batches. Honours `signal`; leaving the loop early (break, throw)
+   * closes the decoder. A stream that ends before its declared length throws
+   * ERR_FRAMESIFT_TRUNCATED after its last frames were delivered.
+   */
+  async *batches(options: { signal?: AbortSignal; closeOnExit?: boolean } = {}): AsyncGenerator<FrameBatch, void, undefined> {
+    const { signal, closeOnExit = true } = options;
+    this.#checkUsable();
+    if (this.#iterating) throw new FramesiftError(`${this.input}: batches() is already iterating`, 'ERR_FRAMESIFT_BUSY', { input: this.input });
+    this.#iterating = true;
+    const batchSize = this.options.batchSize;
+    let pending: Promise<Awaited<ReturnType<NativeDecoder['read']>>> | undefined = this.#native.read(batchSize);
+    try {
+      for (;;) {
+        const result = await pending!;
+        pending = undefined;
+        this.#lastStats = result.stats;
+        throwIfAborted(signal, this.input);
+        if (result.starved) {
+          await this.#waitForRelease(signal);
+          pending = this.#native.read(batchSize);
+          continue;
+        }
+        // Decode the next batch while the caller works on this one.
+        if (!result.done) pending = this.#native.read(batchSize);
+        if (result.frames.length > 0) {
+          yield { frames: result.frames.map((raw) => new Frame(raw, this)), stats: result.stats };
+        }
+        if (result.done) {
+          if (result.stats.truncated) {
+            throw new FramesiftError(
+              `${this.input}: the stream is truncated (${result.stats.lastError}); ${result.stats.framesDelivered} frames were decoded`,
+              'ERR_FRAMESIFT_TRUNCATED',
+              { input: this.input, cause: result.stats.lastError },
+            );
+          }
+          return;
+        }
+        throwIfAborted(signal, this.input);
+      }
+    } finally {
+      if (pending) await pending.catch(() => undefined);
+      this.#iterating = false;
+      if (closeOnExit) await this.close();
+    }
+  }
+
+  /** Frees the decoder (waits for a running native job). Frames already handed out stay valid memory. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#native.close();
+    const waiters = this.#releaseWaiters;
+    this.#releaseWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #checkUsable(): void {
+    if (this.#closed) throw new FramesiftError(`${this.input}: the decoder is closed`, 'ERR_FRAMESIFT_CLOSED', { input: this.input });
+  }
+
+  // Wakes on the next release(); polls too, since finalizers can free slots without a call.
+  #waitForRelease(signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(done, 20);
+      const onAbort = () => {
+        done();
+        reject(abortError(this.input));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#releaseWaiters.push(done);
+      function done() {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }
+    });
+  }
+}
+
+function abortError(input: string): FramesiftError {
+  return new FramesiftError(`${input}: aborted`, 'ERR_FRAMESIFT_ABORTED', { input });
+}
+
+function throwIfAborted(signal: AbortSignal | undefined, input: string): void {
+  if (signal?.aborted) throw abortError(input);
+}
+
+function nativeOptions(resolved: ResolvedInput, o: ResolvedOptions) {
+  return {
+    input: resolved.input,
+    files: resolved.kind === 'images' ? resolved.files : [],
+    sequenceFps: o.sequenceFps,
+    analysisSize: o.analysisSize,
+    gray: o.gray,
+    rgb: o.rgb,
+    sampling: o.sampling,
+    fps: o.fps,
+    start: o.start,
+    end: o.end,
+    threads: o.threads === 0 ? availableParallelism() : o.threads,
+    maxPixels: o.maxPixels,
+    applyRotation: o.applyRotation,
+    poolSize: o.poolSize,
+  };
+}
+
+/** Opens a video, URL, folder of frames or glob; resolves once the stream is probed. */
+export async function openVideo(input: string, options: DecodeOptions = {}): Promise<VideoDecoder> {
+  const stack = new Error();
+  const resolvedOptions = resolveDecodeOptions(options);
+  const resolved = resolveInput(input);
+  const decoder = new (native().Decoder)();
+  let info: VideoInfo;
+  try {
+    info = await withCallerStack(decoder.open(nativeOptions(resolved, resolvedOptions)), stack);
+  } catch (err) {
+    await decoder.close().catch(() => undefined);
+    throw err;
+  }
+  return new VideoDecoder(decoder, info, resolvedOptions, input);
+}
+
+/** Opens, streams every batch, and closes: `for await (const batch of decodeFrames(path)) ...`. */
+export async function* decodeFrames(
+  input: string,
+  options: DecodeOptions & { signal?: AbortSignal } = {},
+): AsyncGenerator<FrameBatch, void, undefined> {
+  const { signal, ...decodeOptions } = options;
+  throwIfAborted(signal, input);
+  const decoder = await openVideo(input, decodeOptions);
+  yield* decoder.batches({ signal });
+}
+
+/** Container and stream facts without decoding frames. */
+export async function probe(input: string, options: Pick<DecodeOptions, 'maxPixels' | 'analysisSize' | 'sequenceFps'> = {}): Promise<VideoInfo> {
+  const decoder = await openVideo(input, { ...options, batchSize: 1 });
+  await decoder.close();
+  return decoder.info;
+}

@@ -1,0 +1,53 @@
+/** The bundled ffmpeg binary as a reference: generating clips, frame timestamps, reference decodes. */
+import { execFileSync, spawnSync } from 'node:child_process';
+
+import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
+
+export const ffmpegPath: string = ffmpegInstaller.path;
+
+export function ffmpeg(args: string[]): Buffer {
+  return execFileSync(ffmpegPath, ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', ...args], {
+    maxBuffer: 1 << 30,
+  });
+}
+
+export interface ShowinfoFrame {
+  ptsSec: number;
+  keyframe: boolean;
+}
+
+/** Every decoded frame's pts (relative to the container start, as ffmpeg reports it) and key flag. */
+export function showinfo(path: string, inputArgs: string[] = []): ShowinfoFrame[] {
+  const run = spawnSync(
+    ffmpegPath,
+    ['-hide_banner', '-nostdin', ...inputArgs, '-i', path, '-an', '-vf', 'showinfo', '-f', 'null', '-'],
+    { encoding: 'utf8', maxBuffer: 1 << 28 },
+  );
+  if (run.status !== 0) throw new Error(`ffmpeg showinfo failed on ${path}: ${run.stderr.slice(-500)}`);
+  const frames: ShowinfoFrame[] = [];
+  for (const line of run.stderr.split('\n')) {
+    const pts = /pts_time:\s*(-?[\d.e+-]+)/.exec(line);
+    if (pts) frames.push({ ptsSec: Number(pts[1]), keyframe: /iskey:1/.test(line) });
+  }
+  return frames;
+}
+
+/** Gray8 frames at w x h decoded by the ffmpeg binary (area scaling, autorotate as ffmpeg does). */
+export function referenceGray(path: string, width: number, height: number): Buffer[] {
+  const raw = ffmpeg(['-i', path, '-an', '-vf', `scale=${width}:${height}:flags=area,format=gray`, '-f', 'rawvideo', '-']);
+  const frameSize = width * height;
+  const frames: Buffer[] = [];
+  for (let offset = 0; offset + frameSize <= raw.length; offset += frameSize) frames.push(raw.subarray(offset, offset + frameSize));
+  return frames;
+}
+
+/** PSNR in dB between two gray images of equal size (Infinity when identical). */
+export function psnr(a: Uint8Array, b: Uint8Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = a[i]! - b[i]!;
+    sum += d * d;
+  }
+  if (sum === 0) return Infinity;
+  return 10 * Math.log10((255 * 255) / (sum / a.length));
+}
