@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# One-step set-up on Debian 12 with Node 20 (as root, or with sudo): the Debian packages the
+# native build needs, the npm dependencies, then the addon and the TypeScript build.
+# Idempotent: a second run only rebuilds what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Only what the build needs: libav* and OpenCV component -dev packages, pkg-config, cmake.
+APT_PACKAGES=(
+  pkg-config cmake ninja-build g++
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
+  libopencv-core-dev libopencv-imgproc-dev libopencv-features2d-dev libopencv-calib3d-dev
+  libopencv-video-dev libopencv-flann-dev libopencv-imgcodecs-dev
+)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "setup: installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# onnxruntime-node ships its CPU build in the npm package; its install step would download
+# the CUDA libraries from outside the registry. Skip it (also set in .npmrc); GPU servers:
+# see README "GPU servers".
+export ONNXRUNTIME_NODE_INSTALL="${ONNXRUNTIME_NODE_INSTALL:-skip}"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+echo "setup: building the native addon and the TypeScript"
+npm run --silent build:native >/dev/null
+npm run --silent build:ts
+echo "setup: done"

@@ -1,0 +1,92 @@
+/**
+ * The framesift CLI (yargs). A thin layer over the library: each command lives in its own
+ * file. Exit status: 0 success, 1 failure (the error names the input and the cause), 2 usage.
+ */
+import { readFileSync } from 'node:fs';
+
+import yargs, { type Argv } from 'yargs';
+
+import { packageRoot } from '../../bindings/index.js';
+import { FramesiftError } from '../errors.js';
+import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
+import type { CliContext } from './context.js';
+import { registerProbe } from './probe.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+function version(): string {
+  return JSON.parse(readFileSync(`${packageRoot()}/package.json`, 'utf8')).version;
+}
+
+export async function main(args: string[], io: Partial<Pick<CliContext, 'stdout' | 'stderr'>> = {}): Promise<number> {
+  const stdout = io.stdout ?? ((t: string) => void process.stdout.write(t));
+  const stderr = io.stderr ?? ((t: string) => void process.stderr.write(t));
+  const controller = new AbortController();
+  const onSignal = () => {
+    stderr('\nframesift: interrupted, stopping cleanly…\n');
+    controller.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const levelIndex = args.findIndex((a) => a === '--log-level' || a.startsWith('--log-level='));
+  const levelArg = levelIndex < 0 ? undefined : args[levelIndex]!.includes('=') ? args[levelIndex]!.split('=')[1] : args[levelIndex + 1];
+  const context: CliContext = {
+    stdout,
+    stderr,
+    logger: createLogger((levelArg as LogLevel) ?? (process.env.FRAMESIFT_LOG_LEVEL as LogLevel) ?? 'warn'),
+    signal: controller.signal,
+    isTTY: Boolean(process.stderr.isTTY),
+  };
+
+  let usageError: string | undefined;
+  let failure: unknown;
+  let parser: Argv = yargs(args)
+    .scriptName('framesift')
+    .usage('$0 <command> [options]\n\nPick the frames of a video that reconstruct best with Structure-from-Motion.')
+    .option('log-level', { choices: LOG_LEVELS, describe: 'log level (env FRAMESIFT_LOG_LEVEL)', default: 'warn' })
+    .version(version())
+    .help()
+    .alias('h', 'help')
+    .strict()
+    .demandCommand(1, 'Name a command: probe')
+    .recommendCommands()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((message, error) => {
+      if (error) failure = error;
+      else usageError = message;
+    });
+  parser = registerProbe(parser, context);
+
+  try {
+    await parser.parseAsync(args, {}, (err, _argv, output) => {
+      if (output) (err ? stderr : stdout)(output + '\n');
+    });
+  } catch (err) {
+    failure ??= err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (usageError) {
+    stderr(`framesift: ${usageError}\nRun 'framesift --help' for usage.\n`);
+    return EXIT_USAGE;
+  }
+  if (failure) {
+    if (failure instanceof FramesiftError) {
+      if (failure.code === 'ERR_FRAMESIFT_INVALID_ARG') {
+        stderr(`framesift: ${failure.message}\n`);
+        return EXIT_USAGE;
+      }
+      stderr(`framesift: ${failure.message} [${failure.code}]\n`);
+    } else {
+      stderr(`framesift: ${(failure as Error).stack ?? String(failure)}\n`);
+    }
+    context.logger.debug({ err: failure }, 'command failed');
+    return EXIT_FAILURE;
+  }
+  return EXIT_OK;
+}
