@@ -10,6 +10,8 @@ import {
   resolveSelectOptions,
   selectFrames,
   validateWeights,
+  scoreRow,
+  MODEL_WEIGHTS,
   type ChainProblem,
   type FrameTable,
 } from '../src/select/index.js';
@@ -188,6 +190,58 @@ function catchMessage(fn: () => unknown): string {
   }
   return '';
 }
+
+describe('score and modes', () => {
+  it('uses the model weights with DINO statistics and the classical ones without', () => {
+    const t = createFrameTable(2, 640, true);
+    for (const col of [t.sharpness, t.blur, t.exposure, t.noise, t.texture, t.features, t.coverage, t.spatialComplexity!, t.semanticRichness!]) col.fill(1);
+    t.semanticRichness![1] = 0;
+    const w = resolveSelectOptions({}, true).weights;
+    expect(w).toEqual(MODEL_WEIGHTS);
+    expect(scoreRow(t, 0, w).score).toBeCloseTo(1, 6);
+    expect(scoreRow(t, 1, w).score).toBeCloseTo(0.75, 6);
+    t.coverage[1] = NaN; // geometric = features alone
+    t.features[1] = 0.5;
+    expect(scoreRow(t, 1, w).base).toBeCloseTo(0.35 + 0.25 * 0.5 + 0.15, 6);
+    expect(() => resolveSelectOptions({ weights: { sharpness: 1 } }, true)).toThrow(/one of the model weight keys/);
+  });
+
+  it('gates the score: a noisy or dark frame loses to a clean one, monotonically', () => {
+    const t = createFrameTable(6);
+    for (const col of [t.sharpness, t.blur, t.exposure, t.noise, t.texture]) col.fill(0.9);
+    const w = resolveSelectOptions({}).weights;
+    const scores = [0.9, 0.5, 0.4, 0.3, 0.2, 0.05].map((noise, i) => {
+      t.noise[i] = noise;
+      return scoreRow(t, i, w).score;
+    });
+    expect(scores[0]).toBeCloseTo(scores[1], 9); // above the knee: no penalty
+    for (let i = 2; i < 6; i++) expect(scores[i]).toBeLessThan(scores[i - 1]);
+  });
+
+  it('uses noisy stretches only where coverage needs them', async () => {
+    const s = synthetic(900, { seed: 13 });
+    for (let i = 0; i < 900; i++) if (Math.floor(i / 10) % 2 === 1) s.table.noise[i] = 0.1;
+    const sel = await selectFrames(s.table, { count: 20 });
+    const noisy = sel.picks.filter((p) => Math.floor(p.row / 10) % 2 === 1);
+    expect(noisy.length).toBeLessThanOrEqual(1);
+    const allNoisy = synthetic(300, { seed: 13 });
+    for (let i = 100; i < 200; i++) allNoisy.table.noise[i] = 0.1;
+    const cov = await selectFrames(allNoisy.table, { count: 9 });
+    expect(inRange(rowsOf(cov.picks), 100, 200).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('modes change the number of candidates, not the count honoured', async () => {
+    const s = synthetic(900, { seed: 6 });
+    const n: number[] = [];
+    for (const mode of ['fast', 'balanced', 'high_quality'] as const) {
+      const sel = await selectFrames(s.table, { count: 12, mode }, mockVerifier(s));
+      expect(sel.picks.length).toBe(12);
+      n.push(sel.stats.candidates);
+    }
+    expect(n[0]).toBeLessThan(n[1]);
+    expect(n[1]).toBeLessThan(n[2]);
+  });
+});
 
 describe('optimiser', () => {
   function problem(cands: { t: number; s: number }[]): ChainProblem {
