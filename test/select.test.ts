@@ -396,6 +396,16 @@ describe('connectivity', () => {
     expect(res.calls).toBeLessThanOrEqual(100);
   });
 
+  it('chains bridges across a gap too wide for one', async () => {
+    const s = synthetic(900, { seed: 8 });
+    const { stage, ctx } = base(s);
+    // rows 100 -> 300: about 1.9 views: one bridge leaves ~0.95-view halves (0 inliers)
+    const res = await ensureConnectivity(ctx, [20, 100, 300, 340], stage.candidates);
+    expect(res.bridged.length).toBeGreaterThanOrEqual(2);
+    expect(res.sequences.length).toBe(1);
+    for (const l of res.links) expect(l.inliers).toBeGreaterThanOrEqual(60);
+  });
+
   it('keeps the count when bounded, by moving or trading a pick', async () => {
     const s = synthetic(900, { seed: 8 });
     const { stage, ctx } = base(s, 6);

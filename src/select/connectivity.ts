@@ -110,14 +110,31 @@ export async function ensureConnectivity(
     return out.slice(0, ctx.tries);
   };
 
+  /** A candidate linking well to both ends; else, in `partial`, one linking well to `a` only. */
+  let partial: number | undefined;
   const tryBridge = async (k: number): Promise<number | undefined> => {
     const a = picks[k];
     const b = picks[k + 1];
+    partial = undefined;
     for (const c of between(a, b, (ctx.progress[a] + ctx.progress[b]) / 2)) {
-      if ((await isGood(a, c)) && (await isGood(c, b))) return c;
+      if (!(await isGood(a, c))) continue;
+      if (await isGood(c, b)) return c;
+      if (partial === undefined || c > partial) partial = c;
+    }
+    if (partial === undefined && ctx.maxPicks === undefined) {
+      // Nothing near the middle links to `a`: look for a shorter first step (a third of the way).
+      for (const c of between(a, b, ctx.progress[a] + (ctx.progress[b] - ctx.progress[a]) / 3).slice(0, 2)) {
+        if (await isGood(a, c)) {
+          partial = c;
+          break;
+        }
+      }
     }
     return undefined;
   };
+  /** Chained bridges per original link (a gap too wide for one bridge is bisected). */
+  const MAX_CHAIN = 4;
+  const chainDepth = new Map<number, number>();
 
   /** Replaces picks[k + 1] by a candidate that links well to both its neighbours. */
   const tryMove = async (k: number, lowParallax: boolean): Promise<number | undefined> => {
@@ -168,6 +185,15 @@ export async function ensureConnectivity(
         bridged.push(c);
         status.set(`${a},${c}`, 'bridged').set(`${c},${b}`, 'bridged');
         k++;
+        continue;
+      }
+      const depth = chainDepth.get(b) ?? 0;
+      if (partial !== undefined && depth < MAX_CHAIN && ctx.maxPicks === undefined) {
+        // Half a bridge: keep the part that links, then repair the rest (next iteration).
+        picks.splice(k + 1, 0, partial);
+        bridged.push(partial);
+        status.set(`${a},${partial}`, 'bridged');
+        chainDepth.set(b, depth + 1);
         continue;
       }
     }
