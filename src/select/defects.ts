@@ -1,0 +1,184 @@
+/**
+ * Defect rejection with thresholds relative to the video itself: a row is rejected when it is
+ * far below the robust level (median, MAD) of its neighbourhood — so a uniformly soft, dark or
+ * plain video keeps its frames — plus absolute floors that apply only below the video's level.
+ */
+import type { FrameTable, RejectReason, ResolvedSelectOptions } from './types.js';
+import { globalRobust, hamming64, medianStepSec, slidingRobust, type RobustLevel } from './stats.js';
+import { viewMotion } from './motion.js';
+
+/** Reject codes: index into REJECT_REASONS (0 = not rejected). */
+export const REJECT_REASONS: readonly ('' | RejectReason)[] = [
+  '',
+  'invalid',
+  'exposure',
+  'cut',
+  'blur',
+  'textureless',
+  'duplicate',
+];
+export const REJECT = { none: 0, invalid: 1, exposure: 2, cut: 3, blur: 4, textureless: 5, duplicate: 6 } as const;
+
+/** Thresholds (robust z = drop below the median / robust sigma). Documented in docs/selection.md. */
+export const DEFECT_THRESHOLDS = Object.freeze({
+  /** Robust z below the local level for blur, exposure and texture defects. */
+  z: 3.5,
+  /** Minimum drop below the local median (score units) so that tiny spreads do not reject. */
+  minDropBlur: 0.08,
+  minDropExposure: 0.15,
+  minDropTexture: 0.1,
+  /** Exposure score below which a frame is black/blown out, if also below the video's level. */
+  exposureFloor: 0.15,
+  /** Texture/feature scores below which a frame is plain, if also far below the local level. */
+  textureFloor: 0.12,
+  featuresFloor: 0.12,
+  /** A frame under this fraction of the local texture median is plain even above the floors. */
+  textureRatio: 0.35,
+  /** Scene cut: meanAbsDiff robust z and hash distance to the previous row. */
+  cutZ: 8,
+  cutMinDiff: 12,
+  cutHamming: 14,
+  /** Stationary: per-row motion under clamp(0.2 * median motion, 0.0015, 0.01) of the view ... */
+  stillMotionRatio: 0.2,
+  stillMotionMin: 0.0015,
+  stillMotionMax: 0.01,
+  /** ... and hash within this distance of the run's first frame ... */
+  stillHamming: 8,
+  /** ... for at least this long. */
+  stillMinSec: 0.3,
+});
+
+export interface DefectResult {
+  /** Per row: REJECT code (0 = usable). */
+  reject: Uint8Array;
+  /** Per row: 1 where a new shot starts (scene cut). */
+  cut: Uint8Array;
+  /** Per row: 1 where the camera stands still (stationary run) or a cut starts: no motion accumulates. */
+  frozen: Uint8Array;
+  /** Per row: motion as a fraction of the view (see viewMotion). */
+  motion: Float32Array;
+  counts: Record<RejectReason, number>;
+}
+
+function below(x: number, level: RobustLevel, i: number, minDrop: number, z: number): boolean {
+  const drop = level.median[i] - x;
+  return drop > minDrop && drop > z * level.sigma[i];
+}
+
+/** Rejects defect rows; see DEFECT_THRESHOLDS. O(n) plus the sliding statistics. */
+export function detectDefects(table: FrameTable, options: Pick<ResolvedSelectOptions, 'windowSec'>): DefectResult {
+  const n = table.length;
+  const t = DEFECT_THRESHOLDS;
+  const reject = new Uint8Array(n);
+  const cut = new Uint8Array(n);
+  const frozen = new Uint8Array(n);
+  const windowRows = Math.max(5, Math.round(options.windowSec / medianStepSec(table.ptsSec, n)));
+  const local = (values: Float32Array) => slidingRobust(values, n, windowRows);
+
+  for (let i = 0; i < n; i++) {
+    if (
+      !Number.isFinite(table.sharpness[i]) ||
+      !Number.isFinite(table.blur[i]) ||
+      !Number.isFinite(table.exposure[i]) ||
+      !Number.isFinite(table.texture[i]) ||
+      !Number.isFinite(table.ptsSec[i])
+    ) {
+      reject[i] = REJECT.invalid;
+    }
+  }
+
+  // Exposure: far below the local level, or under the floor while below the video's level.
+  const exposure = local(table.exposure);
+  const exposureGlobal = globalRobust(table.exposure, n);
+  for (let i = 0; i < n; i++) {
+    if (reject[i]) continue;
+    const x = table.exposure[i];
+    if (
+      below(x, exposure, i, t.minDropExposure, t.z) ||
+      (x < t.exposureFloor && exposureGlobal.median - x > t.minDropExposure)
+    ) {
+      reject[i] = REJECT.exposure;
+    }
+  }
+
+  // Scene cuts: a spike of the frame difference with a changed hash. The first frame of a new
+  // shot is rejected (transition frames are often blended) and no motion accumulates across it.
+  const diff = local(table.meanAbsDiff);
+  for (let i = 1; i < n; i++) {
+    const d = table.meanAbsDiff[i];
+    const jump = d - diff.median[i];
+    if (
+      jump > t.cutMinDiff &&
+      jump > t.cutZ * Math.max(diff.sigma[i], 0.5) &&
+      hamming64(table.hashHi[i], table.hashLo[i], table.hashHi[i - 1], table.hashLo[i - 1]) >= t.cutHamming
+    ) {
+      cut[i] = 1;
+      frozen[i] = 1;
+      if (!reject[i]) reject[i] = REJECT.cut;
+    }
+  }
+
+  // Blur and defocus: sharpness or the FFT ratio far below the local level.
+  const sharp = local(table.sharpness);
+  const fft = local(table.blur);
+  for (let i = 0; i < n; i++) {
+    if (reject[i]) continue;
+    if (below(table.sharpness[i], sharp, i, t.minDropBlur, t.z) || below(table.blur[i], fft, i, t.minDropBlur, t.z)) {
+      reject[i] = REJECT.blur;
+    }
+  }
+
+  // Textureless: far below the local level and (under an absolute floor or a fraction of the level).
+  const texture = local(table.texture);
+  const features = local(table.features);
+  for (let i = 0; i < n; i++) {
+    if (reject[i]) continue;
+    const tx = table.texture[i];
+    const ft = table.features[i];
+    const hasFeatures = Number.isFinite(ft);
+    const relTexture = below(tx, texture, i, t.minDropTexture, t.z);
+    const relFeatures = hasFeatures && Number.isFinite(features.median[i]) && below(ft, features, i, t.minDropTexture, t.z);
+    const lowTexture = tx < t.textureFloor || tx < t.textureRatio * texture.median[i];
+    const lowFeatures = hasFeatures && (ft < t.featuresFloor || ft < t.textureRatio * features.median[i]);
+    if ((relTexture && lowTexture) || (relFeatures && lowFeatures)) reject[i] = REJECT.textureless;
+  }
+
+  // Stationary camera: runs of rows without motion and with the same hash as the run's first
+  // frame keep one representative (the sharpest usable) and reject the rest as duplicates.
+  const { motion, median: medianMotion } = viewMotion(table);
+  const stillMotion = Math.min(t.stillMotionMax, Math.max(t.stillMotionMin, t.stillMotionRatio * medianMotion));
+  let i = 1;
+  while (i < n) {
+    if (cut[i] || motion[i] > stillMotion) {
+      i++;
+      continue;
+    }
+    const anchor = i - 1; // the frame where the camera stopped
+    let end = i;
+    while (
+      end < n &&
+      !cut[end] &&
+      motion[end] <= stillMotion &&
+      hamming64(table.hashHi[end], table.hashLo[end], table.hashHi[anchor], table.hashLo[anchor]) <= t.stillHamming
+    ) {
+      end++;
+    }
+    // rows anchor..end-1 show one view
+    if (end - i > 0 && table.ptsSec[end - 1] - table.ptsSec[anchor] >= t.stillMinSec) {
+      let best = -1;
+      for (let r = anchor; r < end; r++) {
+        if (reject[r]) continue;
+        if (best < 0 || table.sharpness[r] + table.blur[r] > table.sharpness[best] + table.blur[best]) best = r;
+      }
+      for (let r = anchor; r < end; r++) {
+        if (r > anchor) frozen[r] = 1;
+        if (!reject[r] && r !== best) reject[r] = REJECT.duplicate;
+      }
+    }
+    i = Math.max(end, i + 1);
+  }
+
+  const counts = { invalid: 0, exposure: 0, cut: 0, blur: 0, textureless: 0, duplicate: 0 } as Record<RejectReason, number>;
+  for (let r = 0; r < n; r++) if (reject[r]) counts[REJECT_REASONS[reject[r]] as RejectReason]++;
+  return { reject, cut, frozen, motion, counts };
+}

@@ -1,0 +1,309 @@
+/**
+ * The selection stage: defects -> motion timeline and segments -> candidates -> scores ->
+ * DP over slots -> redundancy -> SfM connectivity. Two entry points so the pipeline can measure
+ * the expensive metrics (SIFT features, DINO) on the candidates only:
+ *   const stage = findCandidates(table, options);       // cheap metrics only
+ *   ... fill table.features/coverage/DINO for stage.candidates ...
+ *   const selection = await selectFrames(table, options, verifier, stage);
+ */
+import { FramesiftError } from '../errors.js';
+import { detectDefects, REJECT, REJECT_REASONS, DEFECT_THRESHOLDS, type DefectResult } from './defects.js';
+import { buildTimeline, type Timeline } from './motion.js';
+import { resolveSelectOptions, tableHasModel, verifierBudget } from './options.js';
+import { planPicks, type ChainProblem } from './optimise.js';
+import { removeRedundant } from './redundancy.js';
+import { cheapQuality, scoreRow, type RowScore } from './score.js';
+import { chooseCandidates, countUsableSegments, segmentTimeline, type Segmentation } from './segments.js';
+import { ensureConnectivity } from './connectivity.js';
+import { globalRobust } from './stats.js';
+import { validateFrameTable } from './table.js';
+import {
+  FATE_CANDIDATE,
+  FATE_CHOSEN,
+  FATE_REJECTED_BASE,
+  FATE_USABLE,
+  type FramePick,
+  type FrameTable,
+  type LinkReport,
+  type PairVerifier,
+  type PickReason,
+  type RejectReason,
+  type ResolvedSelectOptions,
+  type SelectOptions,
+  type Selection,
+  type SequenceReport,
+} from './types.js';
+
+export interface CandidateStage {
+  options: ResolvedSelectOptions;
+  defects: DefectResult;
+  timeline: Timeline;
+  /** Segments the candidates were chosen from. */
+  segments: Segmentation;
+  /** Candidate rows, increasing. */
+  candidates: Int32Array;
+  targetCount: number;
+  autoCount: number;
+}
+
+/** Stage 1 (cheap metrics only): defects, motion timeline, segments, candidates, target count. */
+export function findCandidates(table: FrameTable, options: SelectOptions = {}): CandidateStage {
+  validateFrameTable(table);
+  const opts = resolveSelectOptions(options, tableHasModel(table));
+  const n = table.length;
+  const defects = detectDefects(table, opts);
+  const timeline = buildTimeline(table, defects.motion, defects.frozen, opts.overlap, opts.maxGapSec);
+  const total = n > 0 ? timeline.progress[n - 1] : 0;
+  const overlapSegments = segmentTimeline(timeline.progress, defects.cut, 1, n);
+  const autoCount = countUsableSegments(overlapSegments, defects.reject);
+  const targetCount = opts.count ?? Math.min(autoCount, opts.maxFrames ?? Infinity);
+  // Asked for more picks than overlap steps: finer segments so that every slot has candidates.
+  const unit = opts.count !== undefined && opts.count > autoCount ? Math.max(1e-9, total / (1.25 * opts.count)) : 1;
+  const segments = unit === 1 ? overlapSegments : segmentTimeline(timeline.progress, defects.cut, unit, n);
+  const candidates = chooseCandidates(
+    segments,
+    defects.reject,
+    (row) => cheapQuality(table, row),
+    opts.candidatesPerSegment,
+    table.ptsSec,
+    opts.minSpacingSec,
+  );
+  return { options: opts, defects, timeline, segments, candidates, targetCount, autoCount };
+}
+
+/** Candidates whose measured features are far below the other candidates' are plain after all. */
+function rejectPlainCandidates(table: FrameTable, stage: CandidateStage, reject: Uint8Array): Int32Array {
+  const feats = Array.from(stage.candidates, (r) => table.features[r]);
+  const { median } = globalRobust(feats);
+  if (!Number.isFinite(median)) return stage.candidates;
+  const t = DEFECT_THRESHOLDS;
+  return stage.candidates.filter((row) => {
+    const f = table.features[row];
+    const plain = Number.isFinite(f) && f < t.featuresFloor && f < t.textureRatio * median;
+    if (plain) reject[row] = REJECT.textureless;
+    return !plain;
+  });
+}
+
+function ordinal(k: number): string {
+  return k === 1 ? 'best' : k === 2 ? '2nd' : k === 3 ? '3rd' : `${k}th`;
+}
+
+/**
+ * Stage 2: scores the candidates (using features/coverage/DINO where measured), optimises, drops
+ * redundant picks and, with a verifier, repairs connectivity. Never throws for a video that
+ * leaves nothing usable: it returns no picks and a warning.
+ */
+export async function selectFrames(
+  table: FrameTable,
+  options: SelectOptions = {},
+  verifier?: PairVerifier,
+  stage?: CandidateStage,
+): Promise<Selection> {
+  if (verifier !== undefined && typeof verifier !== 'function') {
+    throw new FramesiftError(`Expected a function for verifier but received ${typeof verifier}`, 'ERR_FRAMESIFT_INVALID_ARG');
+  }
+  const st = stage ?? findCandidates(table, options);
+  const opts = st.options;
+  const n = table.length;
+  const warnings: string[] = [];
+  const reject = st.defects.reject.slice();
+  const candidates = rejectPlainCandidates(table, st, reject);
+
+  const scores = new Map<number, RowScore>();
+  const scoreOfRow = (row: number): RowScore => {
+    let s = scores.get(row);
+    if (!s) {
+      s = scoreRow(table, row, opts.weights);
+      scores.set(row, s);
+    }
+    return s;
+  };
+  const scoreOf = (row: number) => scoreOfRow(row).score;
+
+  const { progress, cumMotion, activeSec } = st.timeline;
+  const m = candidates.length;
+  const problem: ChainProblem = {
+    progress: new Float64Array(m),
+    timeSec: new Float64Array(m),
+    activeSec: new Float64Array(m),
+    cumMotion: new Float64Array(m),
+    score: new Float64Array(m),
+  };
+  for (let k = 0; k < m; k++) {
+    const row = candidates[k];
+    problem.progress[k] = progress[row];
+    problem.timeSec[k] = table.ptsSec[row];
+    problem.activeSec[k] = activeSec[row];
+    problem.cumMotion[k] = cumMotion[row];
+    problem.score[k] = scoreOf(row);
+  }
+  const constraints = {
+    minSpacingSec: opts.minSpacingSec,
+    maxGapSec: opts.maxGapSec,
+    maxGapMotion: opts.maxGapMotion,
+    from: n > 0 ? progress[0] : 0,
+    to: n > 0 ? progress[n - 1] : 0,
+  };
+  const plan = planPicks(problem, st.targetCount, constraints);
+  if (m === 0) warnings.push('No usable frame: every analysed frame was rejected as a defect');
+  if (plan.gapViolations > 0) {
+    warnings.push(
+      `${plan.gapViolations} gap(s) between consecutive picks exceed ${opts.maxGapSec} s or ${opts.maxGapMotion.toFixed(2)} of the view (too few picks or a long defect stretch)`,
+    );
+  }
+
+  // Why each DP pick: the best of its slot, or traded for spacing/coverage.
+  const reasons = new Map<number, PickReason[]>();
+  const notes = new Map<number, string>();
+  // plan.chosen[s] lies in slot s (unless spacing forced a drop: then look the slot up).
+  for (let c = 0; c < plan.chosen.length; c++) {
+    const k = plan.chosen[c];
+    let s = c;
+    if (!(k >= plan.slots[s] && k < plan.slots[s + 1])) {
+      s = 0;
+      while (s + 1 < plan.slots.length && plan.slots[s + 1] <= k) s++;
+    }
+    let rank = 1;
+    for (let j = plan.slots[s]; j < plan.slots[s + 1]; j++) if (problem.score[j] > problem.score[k]) rank++;
+    const size = plan.slots[s + 1] - plan.slots[s];
+    const row = candidates[k];
+    reasons.set(row, [rank === 1 ? 'best_in_slot' : 'coverage']);
+    notes.set(
+      row,
+      rank === 1
+        ? `best of ${size} candidate(s) in its stretch`
+        : `${ordinal(rank)} of ${size} candidates in its stretch, chosen to keep spacing and coverage with its neighbours`,
+    );
+  }
+
+  let picks = Array.from(plan.chosen, (k) => candidates[k]);
+  const redundancy = removeRedundant(
+    {
+      table,
+      cumMotion,
+      progress,
+      overlapStep: 1 - opts.overlap,
+      cosineThreshold: opts.redundancyCosine,
+      minSpacingSec: opts.minSpacingSec,
+      scoreOf,
+    },
+    picks,
+    candidates,
+  );
+  picks = redundancy.picks;
+  for (const row of redundancy.added) {
+    reasons.set(row, ['replacement']);
+    notes.set(row, 'replaces a redundant pick (same view as its neighbour) in the least covered stretch');
+  }
+  if (redundancy.removed.length > 0) {
+    warnings.push(`${redundancy.removed.length} redundant pick(s) removed (same view as a neighbour); ${redundancy.added.length} replaced`);
+  }
+
+  let links: LinkReport[] = [];
+  let sequences: SequenceReport[];
+  let sequenceOf: number[];
+  let verifierCalls = 0;
+  if (verifier && picks.length > 1) {
+    const conn = await ensureConnectivity(
+      {
+        table,
+        verifier,
+        minInliers: opts.minInliers,
+        minParallaxPx: opts.minParallaxPx,
+        tries: opts.bridgeTries,
+        budget: verifierBudget(opts, st.targetCount),
+        maxPicks: opts.count ?? opts.maxFrames,
+        minSpacingSec: opts.minSpacingSec,
+        progress,
+        scoreOf,
+      },
+      picks,
+      candidates,
+    );
+    picks = conn.picks;
+    links = conn.links;
+    sequences = conn.sequences;
+    sequenceOf = conn.sequenceOf;
+    verifierCalls = conn.calls;
+    warnings.push(...conn.warnings);
+    for (const row of conn.bridged) {
+      reasons.set(row, ['bridge']);
+      notes.set(row, 'inserted to connect two picks that did not share enough verified inliers');
+    }
+    for (const [row, old] of conn.moved) {
+      reasons.set(row, ['moved']);
+      notes.set(row, `replaces frame ${table.index[old]}, whose link to the previous pick was weak`);
+    }
+  } else {
+    sequences = picks.length ? [{ firstFrame: table.index[picks[0]], lastFrame: table.index[picks[picks.length - 1]], picks: picks.length }] : [];
+    sequenceOf = picks.map(() => 0);
+  }
+
+  if (opts.count !== undefined && picks.length < opts.count && m > 0) {
+    warnings.push(`Selected ${picks.length} of the ${opts.count} frames asked for: the video has too few usable, well-spaced frames`);
+  }
+
+  const fate = new Uint8Array(n);
+  for (let i = 0; i < n; i++) fate[i] = reject[i] ? FATE_REJECTED_BASE + reject[i] : FATE_USABLE;
+  for (const row of candidates) fate[row] = FATE_CANDIDATE;
+  for (const row of picks) fate[row] = FATE_CHOSEN;
+  const rejectedByReason = { invalid: 0, exposure: 0, cut: 0, blur: 0, textureless: 0, duplicate: 0 } as Record<RejectReason, number>;
+  for (let i = 0; i < n; i++) if (reject[i]) rejectedByReason[REJECT_REASONS[reject[i]] as RejectReason]++;
+
+  const result: FramePick[] = picks.map((row, k) => {
+    const s = scoreOfRow(row);
+    const subScores: FramePick['subScores'] = {
+      sharpness: table.sharpness[row],
+      blur: table.blur[row],
+      exposure: table.exposure[row],
+      noise: table.noise[row],
+      texture: table.texture[row],
+      features: table.features[row],
+      coverage: table.coverage[row],
+    };
+    if (table.spatialComplexity) subScores.spatialComplexity = table.spatialComplexity[row];
+    if (table.semanticRichness) subScores.semanticRichness = table.semanticRichness[row];
+    return {
+      row,
+      frameIndex: table.index[row],
+      ptsSec: table.ptsSec[row],
+      score: s.score,
+      base: s.base,
+      gate: s.gate,
+      subScores,
+      reasons: reasons.get(row) ?? ['best_in_slot'],
+      explanation: `score ${s.score.toFixed(3)} (weighted ${s.base.toFixed(3)} x quality gate ${s.gate.toFixed(3)}); ${notes.get(row) ?? 'chosen by the optimiser'}`,
+      sequence: sequenceOf[k],
+    };
+  });
+
+  let usable = 0;
+  for (let i = 0; i < n; i++) if (!reject[i]) usable++;
+  return {
+    picks: result,
+    fate,
+    rejectedByReason,
+    links,
+    sequences,
+    warnings,
+    stats: {
+      rows: n,
+      usable,
+      candidates: candidates.length,
+      segments: st.segments.count,
+      targetCount: st.targetCount,
+      autoCount: st.autoCount,
+      verifierCalls,
+    },
+    options: opts,
+  };
+}
+
+/** 'chosen' | 'candidate' | 'usable' | 'rejected:<reason>' for a Selection.fate code. */
+export function fateLabel(code: number): string {
+  if (code === FATE_CHOSEN) return 'chosen';
+  if (code === FATE_CANDIDATE) return 'candidate';
+  if (code === FATE_USABLE) return 'usable';
+  return `rejected:${REJECT_REASONS[code - FATE_REJECTED_BASE] || 'unknown'}`;
+}
