@@ -8,6 +8,6 @@ export default defineConfig({
     // Native work uses the libuv pool and OpenCV threads; two forks keep a 2-core machine busy
     // without oversubscribing it.
     pool: 'forks',
-    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    maxWorkers: 2,
   },
 });

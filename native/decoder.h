@@ -23,6 +23,9 @@ struct DecoderOptions {
   int threads = 0;  // 0 = all cores
   int64_t maxPixels = 0;
   bool applyRotation = true;
+  // When non-empty (ascending): deliver only the frames at these times (from the container
+  // start); long gaps between them are crossed by seeking. For fetching chosen frames.
+  std::vector<double> wantedPts;
 };
 
 struct ProbeInfo {

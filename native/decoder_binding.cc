@@ -43,6 +43,11 @@ DecoderOptions ReadOptions(Napi::Object o) {
   opts.threads = o.Get("threads").As<Napi::Number>().Int32Value();
   opts.maxPixels = o.Get("maxPixels").As<Napi::Number>().Int64Value();
   opts.applyRotation = o.Get("applyRotation").As<Napi::Boolean>();
+  Napi::Value wanted = o.Get("wantedPts");
+  if (wanted.IsArray()) {
+    Napi::Array list = wanted.As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); ++i) opts.wantedPts.push_back(list.Get(i).As<Napi::Number>().DoubleValue());
+  }
   // A cheap guard only: TS validated everything (src/decode.ts).
   if (!opts.gray && !opts.rgb) Fail(ErrorCode::InvalidArg, "Expected gray or rgb output");
   if (opts.sampling == DecoderOptions::Sampling::Fps && !(opts.fps > 0)) Fail(ErrorCode::InvalidArg, "Expected fps > 0");

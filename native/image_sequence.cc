@@ -112,6 +112,13 @@ class ImageSequence final : public FrameSource {
       const double pts = index / options_.sequenceFps;
       const double eps = 1e-6;
       if (options_.end >= 0 && pts > options_.end + eps) return false;
+      if (!options_.wantedPts.empty()) {
+        const auto& wanted = options_.wantedPts;
+        while (wanted_ < wanted.size() && wanted[wanted_] < pts - eps) wanted_++;
+        if (wanted_ >= wanted.size()) return false;
+        if (pts < wanted[wanted_] - eps) continue;
+        wanted_++;
+      }
       if (options_.sampling == DecoderOptions::Sampling::Fps) {
         if (pts < nextTarget_ - eps) continue;
         while (nextTarget_ <= pts + eps) nextTarget_ += 1.0 / options_.fps;
@@ -146,6 +153,7 @@ class ImageSequence final : public FrameSource {
   DecodeStats stats_;
   FrameConverter converter_;  // one scaler cache: sequences usually share one size
   size_t next_ = 0;
+  size_t wanted_ = 0;
   double nextTarget_ = 0;
 };
 

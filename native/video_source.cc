@@ -209,6 +209,16 @@ class VideoSource final : public FrameSource {
       Finish(false);
       return false;
     }
+    if (!options_.wantedPts.empty()) {
+      const auto& wanted = options_.wantedPts;
+      while (wanted_ < wanted.size() && wanted[wanted_] < pts - eps) wanted_++;  // not in the stream
+      if (wanted_ >= wanted.size()) {
+        Finish(false);
+        return false;
+      }
+      if (pts < wanted[wanted_] - eps) return false;
+      wanted_++;
+    }
     if (options_.sampling == DecoderOptions::Sampling::Fps) {
       if (pts < nextTarget_ - eps) return false;
       const double step = 1.0 / options_.fps;
@@ -235,7 +245,23 @@ class VideoSource final : public FrameSource {
     stats_.framesDelivered++;
   }
 
+  // Fetching wanted frames far apart: seek to the keyframe before the next one instead of
+  // decoding everything in between.
+  void JumpTowardsWanted() {
+    const auto& wanted = options_.wantedPts;
+    if (wanted_ >= wanted.size() || jumpedFor_ == static_cast<int64_t>(wanted_)) return;
+    if (wanted[wanted_] < lastPts_ + kJumpSeconds) return;
+    jumpedFor_ = static_cast<int64_t>(wanted_);
+    int64_t target = static_cast<int64_t>((wanted[wanted_] + startTime_) * AV_TIME_BASE);
+    if (avformat_seek_file(format_, -1, INT64_MIN, target, target, 0) < 0) return;  // decode on instead
+    avcodec_flush_buffers(codec_);
+    keyIndices_.clear();
+    indexFromPts_ = true;
+  }
+  static constexpr double kJumpSeconds = 2.0;
+
   void ReadAndSend() {
+    if (!options_.wantedPts.empty()) JumpTowardsWanted();
     for (;;) {
       int err = av_read_frame(format_, packet_);
       if (err < 0) {
@@ -335,7 +361,9 @@ class VideoSource final : public FrameSource {
   double nextTarget_ = 0;
   double seekFloor_ = 0;
   double lastPts_ = 0;
-  double lastPacketEnd_ = 0;  // end time of the latest packet demuxed, from the container start
+  double lastPacketEnd_ = 0;
+  size_t wanted_ = 0;        // next entry of options_.wantedPts
+  int64_t jumpedFor_ = -1;   // the wanted entry we last seeked for (seek once per entry)  // end time of the latest packet demuxed, from the container start
   int64_t frameCounter_ = 0;
   int64_t presentablePackets_ = 0;  // video packets not discarded by an edit list
   std::deque<int64_t> keyIndices_;  // keyframe mode: packet index of each frame in flight

@@ -43,6 +43,11 @@ export interface DecodeOptions {
   applyRotation?: boolean;
   /** Frame rate assigned to an image sequence. Default 1. */
   sequenceFps?: number;
+  /**
+   * Deliver only the frames at these presentation times (seconds, as frames report them),
+   * seeking across long gaps: how chosen frames are fetched at full resolution.
+   */
+  wantedPts?: number[];
 }
 
 export type VideoInfo = NativeProbe;
@@ -62,6 +67,16 @@ function checkNumber(name: string, value: unknown, min: number, max: number, int
     throw invalidArg(name, `${integer ? 'an integer' : 'a number'} from ${min} to ${max}`, value);
   }
   return value;
+}
+
+function checkAscending(name: string, value: unknown): number[] {
+  if (!Array.isArray(value)) throw invalidArg(name, 'an array of times in seconds', value);
+  value.forEach((v, i) => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (i > 0 && v <= value[i - 1])) {
+      throw invalidArg(`${name}[${i}]`, 'ascending times >= 0', v);
+    }
+  });
+  return value as number[];
 }
 
 function checkBoolean(name: string, value: unknown): boolean {
@@ -95,6 +110,7 @@ export function resolveDecodeOptions(options: DecodeOptions = {}): ResolvedOptio
     poolSize: o.poolSize === undefined ? 3 * batchSize : checkNumber('poolSize', o.poolSize, 1, 65536, true),
     applyRotation: o.applyRotation === undefined ? true : checkBoolean('applyRotation', o.applyRotation),
     sequenceFps: o.sequenceFps === undefined ? 1 : checkNumber('sequenceFps', o.sequenceFps, 1e-6, 10_000, false),
+    wantedPts: o.wantedPts === undefined ? [] : checkAscending('wantedPts', o.wantedPts),
   };
   if (!resolved.gray && !resolved.rgb) throw invalidArg('gray', 'true when rgb is false (some output is needed)', o.gray);
   if (resolved.poolSize < resolved.batchSize) throw invalidArg('poolSize', `at least batchSize (${resolved.batchSize})`, resolved.poolSize);
@@ -294,6 +310,7 @@ function nativeOptions(resolved: ResolvedInput, o: ResolvedOptions) {
     maxPixels: o.maxPixels,
     applyRotation: o.applyRotation,
     poolSize: o.poolSize,
+    wantedPts: o.wantedPts,
   };
 }
 

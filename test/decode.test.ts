@@ -121,6 +121,20 @@ describe('frames and timestamps', () => {
   });
 });
 
+describe('fetching chosen frames', () => {
+  it('delivers exactly the wanted frames, at full resolution, seeking across gaps', async () => {
+    for (const input of [fixtures.cfr(), fixtures.vfr()]) {
+      const reference = showinfo(input);
+      const picks = [0, 3, 4, 40, reference.length - 1];
+      const wantedPts = picks.map((i) => reference[i]!.ptsSec);
+      const full = referenceGray(input, 320, 240);
+      const { frames } = await collect(input, { wantedPts, analysisSize: 'source' });
+      expect(frames.map((f) => f.ptsSec.toFixed(4))).toEqual(wantedPts.map((p) => p.toFixed(4)));
+      frames.forEach((f, k) => expect(psnr(f.copy!, full[picks[k]!]!)).toBeGreaterThan(45));
+    }
+  });
+});
+
 describe('pixels', () => {
   it('gray frames match the ffmpeg binary at analysis size and at source size', async () => {
     for (const [size, w, h] of [[160, 160, 120], ['source', 320, 240]] as const) {

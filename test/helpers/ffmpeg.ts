@@ -34,7 +34,7 @@ export function showinfo(path: string, inputArgs: string[] = []): ShowinfoFrame[
 
 /** Gray8 frames at w x h decoded by the ffmpeg binary (area scaling, autorotate as ffmpeg does). */
 export function referenceGray(path: string, width: number, height: number): Buffer[] {
-  const raw = ffmpeg(['-i', path, '-an', '-vf', `scale=${width}:${height}:flags=area,format=gray`, '-f', 'rawvideo', '-']);
+  const raw = ffmpeg(['-i', path, '-an', '-vsync', '0', '-vf', `scale=${width}:${height}:flags=area,format=gray`, '-f', 'rawvideo', '-']);
   const frameSize = width * height;
   const frames: Buffer[] = [];
   for (let offset = 0; offset + frameSize <= raw.length; offset += frameSize) frames.push(raw.subarray(offset, offset + frameSize));
