@@ -10,6 +10,7 @@ import { packageRoot } from '../../bindings/index.js';
 import { FramesiftError } from '../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
 import type { CliContext } from './context.js';
+import { registerExtract } from './extract.js';
 import { registerProbe } from './probe.js';
 
 export const EXIT_OK = 0;
@@ -51,7 +52,7 @@ export async function main(args: string[], io: Partial<Pick<CliContext, 'stdout'
     .help()
     .alias('h', 'help')
     .strict()
-    .demandCommand(1, 'Name a command: probe')
+    .demandCommand(1, 'Name a command: extract or probe')
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
@@ -59,6 +60,7 @@ export async function main(args: string[], io: Partial<Pick<CliContext, 'stdout'
       if (error) failure = error;
       else usageError = message;
     });
+  parser = registerExtract(parser, context);
   parser = registerProbe(parser, context);
 
   try {

@@ -1,0 +1,155 @@
+/**
+ * Pass 1: decode every analysed frame at analysis size (gray), measure the cheap metrics and
+ * the motion to the previous frame natively, batch by batch, and keep one row of numbers per
+ * frame (no pixels: memory grows by ~150 bytes a frame whatever the resolution).
+ */
+import type { Frame } from '../decode.js';
+import { openVideo, type VideoInfo } from '../decode.js';
+import { isFramesiftError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { FAST_METRICS, measureFrames, METRIC_FIELDS, type FrameMetricsBatch, type MetricName } from '../metrics.js';
+import type { ResolvedExtractOptions } from './options.js';
+import type { ProgressReporter } from './progress.js';
+
+/** The metric groups pass 1 measures on every frame (the 'fast' preset: no SIFT/ORB/GLCM/flow). */
+export const PASS1_METRICS: readonly MetricName[] = FAST_METRICS;
+
+/** Numeric columns kept per frame (all fields of PASS1_METRICS but the hash). */
+export const PASS1_FIELDS: readonly string[] = PASS1_METRICS.flatMap((m) => METRIC_FIELDS[m] as readonly string[]).filter((f) => f !== 'phash');
+
+/** Growable structure-of-arrays store of per-frame measurements. */
+export class MeasureColumns {
+  length = 0;
+  index = new Float64Array(1024);
+  ptsSec = new Float64Array(1024);
+  keyframe = new Uint8Array(1024);
+  hashHi = new Uint32Array(1024);
+  hashLo = new Uint32Array(1024);
+  readonly fields: Record<string, Float32Array> = {};
+
+  constructor(readonly fieldNames: readonly string[]) {
+    for (const name of fieldNames) this.fields[name] = new Float32Array(1024);
+  }
+
+  #grow(needed: number): void {
+    if (needed <= this.index.length) return;
+    const size = Math.max(needed, this.index.length * 2);
+    const grow = <T extends Float64Array | Float32Array | Uint32Array | Uint8Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(size);
+      b.set(a);
+      return b;
+    };
+    this.index = grow(this.index);
+    this.ptsSec = grow(this.ptsSec);
+    this.keyframe = grow(this.keyframe);
+    this.hashHi = grow(this.hashHi);
+    this.hashLo = grow(this.hashLo);
+    for (const name of this.fieldNames) this.fields[name] = grow(this.fields[name]!);
+  }
+
+  append(frames: readonly Frame[], metrics: FrameMetricsBatch): void {
+    const start = this.length;
+    this.#grow(start + frames.length);
+    frames.forEach((frame, k) => {
+      const row = start + k;
+      this.index[row] = frame.index;
+      this.ptsSec[row] = frame.ptsSec;
+      this.keyframe[row] = frame.keyframe ? 1 : 0;
+      const hash = metrics.phash?.[k] ?? 0n;
+      this.hashHi[row] = Number(hash >> 32n);
+      this.hashLo[row] = Number(hash & 0xffffffffn);
+    });
+    for (const name of this.fieldNames) {
+      const source = (metrics as unknown as Record<string, Float64Array | undefined>)[name];
+      const target = this.fields[name]!;
+      for (let k = 0; k < frames.length; k++) target[start + k] = source ? source[k]! : NaN;
+    }
+    this.length += frames.length;
+  }
+}
+
+export interface MeasureResult {
+  info: VideoInfo;
+  columns: MeasureColumns;
+  analysisWidth: number;
+  analysisHeight: number;
+  warnings: string[];
+  decodeStats: { framesLost: number; corruptFrames: number; truncated: boolean };
+}
+
+/** Keyframes are dense enough to stand for the video when they come at least every this many seconds. */
+const SPARSE_KEYFRAME_MAX_GAP_SEC = 1.0;
+
+export async function measureVideo(
+  input: string,
+  options: ResolvedExtractOptions,
+  progress: ProgressReporter,
+  logger: Logger,
+): Promise<MeasureResult> {
+  const { preset } = options;
+  const warnings: string[] = [];
+  const baseOptions = {
+    analysisSize: preset.analysisSize,
+    gray: true,
+    threads: options.threads,
+    batchSize: options.batchSize,
+    sequenceFps: options.sequenceFps,
+    ...(options.start !== undefined ? { start: options.start } : {}),
+    ...(options.end !== undefined ? { end: options.end } : {}),
+  };
+  let decoder = await openVideo(input, baseOptions);
+  const info = decoder.info;
+  if (preset.sampling === 'sparse' && !info.isImageSequence) {
+    // Fast mode: keyframes only when the encoder put them close together (decoding then skips
+    // every other frame); otherwise a sampled rate.
+    await decoder.close();
+    const keyframeGap = await estimateKeyframeGap(input, baseOptions);
+    const sampling = keyframeGap <= SPARSE_KEYFRAME_MAX_GAP_SEC ? { sampling: 'keyframes' as const } : { sampling: 'fps' as const, fps: preset.sparseFps };
+    logger.info({ keyframeGap, ...sampling }, 'fast mode sampling');
+    decoder = await openVideo(input, { ...baseOptions, ...sampling });
+  }
+
+  const columns = new MeasureColumns(PASS1_FIELDS);
+  const expected = info.frameCount > 0 ? info.frameCount : Math.round(info.durationSec * info.avgFrameRate);
+  progress.stage('measure', expected);
+  let previous: Frame | null = null;
+  let stats = { framesLost: 0, corruptFrames: 0, truncated: false };
+  try {
+    for await (const batch of decoder.batches({ signal: options.signal })) {
+      const metrics = await measureFrames(batch.frames, { metrics: PASS1_METRICS, threads: options.threads, previous });
+      columns.append(batch.frames, metrics);
+      previous?.release();
+      previous = batch.frames.at(-1)!;
+      for (const frame of batch.frames) if (frame !== previous) frame.release();
+      stats = { framesLost: batch.stats.framesLost, corruptFrames: batch.stats.corruptFrames, truncated: batch.stats.truncated };
+      progress.update(columns.length, expected);
+    }
+  } catch (err) {
+    // A cut-off file still yields every frame before the cut: keep that work.
+    if (!isFramesiftError(err, 'ERR_FRAMESIFT_TRUNCATED')) throw err;
+    warnings.push(`${(err as Error).message}; using the ${columns.length} frames before the cut`);
+    stats.truncated = true;
+  } finally {
+    previous?.release();
+    await decoder.close();
+  }
+  if (stats.framesLost > 0) warnings.push(`${stats.framesLost} frames could not be decoded (damaged data) and were skipped`);
+  progress.update(columns.length, columns.length, true);
+  return { info, columns, analysisWidth: info.outputWidth, analysisHeight: info.outputHeight, warnings, decodeStats: stats };
+}
+
+/** Mean keyframe spacing over the first keyframes, from a cheap keyframe-only scan. */
+async function estimateKeyframeGap(input: string, options: Parameters<typeof openVideo>[1]): Promise<number> {
+  const decoder = await openVideo(input, { ...options, sampling: 'keyframes', analysisSize: 64, batchSize: 8 });
+  const times: number[] = [];
+  for await (const batch of decoder.batches()) {
+    for (const f of batch.frames) {
+      times.push(f.ptsSec);
+      f.release();
+    }
+    if (times.length >= 8) break; // leaving the loop closes the decoder
+  }
+  await decoder.close();
+  if (times.length < 2) return Infinity;
+  return (times.at(-1)! - times[0]!) / (times.length - 1);
+}

@@ -1,0 +1,148 @@
+/**
+ * Options of `extractFrames` / `framesift extract`: validation, defaults, and what each mode
+ * changes (docs/extract.md). TS validates everything here before native code sees it.
+ */
+import { availableParallelism } from 'node:os';
+
+import { invalidArg } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { SelectMode, SelectOptions, Weights } from '../select/index.js';
+import type { Progress } from './progress.js';
+
+export type ImageFormat = 'jpg' | 'png' | 'webp';
+export type DeviceName = 'auto' | 'cpu' | 'cuda' | 'coreml';
+
+export interface ExtractOptions {
+  /** Output folder: DIR/images/, DIR/manifest.json, images.txt, pairs.txt, analysis.csv. */
+  outDir: string;
+  /** Exactly N frames (fewer, with a warning, when the video does not allow N). */
+  count?: number;
+  /** Automatic count from motion and overlap, capped at N. */
+  maxFrames?: number;
+  /** fast | balanced (default) | high_quality: see MODE_PRESETS. */
+  mode?: SelectMode;
+  /** A DINOv3/DINOv2 ONNX file: adds spatial complexity, semantic richness and redundancy by embedding. */
+  model?: string;
+  /** Execution provider for the model. Default 'auto'. */
+  device?: DeviceName;
+  /** Fail instead of falling back to CPU when the requested device cannot load. */
+  strictDevice?: boolean;
+  format?: ImageFormat;
+  /** jpg/webp quality 1..100. Default 95. */
+  quality?: number;
+  /** Replace framesift's outputs in a non-empty DIR. */
+  force?: boolean;
+  /** Time range to analyse, seconds. */
+  start?: number;
+  end?: number;
+  /** Minimum time between picks, seconds. Default 0.25. */
+  minSpacing?: number;
+  /** Target view overlap of consecutive picks. Default 0.7. */
+  overlap?: number;
+  /** Score weights summing to 1 (keys: docs/selection.md). */
+  weights?: Weights;
+  /** Longest side of the analysis image. Default by mode (480 / 640 / 960). */
+  analysisSize?: number;
+  /** Worker threads for decode and metrics. Default: all cores. */
+  threads?: number;
+  /** Frames per decode/metrics batch. Default 16. */
+  batchSize?: number;
+  /** Memory limit for the model's batches, MiB (the monitor shrinks batches before it). */
+  maxMemoryMB?: number;
+  /** Frame rate assigned to an image-sequence input. Default 1 (time-based options count in frames then). */
+  sequenceFps?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: Progress) => void;
+  logger?: Logger;
+}
+
+/** What a mode changes. */
+export interface ModePreset {
+  analysisSize: number;
+  /** 'all' decodes every frame; 'sparse' takes keyframes when they come often enough, else a sampled rate. */
+  sampling: 'all' | 'sparse';
+  /** Sampled rate for 'sparse' when keyframes are too far apart. */
+  sparseFps: number;
+  /** SIFT features kept per candidate. */
+  maxFeatures: number;
+  /** Neighbours each pick is matched with for tracks and pairs.txt. */
+  matchWindow: number;
+}
+
+export const MODE_PRESETS: Record<SelectMode, ModePreset> = {
+  fast: { analysisSize: 480, sampling: 'sparse', sparseFps: 6, maxFeatures: 1000, matchWindow: 1 },
+  balanced: { analysisSize: 640, sampling: 'all', sparseFps: 0, maxFeatures: 2000, matchWindow: 2 },
+  high_quality: { analysisSize: 960, sampling: 'all', sparseFps: 0, maxFeatures: 4000, matchWindow: 4 },
+};
+
+export interface ResolvedExtractOptions {
+  outDir: string;
+  mode: SelectMode;
+  preset: ModePreset;
+  model: string | undefined;
+  device: DeviceName;
+  strictDevice: boolean;
+  format: ImageFormat;
+  quality: number;
+  force: boolean;
+  start: number | undefined;
+  end: number | undefined;
+  threads: number;
+  batchSize: number;
+  maxMemoryMB: number | undefined;
+  sequenceFps: number;
+  select: SelectOptions;
+  signal: AbortSignal | undefined;
+}
+
+function num(name: string, value: unknown, min: number, max: number, integer = false): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    throw invalidArg(name, `${integer ? 'an integer' : 'a number'} from ${min} to ${max}`, value);
+  }
+  return value;
+}
+
+const opt = <T>(value: T | undefined, check: (v: T) => T): T | undefined => (value === undefined ? undefined : check(value));
+
+export function resolveExtractOptions(o: ExtractOptions): ResolvedExtractOptions {
+  if (o === null || typeof o !== 'object') throw invalidArg('options', 'an object', o);
+  if (typeof o.outDir !== 'string' || o.outDir === '') throw invalidArg('outDir', 'an output folder path', o.outDir);
+  const mode = o.mode ?? 'balanced';
+  if (!(mode in MODE_PRESETS)) throw invalidArg('mode', "'fast', 'balanced' or 'high_quality'", mode);
+  const format = o.format ?? 'jpg';
+  if (!['jpg', 'png', 'webp'].includes(format)) throw invalidArg('format', "'jpg', 'png' or 'webp'", format);
+  const device = o.device ?? 'auto';
+  if (!['auto', 'cpu', 'cuda', 'coreml'].includes(device)) throw invalidArg('device', "'auto', 'cpu', 'cuda' or 'coreml'", device);
+  if (o.model !== undefined && (typeof o.model !== 'string' || o.model === '')) throw invalidArg('model', 'a path to an .onnx file', o.model);
+  if (o.count !== undefined && o.maxFrames !== undefined) throw invalidArg('count', 'either count or maxFrames, not both', o.count);
+  const start = opt(o.start, (v) => num('start', v, 0, 1e9));
+  const end = opt(o.end, (v) => num('end', v, 0, 1e9));
+  if (start !== undefined && end !== undefined && end <= start) throw invalidArg('end', `a time after start (${start})`, end);
+  const preset = { ...MODE_PRESETS[mode] };
+  if (o.analysisSize !== undefined) preset.analysisSize = num('analysisSize', o.analysisSize, 64, 8192, true);
+  const select: SelectOptions = { mode };
+  if (o.count !== undefined) select.count = num('count', o.count, 1, 1_000_000, true);
+  if (o.maxFrames !== undefined) select.maxFrames = num('maxFrames', o.maxFrames, 1, 1_000_000, true);
+  if (o.overlap !== undefined) select.overlap = num('overlap', o.overlap, 0, 0.95);
+  if (o.minSpacing !== undefined) select.minSpacingSec = num('minSpacing', o.minSpacing, 0, 3600);
+  if (o.weights !== undefined) select.weights = o.weights; // validated by the selection stage, which knows the active keys
+  return {
+    outDir: o.outDir,
+    mode,
+    preset,
+    model: o.model,
+    device,
+    strictDevice: o.strictDevice ?? false,
+    format,
+    quality: o.quality === undefined ? 95 : num('quality', o.quality, 1, 100, true),
+    force: o.force ?? false,
+    start,
+    end,
+    threads: o.threads === undefined ? availableParallelism() : num('threads', o.threads, 1, 256, true),
+    batchSize: o.batchSize === undefined ? 16 : num('batchSize', o.batchSize, 1, 1024, true),
+    maxMemoryMB: opt(o.maxMemoryMB, (v) => num('maxMemoryMB', v, 64, 16 * 1024 * 1024)),
+    sequenceFps: o.sequenceFps === undefined ? 1 : num('sequenceFps', o.sequenceFps, 1e-3, 1000),
+    select,
+    signal: o.signal,
+  };
+}
