@@ -146,6 +146,8 @@ export class ImageWriter {
   private failure: unknown = undefined;
   private readonly written: WrittenImage[] = [];
   private idleWaiters: Array<() => void> = [];
+  private readonly onAbort = (): void => this.stop(abortedError());
+  private listening = false;
   private roomWaiters: Array<() => void> = [];
 
   constructor(dir: string, options: ImageWriterOptions = {}) {
@@ -166,7 +168,6 @@ export class ImageWriter {
     this.concurrency = concurrency;
     this.maxPending = maxPending;
     this.signal = options.signal;
-    this.signal?.addEventListener('abort', () => this.stop(abortedError()), { once: true });
   }
 
   /** Queued plus running writes. */
@@ -184,6 +185,12 @@ export class ImageWriter {
     checkImageArgs(this.dir, name, rgb, width, height);
     const stopped = this.stoppedError();
     if (stopped !== undefined) return rejected(stopped);
+    // Listen only while work is in flight: a long-lived signal shared by many runs must not
+    // keep every writer alive.
+    if (this.signal !== undefined && !this.listening) {
+      this.signal.addEventListener('abort', this.onAbort, { once: true });
+      this.listening = true;
+    }
     const promise = new Promise<WrittenImage>((resolve, reject) => {
       this.queue.push({ name, rgb, width, height, resolve, reject });
     });
@@ -252,7 +259,11 @@ export class ImageWriter {
     if (this.pending < this.maxPending || this.failure !== undefined) {
       for (const wake of this.roomWaiters.splice(0)) wake();
     }
-    if (this.pending === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    if (this.pending === 0) {
+      if (this.listening) this.signal?.removeEventListener('abort', this.onAbort);
+      this.listening = false;
+      for (const wake of this.idleWaiters.splice(0)) wake();
+    }
   }
 }
 
