@@ -422,6 +422,45 @@ describe('preprocessing', () => {
     }
   });
 
+  it('native (OpenCV) and typed-array backends agree; native is the default here', async () => {
+    expect(new Preprocessor('stretch').backend).toBe('native');
+    const smooth = { rgb: Buffer.alloc(640 * 360 * 3), width: 640, height: 360 };
+    for (let y = 0; y < 360; y++) for (let x = 0; x < 640; x++) smooth.rgb.set([(x * 255) / 639, (y * 255) / 359, 128 + 100 * Math.sin(x / 60)], (y * 640 + x) * 3);
+    const frames = [smooth, texturedFrame(64, 48, 2), { gray: Buffer.alloc(50 * 40, 77), width: 50, height: 40 }];
+    for (const aspect of ['stretch', 'crop'] as const) {
+      for (const half of [false, true]) {
+        const n = 3 * 3 * 64 * 48;
+        const a = half ? new Uint16Array(n + 5) : new Float32Array(n + 5);
+        const b = half ? new Uint16Array(n + 5) : new Float32Array(n + 5);
+        await new Preprocessor(aspect, 'native').writeBatch(frames, { width: 64, height: 48 }, a, 5);
+        await new Preprocessor(aspect, 'typed-array').writeBatch(frames, { width: 64, height: 48 }, b, 5);
+        const av = half ? Array.from(a as Uint16Array, fromHalfBits) : Array.from(a);
+        const bv = half ? Array.from(b as Uint16Array, fromHalfBits) : Array.from(b);
+        const plane = 3 * 64 * 48;
+        // Smooth frame: the two filters differ by at most a few grey levels.
+        expect(maxAbsDiff(av.slice(5, 5 + plane), bv.slice(5, 5 + plane))).toBeLessThan(0.12);
+        // Model-size frame: both are exact copies.
+        expect(maxAbsDiff(av.slice(5 + plane, 5 + 2 * plane), bv.slice(5 + plane, 5 + 2 * plane))).toBeLessThan(half ? 2e-3 : 1e-5);
+        expect(maxAbsDiff(av.slice(5 + 2 * plane), bv.slice(5 + 2 * plane))).toBeLessThan(half ? 2e-3 : 1e-5);
+        expect(av.slice(0, 5).every((v) => v === 0)).toBe(true);
+      }
+    }
+    await expect(new Preprocessor('stretch', 'native').writeBatch([smooth], { width: 64, height: 48 }, new Float32Array(10))).rejects.toMatchObject({ code: 'ERR_FRAMESIFT_INVALID_ARG' });
+    await expect(new Preprocessor('stretch', 'native').writeBatch([{ rgb: Buffer.alloc(3), width: 2, height: 2 }], { width: 64, height: 48 }, new Float32Array(9216))).rejects.toMatchObject({ code: 'ERR_FRAMESIFT_INVALID_ARG' });
+  });
+
+  it('embeddings are the same with either preprocessing backend at the model size', async () => {
+    const frames = framesFor(specOf('dinov2-f32'), 3);
+    const results = [];
+    for (const preprocess of ['native', 'typed-array'] as const) {
+      const e = await embedder('dinov2-f32', { preprocess, stats: false });
+      expect(e.preprocessBackend).toBe(preprocess);
+      results.push(await e.embed(frames));
+      await e.close();
+    }
+    results[0].forEach((r, i) => expect(maxAbsDiff(r.embedding, results[1][i].embedding)).toBeLessThan(1e-6));
+  });
+
   it('float16 conversion rounds to nearest even and handles the extremes', () => {
     for (const v of [0, -0, 1, -2.5, 65504, 6.1e-5, 5.96e-8, 0.1, 3.14159]) expect(fromHalfBits(toHalfBits(v))).toBeCloseTo(roundToHalf(v), 12);
     expect(toHalfBits(1)).toBe(0x3c00);

@@ -15,7 +15,7 @@ import { denseStats, frameEmbedding, type DenseStats, type EmbeddingSource, type
 import { halfArrayToFloat32 } from './float16.js';
 import { MemoryMonitor, type MemorySample } from './memory-monitor.js';
 import { describeModel, modelError, readModelMetadata, type ModelInfo, type SessionLike, type TensorFactory, type TensorLike } from './model.js';
-import { ASPECT_RULES, frameView, Preprocessor, targetSize, type AspectRule, type FrameInput } from './preprocess.js';
+import { ASPECT_RULES, frameView, Preprocessor, targetSize, type AspectRule, type FrameInput, type PreprocessBackend } from './preprocess.js';
 import {
   createSessionWithFallback,
   planProviders,
@@ -42,6 +42,8 @@ export interface EmbedderOptions extends ProviderConfig {
   inputSize?: number;
   /** Aspect rule, see preprocess.ts. Default 'preserve'. */
   aspect?: AspectRule;
+  /** Preprocessing implementation; default 'native' when the addon loads (see preprocess.ts). */
+  preprocess?: PreprocessBackend;
   /** Embedding from the CLS token or the mean patch token. Default 'cls'. */
   embedding?: EmbeddingSource;
   /** Compute dense statistics. Default true. */
@@ -114,7 +116,7 @@ export class Embedder extends EventEmitter<EmbedderEvents> {
     this.inputSize = options.inputSize ?? 224;
     this.embeddingSource = options.embedding ?? 'cls';
     this.withStats = options.stats ?? true;
-    this.preprocessor = new Preprocessor(options.aspect ?? 'preserve');
+    this.preprocessor = new Preprocessor(options.aspect ?? 'preserve', options.preprocess);
     this.batcher = new AdaptiveBatcher({
       maxBatch: options.maxBatch ?? 16,
       growAfter: options.growAfter,
@@ -164,8 +166,14 @@ export class Embedder extends EventEmitter<EmbedderEvents> {
       throw err;
     }
     const info: EmbedderInfo = { model, provider: choice.provider, requestedDevice: provider.device, fallback: choice.fallback };
-    logger.info({ model: model.path, provider: choice.provider, patchSize: model.patchSize, registers: model.numRegisterTokens, hiddenSize: model.hiddenSize, dtype: model.dtype, layoutSource: model.layoutSource }, 'embedding model loaded');
-    return new Embedder(choice.session, info, options, logger);
+    const embedder = new Embedder(choice.session, info, options, logger);
+    logger.info({ model: model.path, provider: choice.provider, preprocess: embedder.preprocessBackend, patchSize: model.patchSize, registers: model.numRegisterTokens, hiddenSize: model.hiddenSize, dtype: model.dtype, layoutSource: model.layoutSource }, 'embedding model loaded');
+    return embedder;
+  }
+
+  /** Which preprocessing implementation runs ('native' or 'typed-array'). */
+  get preprocessBackend(): PreprocessBackend {
+    return this.preprocessor.backend;
   }
 
   /** The batch size the next batch starts from. */
@@ -199,7 +207,7 @@ export class Embedder extends EventEmitter<EmbedderEvents> {
       this.buffer = half ? new Uint16Array(length) : new Float32Array(length);
     }
     const buffer = this.buffer;
-    frames.forEach((frame, i) => this.preprocessor.writeFrame(frame, target, buffer, i * perFrame, `frames[${at + i}]`));
+    await this.preprocessor.writeBatch(frames, target, buffer, 0, at);
     const t1 = performance.now();
     const input = makeTensor(model.dtype, buffer, [frames.length, 3, target.height, target.width]);
     const result = await session.run({ [model.inputName]: input });
