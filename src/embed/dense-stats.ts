@@ -111,8 +111,17 @@ function cosineMatrix(x: Float32Array, n: number, d: number): Float32Array {
     s[i * n + i] = 1;
     for (let j = i + 1; j < n; j++) {
       const oj = j * d;
-      let dot = 0;
-      for (let k = 0; k < d; k++) dot += x[oi + k] * x[oj + k];
+      // Four accumulators: independent adds pipeline better than one dependent chain.
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      let k = 0;
+      for (; k + 3 < d; k += 4) {
+        a0 += x[oi + k] * x[oj + k];
+        a1 += x[oi + k + 1] * x[oj + k + 1];
+        a2 += x[oi + k + 2] * x[oj + k + 2];
+        a3 += x[oi + k + 3] * x[oj + k + 3];
+      }
+      for (; k < d; k++) a0 += x[oi + k] * x[oj + k];
+      const dot = a0 + a1 + a2 + a3;
       s[i * n + j] = dot;
       s[j * n + i] = dot;
     }
@@ -169,15 +178,20 @@ function highFrequencyShare(x: Float32Array, gh: number, gw: number, d: number):
     const fx = Math.min(kx, gw - kx) / gw;
     high[ky * gw + kx] = Math.hypot(fy, fx) > 0.25 ? 1 : 0;
   }
-  const g = new Float64Array(gh * gw);
-  const re = new Float64Array(gh * gw), im = new Float64Array(gh * gw);
+  const n = gh * gw;
+  // Channel-major copy: each channel's grid becomes contiguous (x is token-major).
+  const byChannel = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) for (let c = 0; c < d; c++) byChannel[c * n + i] = x[i * d + c];
+  const g = new Float64Array(n);
+  const re = new Float64Array(n), im = new Float64Array(n);
   let total = 0;
   let hf = 0;
   for (let c = 0; c < d; c++) {
+    const base = c * n;
     let mean = 0;
-    for (let i = 0; i < gh * gw; i++) mean += x[i * d + c];
-    mean /= gh * gw;
-    for (let i = 0; i < gh * gw; i++) g[i] = x[i * d + c] - mean;
+    for (let i = 0; i < n; i++) mean += byChannel[base + i];
+    mean /= n;
+    for (let i = 0; i < n; i++) g[i] = byChannel[base + i] - mean;
     // Rows: DFT along x.
     for (let y = 0; y < gh; y++) for (let kx = 0; kx < gw; kx++) {
       let r = 0, m = 0;
@@ -355,10 +369,13 @@ export function denseStats(tokens: Float32Array, offset: number, layout: TokenLa
     let neighbourPairs = 0;
     for (let y = 0; y < gh; y++) for (let xg = 0; xg < gw; xg++) {
       const i = y * gw + xg;
-      for (const j of [xg + 1 < gw ? i + 1 : -1, y + 1 < gh ? i + gw : -1]) {
-        if (j < 0) continue;
+      if (xg + 1 < gw) {
         neighbourPairs++;
-        if (chosen.labels[i] !== chosen.labels[j]) total += 1 - s[i * n + j];
+        if (chosen.labels[i] !== chosen.labels[i + 1]) total += 1 - s[i * n + i + 1];
+      }
+      if (y + 1 < gh) {
+        neighbourPairs++;
+        if (chosen.labels[i] !== chosen.labels[i + gw]) total += 1 - s[i * n + i + gw];
       }
     }
     boundaryRaw = neighbourPairs ? total / neighbourPairs : 0;
