@@ -150,7 +150,6 @@ export class MemoryMonitor {
         size = Math.floor(size / 2);
         reason = 'rss';
       }
-      if (now.rss > ceiling && size > 1) [size, reason] = [1, 'rss'];
     }
     if (now.gpuUsed !== undefined && now.gpuTotal !== undefined) {
       const ceiling = now.gpuTotal * this.headroom;

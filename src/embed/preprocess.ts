@@ -9,6 +9,9 @@
  *   'preserve' (default) keeps the frame's aspect: the shorter side becomes inputSize rounded
  *   to the patch, the longer side follows the aspect, rounded to the patch and capped at
  *   2 * inputSize. 'stretch' and 'crop' use an inputSize x inputSize square.
+ * - A batch tensor has one size: every frame of a batch is mapped onto the target computed
+ *   for the batch's first frame (video frames share one size, so this only matters for
+ *   mixed inputs).
  * - Mapping a frame onto the target: 'stretch' scales each axis independently (the whole
  *   frame is seen, shapes are distorted); 'crop' scales to cover and centre-crops (no
  *   distortion, edges lost); 'preserve' on a fixed-size model behaves as 'stretch' (the
