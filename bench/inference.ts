@@ -59,22 +59,34 @@ async function sharpPreprocess(frame: { rgb: Buffer; width: number; height: numb
   }
 }
 
-async function benchPreprocess(frames: ReturnType<typeof syntheticFrame>[], w: number, h: number): Promise<Record<string, number[]>> {
+/** Wall and CPU (process-wide user+system) milliseconds per frame of `fn` over `n` frames. */
+async function measure(n: number, fn: () => Promise<void>): Promise<[number, number]> {
+  const cpu = process.cpuUsage();
+  const t = performance.now();
+  await fn();
+  const used = process.cpuUsage(cpu);
+  return [(performance.now() - t) / n, (used.user + used.system) / 1000 / n];
+}
+
+async function benchPreprocess(frames: ReturnType<typeof syntheticFrame>[], w: number, h: number): Promise<Record<string, { wall: number[]; cpu: number[] }>> {
   const out = new Float32Array(frames.length * 3 * w * h);
   const perFrame = 3 * w * h;
   const typed = new Preprocessor('stretch', 'typed-array');
   const addon = new Preprocessor('stretch', 'native');
-  const result: Record<string, number[]> = { 'typed-array': [], 'native (addon, OpenCV)': [], 'sharp (libvips) + TS normalise': [] };
+  const variants: Record<string, () => Promise<void>> = {
+    'typed-array': () => typed.writeBatch(frames, { width: w, height: h }, out, 0),
+    'native (addon, OpenCV)': () => addon.writeBatch(frames, { width: w, height: h }, out, 0),
+    'sharp (libvips) + TS normalise': async () => {
+      for (let i = 0; i < frames.length; i++) await sharpPreprocess(frames[i], w, h, out, i * perFrame);
+    },
+  };
+  const result: Record<string, { wall: number[]; cpu: number[] }> = {};
   for (let r = 0; r < runs; r++) {
-    let t = performance.now();
-    await typed.writeBatch(frames, { width: w, height: h }, out, 0);
-    result['typed-array'].push((performance.now() - t) / frames.length);
-    t = performance.now();
-    await addon.writeBatch(frames, { width: w, height: h }, out, 0);
-    result['native (addon, OpenCV)'].push((performance.now() - t) / frames.length);
-    t = performance.now();
-    for (let i = 0; i < frames.length; i++) await sharpPreprocess(frames[i], w, h, out, i * perFrame);
-    result['sharp (libvips) + TS normalise'].push((performance.now() - t) / frames.length);
+    for (const [name, fn] of Object.entries(variants)) {
+      const [wall, cpu] = await measure(frames.length, fn);
+      (result[name] ??= { wall: [], cpu: [] }).wall.push(wall);
+      result[name].cpu.push(cpu);
+    }
   }
   return result;
 }
@@ -122,11 +134,11 @@ async function main(): Promise<void> {
   const frames = Array.from({ length: frameCount }, (_, i) => syntheticFrame(srcW, srcH, i + 1));
 
   const pre = await benchPreprocess(frames.slice(0, 16), 224, 224);
-  console.log(`preprocess ${srcW}x${srcH} -> 224x224 float32 NCHW into the tensor, ms/frame (16 frames per run):`);
-  const ref = [...pre['typed-array']].sort((a, b) => a - b)[Math.floor(runs / 2)];
+  console.log(`preprocess ${srcW}x${srcH} -> 224x224 float32 NCHW into the tensor, ms/frame (16 frames per run; CPU = process user+system, robust to other load):`);
+  const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+  const ref = median(pre['typed-array'].cpu);
   for (const [name, v] of Object.entries(pre)) {
-    const med = [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
-    console.log(`  ${name.padEnd(32)} ${stats(v)}   x${(ref / med).toFixed(1)} vs typed-array`);
+    console.log(`  ${name.padEnd(32)} wall ${stats(v.wall)} | CPU ${stats(v.cpu)}   CPU x${(ref / median(v.cpu)).toFixed(1)} vs typed-array`);
   }
 
   const tiny = await writeTestModel(join(work, 'tiny-dinov3.onnx'), TEST_MODELS['dinov3-f32'] as TestModelSpec);

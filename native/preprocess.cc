@@ -33,8 +33,26 @@ void PreprocessToNchw(const uint8_t* data, int width, int height, int stride, in
   cv::Mat resized;
   if (roi.size() == size) {
     resized = src(roi);
+  } else if (shrinking) {
+    // Like libvips' shrink + reduce: an integer-factor box average first (OpenCV's fast
+    // INTER_AREA path, exact integer scales), then INTER_AREA over the small remainder
+    // (factor < 2). Up to factor-1 edge pixels are dropped to make the scale exact.
+    const int fx = roi.width / target.width;
+    const int fy = roi.height / target.height;
+    cv::Mat reduced = src(roi);
+    if (fx >= 2 || fy >= 2) {
+      const int w1 = roi.width / fx;
+      const int h1 = roi.height / fy;
+      const cv::Rect exact(roi.x + (roi.width - w1 * fx) / 2, roi.y + (roi.height - h1 * fy) / 2, w1 * fx, h1 * fy);
+      cv::resize(src(exact), reduced, cv::Size(w1, h1), 0, 0, cv::INTER_AREA);
+    }
+    if (reduced.size() == size) {
+      resized = reduced;
+    } else {
+      cv::resize(reduced, resized, size, 0, 0, cv::INTER_AREA);
+    }
   } else {
-    cv::resize(src(roi), resized, size, 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
+    cv::resize(src(roi), resized, size, 0, 0, cv::INTER_LINEAR);
   }
   cv::Mat planes8[3];
   if (channels == 3) {
