@@ -9,10 +9,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { DecoderExports } from './decoder.js';
+import type { EmbedExports } from './embed.js';
 import type { GeometryExports } from './geometry.js';
 import type { MetricsExports } from './metrics.js';
 
 export type * from './decoder.js';
+export type * from './embed.js';
 export type * from './geometry.js';
 export type * from './metrics.js';
 
@@ -26,7 +28,7 @@ export interface NativeVersions {
   napi: number;
 }
 
-export interface NativeAddon extends DecoderExports, MetricsExports, GeometryExports {
+export interface NativeAddon extends DecoderExports, MetricsExports, GeometryExports, EmbedExports {
   versions: NativeVersions;
   setErrorClass(cls: new (message: string, code: string) => Error): void;
 }

@@ -17,6 +17,7 @@ namespace framesift {
 void InitDecoder(Napi::Env env, Napi::Object exports);
 void InitMetrics(Napi::Env env, Napi::Object exports);
 void InitGeometry(Napi::Env env, Napi::Object exports);
+void InitEmbed(Napi::Env env, Napi::Object exports);
 }  // namespace framesift
 
 namespace {
@@ -44,6 +45,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   framesift::InitDecoder(env, exports);
   framesift::InitMetrics(env, exports);
   framesift::InitGeometry(env, exports);
+  framesift::InitEmbed(env, exports);
   exports.Set("versions", Versions(env));
   return exports;
 }
