@@ -146,7 +146,7 @@ export async function extractFrames(input: string, options: ExtractOptions): Pro
         chosen: frames.length,
         rejected: Object.values(selection.rejectedByReason).reduce((a, b) => a + b, 0),
       },
-      sequences: selection.sequences.map((s, id) => ({ id, firstFrame: s.firstFrame, lastFrame: s.lastFrame, count: s.count })),
+      sequences: selection.sequences.map((s, id) => ({ id, firstFrame: s.firstFrame, lastFrame: s.lastFrame, count: s.picks })),
       links: selection.links.map((l) => ({ fromFrame: l.fromFrame, toFrame: l.toFrame, inliers: l.inliers, parallaxPx: l.parallaxPx, degenerate: l.degenerate, status: l.status })),
       tracks: graph.tracks ? { tracks2: graph.tracks.tracks2, tracks3: graph.tracks.tracks3, meanLength: graph.tracks.meanLength, histogram: graph.tracks.histogram } : null,
       timings: clock.timings,
