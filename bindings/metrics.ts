@@ -17,6 +17,8 @@ export interface NativeMeasureOptions {
   threads: number;
   /** The frame before frames[0] (e.g. the last one of the previous batch), for motion. */
   previous?: NativeFrame | NativeGrayImage | null;
+  /** Also return cpuMs: each frame's CPU time in ms (its metrics and its pair's). */
+  timing?: boolean;
 }
 
 /**

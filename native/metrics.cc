@@ -7,6 +7,18 @@
 #include <opencv2/features2d.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/video/tracking.hpp>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+// The pixel loops are written to auto-vectorise; where the CPU has AVX2 they run a second,
+// AVX2 build of the same code (picked once at load time; no FMA, so the float results are the
+// same as the baseline build's).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define FRAMESIFT_VECTORISED __attribute__((target_clones("avx2", "default")))
+#else
+#define FRAMESIFT_VECTORISED
+#endif
 
 namespace framesift::metrics {
 
@@ -101,10 +113,12 @@ struct Scratch {
   // gradient pass
   std::vector<uint32_t> gradientHist;  // |gradient| in bins of 0.25 grey levels per pixel
   std::vector<uint32_t> residualHist;  // |Laplacian-of-Laplacian residual|, integer levels
-  cv::Mat harrisXX, harrisYY, harrisXY, boxXX, boxYY, boxXY, harrisResponse;
+  std::vector<int16_t> rowGx, rowGy, rowLap;
+  std::vector<int32_t> rowA, rowB, vertXX, vertYY, vertXY;
+  cv::Mat harrisXX, harrisYY, harrisXY, harrisResponse;  // 3-row rings: CV_32S products, CV_32F response
   // FFT
   int windowSize = 0;
-  cv::Mat window, fftInput, spectrumTmp, cross, correlation;
+  cv::Mat window, fftInput, spectrumTmp, motionCrop, cross, correlation;
   // features and structure
   std::vector<cv::KeyPoint> keypoints;
   int orbFeatures = 0;
@@ -125,68 +139,190 @@ ScratchPtr NewScratch() { return ScratchPtr(new Scratch()); }
 
 namespace {
 
-// One pass over the interior pixels for everything built on 3x3 neighbourhoods: Laplacian
+// Histogram bins of |g| / 8 in steps of 0.25 grey levels per pixel: floor(sqrt(gx^2+gy^2) / 2).
+// SSE2 by hand because std::sqrt keeps the loop scalar (errno) without -fno-math-errno;
+// sqrtps and sqrtss round the same, so both paths give identical bins.
+void GradientBins(const int16_t* gx, const int16_t* gy, int32_t* bins, int x0, int x1) {
+  int x = x0;
+#if defined(__SSE2__)
+  const __m128 half = _mm_set1_ps(0.5f);
+  for (; x + 8 <= x1; x += 8) {
+    const __m128i vx = _mm_loadu_si128(reinterpret_cast<const __m128i*>(gx + x));
+    const __m128i vy = _mm_loadu_si128(reinterpret_cast<const __m128i*>(gy + x));
+    const __m128i lo = _mm_unpacklo_epi16(vx, vy), hi = _mm_unpackhi_epi16(vx, vy);
+    const __m128 m0 = _mm_cvtepi32_ps(_mm_madd_epi16(lo, lo)), m1 = _mm_cvtepi32_ps(_mm_madd_epi16(hi, hi));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(bins + x), _mm_cvttps_epi32(_mm_mul_ps(_mm_sqrt_ps(m0), half)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(bins + x + 4), _mm_cvttps_epi32(_mm_mul_ps(_mm_sqrt_ps(m1), half)));
+  }
+#endif
+  for (; x < x1; ++x) bins[x] = static_cast<int32_t>(std::sqrt(static_cast<float>(gx[x] * gx[x] + gy[x] * gy[x])) * 0.5f);
+}
+
+// Harris corners, streamed row by row inside the gradient pass through 3-row rings: the
+// tensor products of row y, the response of row y-1 (3x3 block sums), the local maxima of
+// row y-2. Products are in (8 x grey levels/pixel)^2, so the response of the block-mean
+// tensor in (grey levels/pixel)^4 is R / (64 * 9)^2.
+constexpr float kHarrisThreshold = 1000.0f * (64.0f * 9) * (64.0f * 9);  // 1000 (grey levels/pixel)^4
+constexpr float kHarrisK = 0.04f;
+
+void HarrisZeroProducts(Scratch& s, int y, int w) {
+  for (cv::Mat* m : {&s.harrisXX, &s.harrisYY, &s.harrisXY}) m->row(y % 3).setTo(0);
+}
+
+FRAMESIFT_VECTORISED void HarrisProducts(Scratch& s, int y, int w) {
+  const int16_t* __restrict gx = s.rowGx.data();
+  const int16_t* __restrict gy = s.rowGy.data();
+  int32_t* __restrict pxx = s.harrisXX.ptr<int32_t>(y % 3);
+  int32_t* __restrict pyy = s.harrisYY.ptr<int32_t>(y % 3);
+  int32_t* __restrict pxy = s.harrisXY.ptr<int32_t>(y % 3);
+  pxx[0] = pyy[0] = pxy[0] = pxx[w - 1] = pyy[w - 1] = pxy[w - 1] = 0;
+  for (int x = 1; x < w - 1; ++x) {
+    pxx[x] = gx[x] * gx[x];
+    pyy[x] = gy[x] * gy[x];
+    pxy[x] = gx[x] * gy[x];
+  }
+}
+
+FRAMESIFT_VECTORISED void SumRows(const cv::Mat& ring, int32_t* __restrict out, int w) {
+  const int32_t* __restrict a = ring.ptr<int32_t>(0);
+  const int32_t* __restrict b = ring.ptr<int32_t>(1);
+  const int32_t* __restrict c = ring.ptr<int32_t>(2);
+  for (int x = 0; x < w; ++x) out[x] = a[x] + b[x] + c[x];
+}
+
+FRAMESIFT_VECTORISED void HarrisResponseRow(Scratch& s, int y, int w) {
+  // The ring holds exactly rows y-1, y, y+1 (in some order): their sum is order-free.
+  SumRows(s.harrisXX, s.vertXX.data(), w);
+  SumRows(s.harrisYY, s.vertYY.data(), w);
+  SumRows(s.harrisXY, s.vertXY.data(), w);
+  const int32_t* __restrict vxx = s.vertXX.data();
+  const int32_t* __restrict vyy = s.vertYY.data();
+  const int32_t* __restrict vxy = s.vertXY.data();
+  float* __restrict r = s.harrisResponse.ptr<float>(y % 3);
+  r[0] = r[w - 1] = 0;
+  for (int x = 1; x < w - 1; ++x) {
+    const float a = static_cast<float>(vxx[x - 1] + vxx[x] + vxx[x + 1]);
+    const float c = static_cast<float>(vyy[x - 1] + vyy[x] + vyy[x + 1]);
+    const float b = static_cast<float>(vxy[x - 1] + vxy[x] + vxy[x + 1]);
+    const float t = a + c;
+    r[x] = a * c - b * b - kHarrisK * t * t;
+  }
+}
+
+// Local maxima of row y: strictly above the neighbours before it in raster order and not
+// below the ones after, so a plateau (e.g. 4 equal pixels around a checkerboard corner)
+// counts once.
+int HarrisMaximaRow(Scratch& s, int y, int w) {
+  const float* up = s.harrisResponse.ptr<float>((y - 1) % 3);
+  const float* row = s.harrisResponse.ptr<float>(y % 3);
+  const float* down = s.harrisResponse.ptr<float>((y + 1) % 3);
+  int count = 0;
+  for (int x = 2; x < w - 2; ++x) {
+    const float v = row[x];
+    if (v <= kHarrisThreshold) continue;
+    if (v > up[x - 1] && v > up[x] && v > up[x + 1] && v > row[x - 1] && v >= row[x + 1] && v >= down[x - 1] &&
+        v >= down[x] && v >= down[x + 1])
+      ++count;
+  }
+  return count;
+}
+
+// One pass over the interior rows for everything built on 3x3 neighbourhoods: Laplacian
 // variance, Tenengrad, the gradient histogram, the structure tensor, the noise residual and
-// the Harris tensor products. Integer sums: exact, so bit-identical whatever the build.
-void GradientPass(const GrayView& img, uint32_t metrics, Scratch& s, FrameMetrics& out) {
+// the Harris tensor products. Each row is computed into small int16/int32 row buffers by
+// branch-free loops the compiler vectorises; only the two histograms are scalar. Integer
+// sums are exact, so results are bit-identical whatever the build or the schedule.
+FRAMESIFT_VECTORISED void GradientPass(const GrayView& img, uint32_t metrics, Scratch& s, FrameMetrics& out) {
   const bool sharp = metrics & kSharpness, tensor = metrics & kMotionBlur, noise = metrics & kNoise,
              harris = metrics & kHarris;
   const int w = img.width, h = img.height;
   if (sharp) s.gradientHist.assign(728, 0);
   if (noise) s.residualHist.assign(16 * 255 + 1, 0);
+  int harrisCount = 0;
   if (harris) {
-    s.harrisXX.create(h, w, CV_32F);
-    s.harrisYY.create(h, w, CV_32F);
-    s.harrisXY.create(h, w, CV_32F);
-    s.harrisXX.setTo(0);
-    s.harrisYY.setTo(0);
-    s.harrisXY.setTo(0);
+    // Ring buffers of 3 rows (products, responses) instead of full-size maps.
+    for (cv::Mat* m : {&s.harrisXX, &s.harrisYY, &s.harrisXY}) m->create(3, w, CV_32S);
+    s.harrisResponse.create(3, w, CV_32F);
+    s.harrisResponse.setTo(0);
+    s.vertXX.resize(w);
+    s.vertYY.resize(w);
+    s.vertXY.resize(w);
+    HarrisZeroProducts(s, 0, w);
   }
+  s.rowGx.resize(w);
+  s.rowGy.resize(w);
+  s.rowA.resize(w);
+  s.rowB.resize(w);
+  s.rowLap.resize(w);
+  int16_t* __restrict gxRow = s.rowGx.data();
+  int16_t* __restrict gyRow = s.rowGy.data();
+  int32_t* __restrict aRow = s.rowA.data();
+  int32_t* __restrict bRow = s.rowB.data();
+  // Row chunks of 512 pixels keep the int32 partial sums below 2^31 (|g|^2 <= 2 * 1020^2).
+  constexpr int kChunk = 512;
   int64_t sumLap = 0, sumLap2 = 0, sumG2 = 0, sxx = 0, syy = 0, sxy = 0;
+  const int x0 = 1, x1 = w - 1;  // interior columns [x0, x1)
   for (int y = 1; y < h - 1; ++y) {
-    const uint8_t* r0 = img.data + static_cast<size_t>(y - 1) * img.stride;
-    const uint8_t* r1 = r0 + img.stride;
-    const uint8_t* r2 = r1 + img.stride;
-    float* hxx = harris ? s.harrisXX.ptr<float>(y) : nullptr;
-    float* hyy = harris ? s.harrisYY.ptr<float>(y) : nullptr;
-    float* hxy = harris ? s.harrisXY.ptr<float>(y) : nullptr;
-    int64_t rowLap = 0, rowLap2 = 0, rowG2 = 0, rowXX = 0, rowYY = 0, rowXY = 0;
-    for (int x = 1; x < w - 1; ++x) {
-      const int a = r0[x - 1], b = r0[x], c = r0[x + 1];
-      const int d = r1[x - 1], e = r1[x], f = r1[x + 1];
-      const int g = r2[x - 1], k = r2[x], i = r2[x + 1];
-      const int gx = (c + 2 * f + i) - (a + 2 * d + g);  // Sobel: 8 x grey levels per pixel
-      const int gy = (g + 2 * k + i) - (a + 2 * b + c);
-      const int g2 = gx * gx + gy * gy;
-      if (sharp) {
-        const int lap = b + d + f + k - 4 * e;
-        rowLap += lap;
-        rowLap2 += lap * lap;
-        rowG2 += g2;
-        // bin = |g| / 8 / 0.25
-        s.gradientHist[static_cast<int>(std::sqrt(static_cast<float>(g2)) * 0.5f)]++;
+    const uint8_t* __restrict r0 = img.data + static_cast<size_t>(y - 1) * img.stride;
+    const uint8_t* __restrict r1 = r0 + img.stride;
+    const uint8_t* __restrict r2 = r1 + img.stride;
+    for (int x = x0; x < x1; ++x) {
+      gxRow[x] = static_cast<int16_t>((r0[x + 1] + 2 * r1[x + 1] + r2[x + 1]) - (r0[x - 1] + 2 * r1[x - 1] + r2[x - 1]));
+      gyRow[x] = static_cast<int16_t>((r2[x - 1] + 2 * r2[x] + r2[x + 1]) - (r0[x - 1] + 2 * r0[x] + r0[x + 1]));
+    }
+    if (sharp) {
+      int16_t* __restrict lapRow = s.rowLap.data();
+      for (int x = x0; x < x1; ++x)
+        lapRow[x] = static_cast<int16_t>(r0[x] + r1[x - 1] + r1[x + 1] + r2[x] - 4 * r1[x]);
+      for (int c = x0; c < x1; c += kChunk) {
+        const int end = std::min(x1, c + kChunk);
+        int32_t lap = 0, lap2 = 0, g2 = 0;
+        for (int x = c; x < end; ++x) {
+          lap += lapRow[x];
+          lap2 += lapRow[x] * lapRow[x];
+          g2 += gxRow[x] * gxRow[x] + gyRow[x] * gyRow[x];
+        }
+        sumLap += lap;
+        sumLap2 += lap2;
+        sumG2 += g2;
       }
-      if (tensor) {
-        rowXX += gx * gx;
-        rowYY += gy * gy;
-        rowXY += gx * gy;
-      }
-      if (noise) {
-        const int r = (a + c + g + i) - 2 * (b + d + f + k) + 4 * e;
-        s.residualHist[r < 0 ? -r : r]++;
-      }
-      if (harris) {
-        hxx[x] = static_cast<float>(gx * gx);
-        hyy[x] = static_cast<float>(gy * gy);
-        hxy[x] = static_cast<float>(gx * gy);
+      GradientBins(gxRow, gyRow, aRow, x0, x1);
+      for (int x = x0; x < x1; ++x) s.gradientHist[aRow[x]]++;
+    }
+    if (tensor) {
+      for (int c = x0; c < x1; c += kChunk) {
+        const int end = std::min(x1, c + kChunk);
+        int32_t xx = 0, yy = 0, xy = 0;
+        for (int x = c; x < end; ++x) {
+          xx += gxRow[x] * gxRow[x];
+          yy += gyRow[x] * gyRow[x];
+          xy += gxRow[x] * gyRow[x];
+        }
+        sxx += xx;
+        syy += yy;
+        sxy += xy;
       }
     }
-    sumLap += rowLap;
-    sumLap2 += rowLap2;
-    sumG2 += rowG2;
-    sxx += rowXX;
-    syy += rowYY;
-    sxy += rowXY;
+    if (noise) {
+      for (int x = x0; x < x1; ++x) {
+        const int32_t r = (r0[x - 1] + r0[x + 1] + r2[x - 1] + r2[x + 1]) - 2 * (r0[x] + r1[x - 1] + r1[x + 1] + r2[x]) + 4 * r1[x];
+        bRow[x] = r < 0 ? -r : r;
+      }
+      for (int x = x0; x < x1; ++x) s.residualHist[bRow[x]]++;
+    }
+    if (harris) {
+      HarrisProducts(s, y, w);
+      if (y >= 2) HarrisResponseRow(s, y - 1, w);
+      if (y >= 4) harrisCount += HarrisMaximaRow(s, y - 2, w);
+    }
+  }
+  if (harris) {
+    // Row h-1 has no gradient: zero products, then the last response row and maxima row.
+    HarrisZeroProducts(s, h - 1, w);
+    HarrisResponseRow(s, h - 2, w);
+    if (h - 3 >= 2) harrisCount += HarrisMaximaRow(s, h - 3, w);
+    out.harrisCount = harrisCount;
+    out.harrisScore = Saturate(harrisCount * 1000.0 / (static_cast<double>(w) * h), 1.0);
   }
   const double n = static_cast<double>(w - 2) * (h - 2);
   if (sharp) {
@@ -212,9 +348,8 @@ void GradientPass(const GrayView& img, uint32_t metrics, Scratch& s, FrameMetric
     const double trace = a + c, diff = std::sqrt((a - c) * (a - c) + 4 * b * b);
     out.blurAnisotropy = trace > 0 ? diff / trace : 0;
     // The strongest gradient direction is at 0.5*atan2(2b, a-c); the weakest is 90 deg off.
-    double strongest = 0.5 * std::atan2(2 * b, a - c) * 180.0 / M_PI;
-    double weakest = std::fmod(strongest + 90.0 + 360.0, 180.0);
-    out.blurDirection = weakest;
+    const double strongest = 0.5 * std::atan2(2 * b, a - c) * 180.0 / M_PI;
+    out.blurDirection = std::fmod(strongest + 90.0 + 360.0, 180.0);
     out.motionBlurScore = 1.0 - out.blurAnisotropy;
   }
   if (noise) {
@@ -223,46 +358,6 @@ void GradientPass(const GrayView& img, uint32_t metrics, Scratch& s, FrameMetric
     out.noiseSigma = std::max(0.0, HistogramQuantile(s.residualHist, n, 0.5)) / (0.6745 * 6.0);
     out.noiseScore = std::exp(-out.noiseSigma / 8.0);
   }
-}
-
-void HarrisCount(const GrayView& img, Scratch& s, FrameMetrics& out) {
-  // Tensor summed over 3x3 blocks; the products are in (8 x grey levels/pixel)^2, so the
-  // response of the block-mean tensor in (grey levels/pixel)^4 is R / (64 * 9)^2.
-  constexpr double kThreshold = 1000.0 * (64.0 * 9) * (64.0 * 9);  // (grey levels/pixel)^4
-  constexpr float kK = 0.04f;
-  cv::boxFilter(s.harrisXX, s.boxXX, CV_32F, cv::Size(3, 3), cv::Point(-1, -1), false, cv::BORDER_CONSTANT);
-  cv::boxFilter(s.harrisYY, s.boxYY, CV_32F, cv::Size(3, 3), cv::Point(-1, -1), false, cv::BORDER_CONSTANT);
-  cv::boxFilter(s.harrisXY, s.boxXY, CV_32F, cv::Size(3, 3), cv::Point(-1, -1), false, cv::BORDER_CONSTANT);
-  const int w = img.width, h = img.height;
-  s.harrisResponse.create(h, w, CV_32F);
-  for (int y = 0; y < h; ++y) {
-    const float* a = s.boxXX.ptr<float>(y);
-    const float* c = s.boxYY.ptr<float>(y);
-    const float* b = s.boxXY.ptr<float>(y);
-    float* r = s.harrisResponse.ptr<float>(y);
-    for (int x = 0; x < w; ++x) {
-      const float t = a[x] + c[x];
-      r[x] = a[x] * c[x] - b[x] * b[x] - kK * t * t;
-    }
-  }
-  // Local maxima: strictly above the neighbours before it in raster order and not below the
-  // ones after, so a plateau (e.g. the 4 pixels around a checkerboard corner) counts once.
-  int count = 0;
-  const float threshold = static_cast<float>(kThreshold);
-  for (int y = 2; y < h - 2; ++y) {
-    const float* up = s.harrisResponse.ptr<float>(y - 1);
-    const float* row = s.harrisResponse.ptr<float>(y);
-    const float* down = s.harrisResponse.ptr<float>(y + 1);
-    for (int x = 2; x < w - 2; ++x) {
-      const float v = row[x];
-      if (v <= threshold) continue;
-      if (v > up[x - 1] && v > up[x] && v > up[x + 1] && v > row[x - 1] && v >= row[x + 1] && v >= down[x - 1] &&
-          v >= down[x] && v >= down[x + 1])
-        ++count;
-    }
-  }
-  out.harrisCount = count;
-  out.harrisScore = Saturate(count * 1000.0 / (static_cast<double>(w) * h), 1.0);
 }
 
 void Exposure(const GrayView& img, FrameMetrics& out) {
@@ -380,11 +475,38 @@ void PerceptualHash(const cv::Mat& small, Scratch& s, FrameMetrics& out) {
   out.phash = hash;
 }
 
-void FftRatio(const Spectrum& spectrum, FrameMetrics& out) {
-  const int n = spectrum.rows;
+}  // namespace
+
+int CropSize(int side) {
+  static constexpr int kSizes[] = {128, 96, 64, 48, 32, 16, 8};
+  for (int size : kSizes)
+    if (size <= side) return size;
+  return 0;
+}
+
+namespace {
+
+// Mean-removed, Hann-windowed DFT (full complex output) of `crop`, which must be n x n.
+void WindowedDft(const cv::Mat& crop, Scratch& s, cv::Mat& out) {
+  const int n = crop.rows;
+  if (s.windowSize != n) {
+    cv::createHanningWindow(s.window, cv::Size(n, n), CV_32F);
+    s.windowSize = n;
+  }
+  crop.convertTo(s.fftInput, CV_32F);
+  const double mean = cv::mean(s.fftInput)[0];
+  s.fftInput -= mean;
+  cv::multiply(s.fftInput, s.window, s.fftInput);
+  cv::dft(s.fftInput, out, cv::DFT_COMPLEX_OUTPUT);
+}
+
+void FftRatio(const GrayView& img, Scratch& s, FrameMetrics& out) {
+  const int n = CropSize(std::min(img.width, img.height));
+  const cv::Rect crop((img.width - n) / 2, (img.height - n) / 2, n, n);
+  WindowedDft(img.Wrap()(crop), s, s.spectrumTmp);
   double high = 0, total = 0;
   for (int y = 0; y < n; ++y) {
-    const float* row = spectrum.ptr<float>(y);
+    const float* row = s.spectrumTmp.ptr<float>(y);
     const double fy = static_cast<double>(std::min(y, n - y)) / n;
     for (int x = 0; x < n; ++x) {
       if (x == 0 && y == 0) continue;
@@ -400,30 +522,13 @@ void FftRatio(const Spectrum& spectrum, FrameMetrics& out) {
 
 }  // namespace
 
-int FftSize(int width, int height) {
-  static constexpr int kSizes[] = {256, 192, 160, 128, 96, 64, 48, 32, 16};
-  const int side = std::min(width, height);
-  for (int size : kSizes)
-    if (size <= kFftMaxSize && size <= side) return size;
-  return 0;
-}
-
 void ComputeSpectrum(const GrayView& img, Scratch& s, Spectrum& out) {
-  const int n = FftSize(img.width, img.height);
-  if (n == 0) {
-    out.release();
-    return;
-  }
-  if (s.windowSize != n) {
-    cv::createHanningWindow(s.window, cv::Size(n, n), CV_32F);
-    s.windowSize = n;
-  }
-  const cv::Rect crop((img.width - n) / 2, (img.height - n) / 2, n, n);
-  img.Wrap()(crop).convertTo(s.fftInput, CV_32F);
-  const double mean = cv::mean(s.fftInput)[0];
-  s.fftInput -= mean;
-  cv::multiply(s.fftInput, s.window, s.fftInput);
-  cv::dft(s.fftInput, out, cv::DFT_COMPLEX_OUTPUT);
+  // Centre crop of 2n x 2n, averaged 2x2 down to n x n: the phase correlation sees twice
+  // the range (+-n analysis pixels) for the cost of an n x n DFT.
+  const int n = CropSize(std::min(img.width, img.height) / 2);
+  const cv::Rect crop((img.width - 2 * n) / 2, (img.height - 2 * n) / 2, 2 * n, 2 * n);
+  cv::resize(img.Wrap()(crop), s.motionCrop, cv::Size(n, n), 0, 0, cv::INTER_AREA);
+  WindowedDft(s.motionCrop, s, out);
 }
 
 void MeasureFrame(const GrayView& img, uint32_t metrics, Scratch& s, FrameMetrics& out, Spectrum* spectrum) {
@@ -432,15 +537,10 @@ void MeasureFrame(const GrayView& img, uint32_t metrics, Scratch& s, FrameMetric
   s.small.release();
 
   if (metrics & (kSharpness | kMotionBlur | kNoise | kHarris)) GradientPass(img, metrics, s, out);
-  if (metrics & kHarris) HarrisCount(img, s, out);
   if (metrics & kExposure) Exposure(img, out);
 
-  if (metrics & (kFft | kPhaseCorrelation)) {
-    Spectrum local;
-    Spectrum& target = spectrum ? *spectrum : local;
-    ComputeSpectrum(img, s, target);
-    if ((metrics & kFft) && !target.empty()) FftRatio(target, out);
-  }
+  if (metrics & kFft) FftRatio(img, s, out);
+  if ((metrics & kPhaseCorrelation) && spectrum) ComputeSpectrum(img, s, *spectrum);
 
   if (metrics & (kFast | kCoverage)) {
     cv::FAST(image, s.keypoints, 20, true, cv::FastFeatureDetector::TYPE_9_16);
@@ -539,6 +639,8 @@ void MeasurePair(const GrayView& previous, const GrayView& current, const Spectr
       double px = peak.x + (sum != 0 ? sx / sum : 0), py = peak.y + (sum != 0 ? sy / sum : 0);
       if (px > n / 2.0) px -= n;
       if (py > n / 2.0) py -= n;
+      px *= 2;  // the spectra are of the 2x downscale
+      py *= 2;
       out.shiftX = px;
       out.shiftY = py;
       out.shiftResponse = sum;

@@ -47,7 +47,8 @@ constexpr uint32_t kPairMetrics = kPhaseCorrelation | kOpticalFlow | kFrameDiff;
 constexpr int kClipLow = 4;          // a pixel <= 4 counts as clipped low (shadows crushed)
 constexpr int kClipHigh = 251;       // a pixel >= 251 counts as clipped high (highlights blown)
 constexpr int kCoverageGrid = 8;     // coverage grid is 8x8 cells over the frame
-constexpr int kFftMaxSize = 256;     // FFT / phase correlation on a centre crop of at most 256x256
+// FFT ratio on the centre crop of 128x128 analysis pixels (smaller for small images); phase
+// correlation on the centre 256x256 averaged 2x2 down to 128x128 (range +-128 pixels).
 // FFT 'high' band: above 1/16 cycles per pixel (periods under 16 px). A higher cutoff drowns in
 // the 8-bit quantisation floor once blur exceeds ~2 px, and stops ranking blurrier frames.
 constexpr double kFftCutoff = 1.0 / 16;
@@ -75,7 +76,8 @@ struct FrameMetrics {
   double gradientP90;        // 90th percentile of |gradient|, grey levels per pixel
   double gradientP90Score;   // (quality) 1 - exp(-gradientP90 / 15)
   // blur
-  double fftHighRatio;       // energy above kFftCutoff cycles/pixel / all non-DC energy (Hann window)
+  double fftHighRatio;       // energy above kFftCutoff cycles/pixel / all non-DC energy (centre
+                             //   128x128 crop, Hann window)
   double fftScore;           // (quality) 1 - exp(-fftHighRatio / 0.15)
   double blurAnisotropy;     // (l1-l2)/(l1+l2) of the summed gradient structure tensor, 0..1
   double blurDirection;      // direction of least gradient energy, degrees in [0,180): 0 = +x,
@@ -145,11 +147,11 @@ struct ScratchDeleter {
 using ScratchPtr = std::unique_ptr<Scratch, ScratchDeleter>;
 ScratchPtr NewScratch();
 
-// Spectrum of a frame's windowed centre crop (for the FFT ratio and phase correlation).
+// Spectrum of a frame's windowed, 2x-downscaled centre crop, for phase correlation.
 using Spectrum = cv::Mat;  // CV_32FC2, N x N; empty when not computed
 
-// Single-frame metrics selected by `metrics`; fills `spectrum` when phase correlation or the
-// FFT ratio is selected (reused by MeasurePair). Never throws for valid views.
+// Single-frame metrics selected by `metrics`; fills `spectrum` when phase correlation is
+// selected and `spectrum` is given (reused by MeasurePair).
 void MeasureFrame(const GrayView& image, uint32_t metrics, Scratch& scratch, FrameMetrics& out,
                   Spectrum* spectrum);
 
@@ -158,10 +160,10 @@ void MeasureFrame(const GrayView& image, uint32_t metrics, Scratch& scratch, Fra
 void MeasurePair(const GrayView& previous, const GrayView& current, const Spectrum& previousSpectrum,
                  const Spectrum& currentSpectrum, uint32_t metrics, Scratch& scratch, FrameMetrics& out);
 
-// The FFT crop side for an image of this size (0 when too small).
-int FftSize(int width, int height);
+// The DFT side used for an image side (largest of 128, 96, 64, 48, 32, 16, 8 that fits).
+int CropSize(int side);
 
-// Computes a frame's windowed centre-crop spectrum.
+// Computes a frame's spectrum for phase correlation (windowed centre crop, 2x downscale).
 void ComputeSpectrum(const GrayView& image, Scratch& scratch, Spectrum& out);
 
 }  // namespace framesift::metrics

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <opencv2/core.hpp>
 #include <thread>
+#include <ctime>
 
 #include "async_job.h"
 #include "image_arg.h"
@@ -21,6 +22,13 @@ using metrics::GrayView;
 // Runs fn(index, scratch) for index in [0, count) on `threads` workers (the calling thread is
 // one of them). Items are claimed from an atomic counter; each writes only its own result, so
 // the output does not depend on the schedule. The first failure by index is rethrown.
+// CPU time of the calling thread in ms (immune to other processes competing for the cores).
+double ThreadCpuMs() {
+  timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
 template <typename Fn>
 void ParallelFor(size_t count, std::vector<metrics::ScratchPtr>& scratch, Fn&& fn) {
   std::atomic<size_t> next{0};
@@ -54,6 +62,7 @@ class MeasureJob : public PromiseJob {
   bool hasPrevious = false;
   uint32_t selection = 0;
   int threads = 1;
+  bool timing = false;
 
  protected:
   void Run() override {
@@ -64,6 +73,7 @@ class MeasureJob : public PromiseJob {
 
     const size_t n = frames.size();
     results_.assign(n, FrameMetrics());
+    cpuMs_.assign(timing ? n : 0, 0.0);
     if (n == 0) return;
     // Sequence of images: the previous batch's last frame (if any), then this batch.
     std::vector<GrayView> sequence;
@@ -83,16 +93,20 @@ class MeasureJob : public PromiseJob {
         if (spectra) metrics::ComputeSpectrum(sequence[j], s, spectrum[j]);
         return;
       }
+      const double start = timing ? ThreadCpuMs() : 0;
       metrics::MeasureFrame(sequence[j], single | (spectra ? static_cast<uint32_t>(metrics::kPhaseCorrelation) : 0u), s,
                             results_[j - offset], spectra ? &spectrum[j] : nullptr);
+      if (timing) cpuMs_[j - offset] += ThreadCpuMs() - start;
     });
     if (!(selection & metrics::kPairMetrics) || sequence.size() < 2) return;
     static const metrics::Spectrum kNone;
     ParallelFor(sequence.size() - 1, scratch, [&](size_t k, metrics::Scratch& s) {
       const size_t j = k + 1;  // pair (j-1, j) belongs to frame j
       if (j < offset) return;
+      const double start = timing ? ThreadCpuMs() : 0;
       metrics::MeasurePair(sequence[j - 1], sequence[j], spectra ? spectrum[j - 1] : kNone,
                            spectra ? spectrum[j] : kNone, selection, s, results_[j - offset]);
+      if (timing) cpuMs_[j - offset] += ThreadCpuMs() - start;
     });
   }
 
@@ -112,11 +126,17 @@ class MeasureJob : public PromiseJob {
       for (size_t i = 0; i < n; ++i) hashes[i] = results_[i].phash;
       out.Set("phash", hashes);
     }
+    if (timing) {
+      Napi::Float64Array cpu = Napi::Float64Array::New(env, n);
+      for (size_t i = 0; i < n; ++i) cpu[i] = cpuMs_[i];
+      out.Set("cpuMs", cpu);
+    }
     return out;
   }
 
  private:
   std::vector<FrameMetrics> results_;
+  std::vector<double> cpuMs_;  // per frame, when timing: CPU ms of its own and its pair's work
 };
 
 GrayView ReadGray(Napi::Value value, MeasureJob& job, const std::string& what) {
@@ -142,6 +162,7 @@ Napi::Value MeasureFrames(const Napi::CallbackInfo& info) {
     if (!(threads >= 1 && threads <= 64)) Fail(ErrorCode::InvalidArg, "Expected 1 to 64 for options.threads");
     job.selection = static_cast<uint32_t>(selection);
     job.threads = static_cast<int>(threads);
+    job.timing = options.Get("timing").ToBoolean();
     Napi::Array frames = info[0].As<Napi::Array>();
     job.frames.reserve(frames.Length());
     for (uint32_t i = 0; i < frames.Length(); ++i)

@@ -121,6 +121,11 @@ export interface MeasureOptions {
   threads?: number;
   /** The frame before frames[0] (the last one of the previous batch) so motion is continuous. */
   previous?: MeasurableImage | null;
+  /**
+   * Also return `cpuMs`: each frame's CPU time in ms (thread CPU time, so unaffected by other
+   * processes). The only field that is not bit-identical run to run. Default false.
+   */
+  timing?: boolean;
 }
 
 /** Structure of arrays: one array per field of the selected groups, indexed like the frames. */
@@ -129,6 +134,8 @@ export type FrameMetricsBatch = {
   /** The groups that were measured. */
   metrics: MetricName[];
   phash?: BigUint64Array;
+  /** With options.timing: CPU ms per frame. */
+  cpuMs?: Float64Array;
 } & { [F in NumericField]?: Float64Array };
 
 /** The selection bitmask of a set of groups. */
@@ -167,8 +174,10 @@ export async function measureFrames(frames: readonly MeasurableImage[], options:
   const threads = options.threads ?? Math.min(64, availableParallelism());
   if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw invalidArg('options.threads', 'an integer from 1 to 64', threads);
   if (options.previous != null) checkImage(options.previous, 'options.previous');
+  const timing = options.timing ?? false;
+  if (typeof timing !== 'boolean') throw invalidArg('options.timing', 'a boolean', timing);
   const result = await withCallerStack(
-    native().measureFrames([...frames], { metrics: metricMask(names), threads, previous: options.previous ?? null }),
+    native().measureFrames([...frames], { metrics: metricMask(names), threads, previous: options.previous ?? null, timing }),
     stack,
   );
   return { ...result, metrics: names } as FrameMetricsBatch;
