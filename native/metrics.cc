@@ -50,6 +50,31 @@ double HistogramQuantile(const std::vector<uint32_t>& hist, double total, double
   return static_cast<double>(hist.size()) - 0.5;
 }
 
+// Adds values[x0..x1) to a histogram of `bins` counters through 4 interleaved sub-histograms:
+// runs of equal values (flat areas) otherwise serialise on one counter's store-to-load latency.
+// `sub` has 4 * bins counters; MergeHistogram folds them into hist (exact integer sums).
+template <typename T>
+void AddToHistogram(const T* values, int x0, int x1, uint32_t* sub, int bins) {
+  uint32_t* h0 = sub;
+  uint32_t* h1 = sub + bins;
+  uint32_t* h2 = sub + 2 * bins;
+  uint32_t* h3 = sub + 3 * bins;
+  int x = x0;
+  for (; x + 4 <= x1; x += 4) {
+    h0[values[x]]++;
+    h1[values[x + 1]]++;
+    h2[values[x + 2]]++;
+    h3[values[x + 3]]++;
+  }
+  for (; x < x1; ++x) h0[values[x]]++;
+}
+
+void MergeHistogram(const std::vector<uint32_t>& sub, std::vector<uint32_t>& hist) {
+  const size_t bins = sub.size() / 4;
+  hist.assign(bins, 0);
+  for (size_t i = 0; i < bins; ++i) hist[i] = sub[i] + sub[bins + i] + sub[2 * bins + i] + sub[3 * bins + i];
+}
+
 }  // namespace
 
 FrameMetrics::FrameMetrics() {
@@ -113,6 +138,8 @@ struct Scratch {
   // gradient pass
   std::vector<uint32_t> gradientHist;  // |gradient| in bins of 0.25 grey levels per pixel
   std::vector<uint32_t> residualHist;  // |Laplacian-of-Laplacian residual|, integer levels
+  std::vector<uint32_t> subHist;       // 4 interleaved sub-histograms being filled
+  std::vector<uint32_t> subHist2;
   std::vector<int16_t> rowGx, rowGy, rowLap;
   std::vector<int32_t> rowA, rowB, vertXX, vertYY, vertXY;
   cv::Mat harrisXX, harrisYY, harrisXY, harrisResponse;  // 3-row rings: CV_32S products, CV_32F response
@@ -124,7 +151,7 @@ struct Scratch {
   int orbFeatures = 0;
   cv::Ptr<cv::ORB> orb;
   cv::Ptr<cv::SIFT> sift;
-  cv::Mat edges;
+  cv::Mat structure, structureOwned, edges;
   std::vector<cv::Vec4i> lines;
   // texture and hash
   cv::Mat small, hash32, hashFloat, hashDct;
@@ -218,6 +245,15 @@ int HarrisMaximaRow(Scratch& s, int y, int w) {
   const float* down = s.harrisResponse.ptr<float>((y + 1) % 3);
   int count = 0;
   for (int x = 2; x < w - 2; ++x) {
+    // Skip runs of 8 below the threshold (most of a frame) with one branch.
+    if (x + 8 <= w - 2) {
+      bool any = false;
+      for (int k = 0; k < 8; ++k) any |= row[x + k] > kHarrisThreshold;
+      if (!any) {
+        x += 7;
+        continue;
+      }
+    }
     const float v = row[x];
     if (v <= kHarrisThreshold) continue;
     if (v > up[x - 1] && v > up[x] && v > up[x + 1] && v > row[x - 1] && v >= row[x + 1] && v >= down[x - 1] &&
@@ -236,8 +272,10 @@ FRAMESIFT_VECTORISED void GradientPass(const GrayView& img, uint32_t metrics, Sc
   const bool sharp = metrics & kSharpness, tensor = metrics & kMotionBlur, noise = metrics & kNoise,
              harris = metrics & kHarris;
   const int w = img.width, h = img.height;
-  if (sharp) s.gradientHist.assign(728, 0);
-  if (noise) s.residualHist.assign(16 * 255 + 1, 0);
+  // |r| is clamped to 1023: its median is ~4 sigma, so sigma up to ~250 is unaffected.
+  constexpr int kGradientBins = 728, kResidualBins = 1024;
+  if (sharp) s.subHist.assign(4 * kGradientBins, 0);
+  if (noise) s.subHist2.assign(4 * kResidualBins, 0);
   int harrisCount = 0;
   if (harris) {
     // Ring buffers of 3 rows (products, responses) instead of full-size maps.
@@ -287,7 +325,7 @@ FRAMESIFT_VECTORISED void GradientPass(const GrayView& img, uint32_t metrics, Sc
         sumG2 += g2;
       }
       GradientBins(gxRow, gyRow, aRow, x0, x1);
-      for (int x = x0; x < x1; ++x) s.gradientHist[aRow[x]]++;
+      AddToHistogram(aRow, x0, x1, s.subHist.data(), kGradientBins);
     }
     if (tensor) {
       for (int c = x0; c < x1; c += kChunk) {
@@ -306,9 +344,9 @@ FRAMESIFT_VECTORISED void GradientPass(const GrayView& img, uint32_t metrics, Sc
     if (noise) {
       for (int x = x0; x < x1; ++x) {
         const int32_t r = (r0[x - 1] + r0[x + 1] + r2[x - 1] + r2[x + 1]) - 2 * (r0[x] + r1[x - 1] + r1[x + 1] + r2[x]) + 4 * r1[x];
-        bRow[x] = r < 0 ? -r : r;
+        bRow[x] = std::min(r < 0 ? -r : r, kResidualBins - 1);
       }
-      for (int x = x0; x < x1; ++x) s.residualHist[bRow[x]]++;
+      AddToHistogram(bRow, x0, x1, s.subHist2.data(), kResidualBins);
     }
     if (harris) {
       HarrisProducts(s, y, w);
@@ -325,6 +363,8 @@ FRAMESIFT_VECTORISED void GradientPass(const GrayView& img, uint32_t metrics, Sc
     out.harrisScore = Saturate(harrisCount * 1000.0 / (static_cast<double>(w) * h), 1.0);
   }
   const double n = static_cast<double>(w - 2) * (h - 2);
+  if (sharp) MergeHistogram(s.subHist, s.gradientHist);
+  if (noise) MergeHistogram(s.subHist2, s.residualHist);
   if (sharp) {
     const double meanLap = sumLap / n;
     out.laplacianVariance = sumLap2 / n - meanLap * meanLap;
@@ -361,11 +401,11 @@ FRAMESIFT_VECTORISED void GradientPass(const GrayView& img, uint32_t metrics, Sc
 }
 
 void Exposure(const GrayView& img, FrameMetrics& out) {
-  std::array<uint32_t, 256> hist{};
-  for (int y = 0; y < img.height; ++y) {
-    const uint8_t* row = img.data + static_cast<size_t>(y) * img.stride;
-    for (int x = 0; x < img.width; ++x) hist[row[x]]++;
-  }
+  std::array<uint32_t, 4 * 256> sub{};
+  for (int y = 0; y < img.height; ++y)
+    AddToHistogram(img.data + static_cast<size_t>(y) * img.stride, 0, img.width, sub.data(), 256);
+  std::array<uint32_t, 256> hist;
+  for (int v = 0; v < 256; ++v) hist[v] = sub[v] + sub[256 + v] + sub[512 + v] + sub[768 + v];
   const double n = static_cast<double>(img.width) * img.height;
   uint64_t sum = 0, low = 0, high = 0;
   for (int v = 0; v < 256; ++v) {
@@ -405,6 +445,20 @@ const cv::Mat& SmallImage(const GrayView& img, Scratch& s) {
     cv::resize(img.Wrap(), s.small, size, 0, 0, cv::INTER_AREA);
   }
   return s.small;
+}
+
+// The fixed-size downscale used by the structure metrics (the image itself when small enough).
+const cv::Mat& StructureImage(const GrayView& img, Scratch& s) {
+  const double scale = static_cast<double>(kStructureSize) / std::max(img.width, img.height);
+  if (scale >= 1) {
+    s.structure = img.Wrap();
+  } else {
+    cv::Size size(std::max(8, static_cast<int>(std::lround(img.width * scale))),
+                  std::max(8, static_cast<int>(std::lround(img.height * scale))));
+    cv::resize(img.Wrap(), s.structureOwned, size, 0, 0, cv::INTER_AREA);
+    s.structure = s.structureOwned;
+  }
+  return s.structure;
 }
 
 void Lbp(const cv::Mat& small, FrameMetrics& out) {
@@ -577,13 +631,16 @@ void MeasureFrame(const GrayView& img, uint32_t metrics, Scratch& s, FrameMetric
     out.siftScore = Saturate(out.siftCount * 1000.0 / area, 2.0);
   }
   if (metrics & (kEdges | kLines)) {
-    cv::Canny(image, s.edges, 50, 150, 3, false);
+    // On a fixed-size downscale: an edge's pixel count grows with the linear size and the
+    // frame's with the area, so a density at the analysis size would depend on it.
+    const cv::Mat& structure = StructureImage(img, s);
+    cv::Canny(structure, s.edges, 50, 150, 3, false);
     if (metrics & kEdges) {
-      out.edgeDensity = cv::countNonZero(s.edges) / area;
+      out.edgeDensity = cv::countNonZero(s.edges) / static_cast<double>(structure.total());
       out.edgeScore = Saturate(out.edgeDensity, 0.05);
     }
     if (metrics & kLines) {
-      const double diagonal = std::hypot(img.width, img.height);
+      const double diagonal = std::hypot(structure.cols, structure.rows);
       cv::HoughLinesP(s.edges, s.lines, 1, CV_PI / 180, 40, 0.05 * diagonal, std::max(2.0, 0.005 * diagonal));
       out.lineCount = static_cast<double>(s.lines.size());
       out.lineScore = Saturate(out.lineCount, 20);

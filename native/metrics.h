@@ -7,8 +7,8 @@
 // ~640-960). Gradient-type measures are per analysis pixel (natural images are close to
 // scale-invariant, so in-focus content gives similar values at any analysis size, and blur is
 // judged at the resolution the selection works at); counts are turned into densities per
-// 1000 pixels, motion into fractions of the image diagonal; texture and the hash run on a
-// fixed-size downscale.
+// 1000 pixels, motion into fractions of the image diagonal; structure, texture and the hash
+// run on fixed-size downscales.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -52,7 +52,8 @@ constexpr int kCoverageGrid = 8;     // coverage grid is 8x8 cells over the fram
 // FFT 'high' band: above 1/16 cycles per pixel (periods under 16 px). A higher cutoff drowns in
 // the 8-bit quantisation floor once blur exceeds ~2 px, and stops ranking blurrier frames.
 constexpr double kFftCutoff = 1.0 / 16;
-constexpr int kTextureSize = 160;    // LBP / GLCM on a downscale with longest side 160
+constexpr int kStructureSize = 320;  // Canny / Hough on a downscale with longest side 320
+constexpr int kTextureSize = 160;    // LBP / GLCM / pHash on a downscale with longest side 160
 constexpr int kMinSide = 16;         // smaller images are refused (ERR_FRAMESIFT_INVALID_ARG)
 
 // A gray image by pointer; never owned.
@@ -104,7 +105,7 @@ struct FrameMetrics {
   double siftCount;          // SIFT keypoints (OpenCV defaults)
   double siftScore;          // (quality) 1 - exp(-density / 2)
   double coverage;           // fraction of 8x8 grid cells with >= 1 FAST keypoint (= its score)
-  // structure
+  // structure (on the kStructureSize downscale)
   double edgeDensity;        // fraction of Canny edge pixels (thresholds 50/150, Sobel 3, L1)
   double edgeScore;          // (quality) 1 - exp(-edgeDensity / 0.05)
   double lineCount;          // probabilistic Hough segments >= 5% of the diagonal
