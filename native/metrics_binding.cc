@@ -99,13 +99,13 @@ class MeasureJob : public PromiseJob {
       if (timing) cpuMs_[j - offset] += ThreadCpuMs() - start;
     });
     if (!(selection & metrics::kPairMetrics) || sequence.size() < 2) return;
-    static const metrics::Spectrum kNone;
+    const metrics::Spectrum none;  // pairs without spectra (phase correlation not selected)
     ParallelFor(sequence.size() - 1, scratch, [&](size_t k, metrics::Scratch& s) {
       const size_t j = k + 1;  // pair (j-1, j) belongs to frame j
       if (j < offset) return;
       const double start = timing ? ThreadCpuMs() : 0;
-      metrics::MeasurePair(sequence[j - 1], sequence[j], spectra ? spectrum[j - 1] : kNone,
-                           spectra ? spectrum[j] : kNone, selection, s, results_[j - offset]);
+      metrics::MeasurePair(sequence[j - 1], sequence[j], spectra ? spectrum[j - 1] : none,
+                           spectra ? spectrum[j] : none, selection, s, results_[j - offset]);
       if (timing) cpuMs_[j - offset] += ThreadCpuMs() - start;
     });
   }
