@@ -155,6 +155,7 @@ struct Scratch {
   std::vector<cv::Vec4i> lines;
   // texture and hash
   cv::Mat small, hash32, hashFloat, hashDct;
+  bool smallReady = false;
   // motion
   std::vector<cv::Point2f> corners, tracked;
   std::vector<uint8_t> status;
@@ -435,7 +436,8 @@ void Exposure(const GrayView& img, FrameMetrics& out) {
 
 // The fixed-size downscale used by the texture metrics and the hash.
 const cv::Mat& SmallImage(const GrayView& img, Scratch& s) {
-  if (!s.small.empty()) return s.small;
+  if (s.smallReady) return s.small;
+  s.smallReady = true;
   const double scale = static_cast<double>(kTextureSize) / std::max(img.width, img.height);
   if (scale >= 1) {
     img.Wrap().copyTo(s.small);
@@ -588,7 +590,7 @@ void ComputeSpectrum(const GrayView& img, Scratch& s, Spectrum& out) {
 void MeasureFrame(const GrayView& img, uint32_t metrics, Scratch& s, FrameMetrics& out, Spectrum* spectrum) {
   const cv::Mat image = img.Wrap();
   const double area = static_cast<double>(img.width) * img.height;
-  s.small.release();
+  s.smallReady = false;  // keep the buffer, recompute its pixels for this frame
 
   if (metrics & (kSharpness | kMotionBlur | kNoise | kHarris)) GradientPass(img, metrics, s, out);
   if (metrics & kExposure) Exposure(img, out);
