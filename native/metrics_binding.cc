@@ -47,7 +47,13 @@ void ParallelFor(size_t count, std::vector<metrics::ScratchPtr>& scratch, Fn&& f
   };
   const size_t workers = std::min(scratch.size(), count);
   std::vector<std::thread> pool;
-  for (size_t w = 1; w < workers; ++w) pool.emplace_back(worker, w);
+  for (size_t w = 1; w < workers; ++w) {
+    try {
+      pool.emplace_back(worker, w);
+    } catch (...) {
+      break;  // no thread to spare: the others take its share (never leave a thread unjoined)
+    }
+  }
   worker(0);
   for (std::thread& t : pool) t.join();
   if (failure) std::rethrow_exception(failure);
@@ -101,8 +107,7 @@ class MeasureJob : public PromiseJob {
     if (!(selection & metrics::kPairMetrics) || sequence.size() < 2) return;
     const metrics::Spectrum none;  // pairs without spectra (phase correlation not selected)
     ParallelFor(sequence.size() - 1, scratch, [&](size_t k, metrics::Scratch& s) {
-      const size_t j = k + 1;  // pair (j-1, j) belongs to frame j
-      if (j < offset) return;
+      const size_t j = k + 1;  // pair (j-1, j) belongs to frame j - offset
       const double start = timing ? ThreadCpuMs() : 0;
       metrics::MeasurePair(sequence[j - 1], sequence[j], spectra ? spectrum[j - 1] : none,
                            spectra ? spectrum[j] : none, selection, s, results_[j - offset]);
