@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, it, test } from 'vitest';
 
 import { isFramesiftError } from '../src/errors.js';
 import {
@@ -339,5 +339,27 @@ describe('API', () => {
     await expectInvalidArg((async () => native().measureFrames([good], { metrics: 1, threads: 0 }))());
     const still = await measureFrames([good], { metrics: ['exposure'] });
     expect(still.brightnessMean![0]).toBe(100);
+  });
+});
+
+describe('decoded frames', () => {
+  it('measures decoder frames in place and refuses a released one', async () => {
+    const { openVideo } = await import('../src/decode.js');
+    const { fixtures } = await import('./helpers/fixtures.js');
+    const decoder = await openVideo(fixtures.cfr(), { batchSize: 4 });
+    for await (const batch of decoder.batches()) {
+      const [a, b] = batch.frames;
+      const live = await measureFrames([a!, b!], { metrics: ['sharpness', 'frameDiff'] });
+      expect(live.laplacianVariance![0]).toBeGreaterThan(0);
+      // The same pixels as a plain copy give the same numbers: the frame was read in place.
+      const copy = await measureFrames([{ data: Buffer.from(a!.gray!), width: a!.width, height: a!.height }], { metrics: ['sharpness'] });
+      expect(copy.laplacianVariance![0]).toBe(live.laplacianVariance![0]);
+      b!.release();
+      const err = await measureFrames([a!, b!]).catch((e: unknown) => e as { code?: string; message: string });
+      expect((err as { code?: string }).code).toBe('ERR_FRAMESIFT_INVALID_ARG');
+      expect((err as { message: string }).message).toContain('released');
+      for (const f of batch.frames) f.release();
+      break;
+    }
   });
 });
