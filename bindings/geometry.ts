@@ -10,7 +10,7 @@ export interface NativeGrayImage {
   handle?: unknown;
 }
 
-/** Flat, pre-validated feature options (field names match FeatureOptions in native/features.h). */
+/** Flat, pre-validated feature options (field names match FeatureOptions in native/local_features.h). */
 export interface NativeFeatureOptions {
   kind?: 0 | 1; // 0 = SIFT, 1 = ORB
   maxFeatures?: number;

@@ -1,6 +1,6 @@
 // N-API glue for the geometry module (features, matching + verification, tracks): unpacks
 // arguments, runs jobs off the JS thread and packs results. The operations themselves live in
-// features.cc, matching.cc and tracks.cc.
+// local_features.cc, matching.cc and tracks.cc.
 //
 // Lifetime: a FeatureSet / MatchGraph object holds a shared_ptr to immutable native data.
 // dispose() drops that reference at once (and the GC finalizer does, as a safety net); a job
@@ -10,15 +10,17 @@
 
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "async_job.h"
-#include "features.h"
+#include "local_features.h"
 #include "image_arg.h"
 #include "js_errors.h"
 #include "matching.h"
 #include "parallel_for.h"
+#include "serial_executor.h"
 #include "tracks.h"
 
 namespace framesift {
@@ -46,6 +48,9 @@ struct GeometryEnv {
   // Hand-over slots for creating wrappers from C++: JS cannot construct them directly.
   std::shared_ptr<const FeatureData> pendingFeatures;
   std::shared_ptr<const MatchGraphData> pendingGraph;
+  // Where single-threaded extraction runs (see serial_executor.h); jobs hold a reference so
+  // it outlives any job still running at environment teardown.
+  std::shared_ptr<SerialExecutor> extractor = std::make_shared<SerialExecutor>();
 };
 
 GeometryEnv* GeoOf(const Napi::CallbackInfo& info) { return static_cast<GeometryEnv*>(info.Data()); }
@@ -254,7 +259,8 @@ class MatchGraphWrap : public Napi::ObjectWrap<MatchGraphWrap> {
 
 class ExtractJob : public PromiseJob {
  public:
-  ExtractJob(Napi::Env env, GeometryEnv* geo, bool batch) : PromiseJob(env, "framesift:extractFeatures"), geo_(geo), batch_(batch) {}
+  ExtractJob(Napi::Env env, GeometryEnv* geo, bool batch)
+      : PromiseJob(env, "framesift:extractFeatures"), geo_(geo), extractor_(geo->extractor), batch_(batch) {}
   std::vector<ImageView> images;
   FeatureOptions options;
   int threads = 1;
@@ -262,9 +268,16 @@ class ExtractJob : public PromiseJob {
  protected:
   void Run() override {
     results_.resize(images.size());
-    ParallelFor(images.size(), threads, [&](size_t k) {
+    auto extract = [&](size_t k) {
       const ImageView& v = images[k];
       results_[k] = ExtractFeatures(v.data, v.width, v.height, v.stride, options);
+    };
+    if (threads > 1) {
+      ParallelFor(images.size(), threads, extract);
+      return;
+    }
+    extractor_->Run([&] {
+      for (size_t k = 0; k < images.size(); ++k) extract(k);
     });
   }
   Napi::Value Result(Napi::Env env) override {
@@ -276,6 +289,7 @@ class ExtractJob : public PromiseJob {
 
  private:
   GeometryEnv* geo_;
+  std::shared_ptr<SerialExecutor> extractor_;
   bool batch_;
   std::vector<FeatureData> results_;
 };
@@ -317,9 +331,19 @@ class MatchJob : public PromiseJob {
     const size_t count = pairs.size() / 2;
     results_.resize(count);
     errors_.resize(count);
+    // One FLANN index per SIFT set, built on first use by whichever thread needs it and
+    // shared by all that set's pairs; freed when the job ends.
+    std::vector<std::unique_ptr<DescriptorIndex>> indexes(sets.size());
+    std::unique_ptr<std::once_flag[]> built(new std::once_flag[sets.size()]);
+    auto indexOf = [&](uint32_t k) -> const DescriptorIndex* {
+      if (sets[k]->kind != FeatureKind::Sift) return nullptr;
+      std::call_once(built[k], [&] { indexes[k] = std::make_unique<DescriptorIndex>(*sets[k]); });
+      return indexes[k].get();
+    };
     ParallelFor(count, threads, [&](size_t p) {
       try {
-        results_[p] = MatchAndVerify(*sets[pairs[2 * p]], *sets[pairs[2 * p + 1]], options);
+        const uint32_t i = pairs[2 * p], j = pairs[2 * p + 1];
+        results_[p] = MatchAndVerify(*sets[i], *sets[j], options, indexOf(i), indexOf(j));
       } catch (const std::exception& e) {  // one bad pair must not sink the others
         results_[p] = PairResult{};
         errors_[p] = e.what();
@@ -569,7 +593,10 @@ Napi::Value BuildTracksJs(const Napi::CallbackInfo& info) {
 
 void InitGeometry(Napi::Env env, Napi::Object exports) {
   auto* geo = new GeometryEnv();
-  env.AddCleanupHook([geo]() { delete geo; });
+  env.AddCleanupHook([geo]() {
+    geo->extractor->Stop();
+    delete geo;
+  });
   Napi::Function featureSet = FeatureSetWrap::Define(env, geo);
   Napi::Function matchGraph = MatchGraphWrap::Define(env, geo);
   geo->featureSetClass = Napi::Persistent(featureSet);

@@ -12,20 +12,10 @@ namespace {
 
 using Knn = std::vector<std::vector<cv::DMatch>>;
 
-// k nearest neighbours of every query row among the train rows.
-Knn Nearest(const FeatureData& query, const FeatureData& train, int k, const MatchOptions& options) {
+Knn NearestHamming(const FeatureData& query, const FeatureData& train, int k) {
   Knn knn;
-  if (query.kind == FeatureKind::Orb) {
-    cv::BFMatcher matcher(cv::NORM_HAMMING);
-    matcher.knnMatch(query.descriptors, train.descriptors, knn, k);
-    return knn;
-  }
-  cv::Mat q, t;
-  query.descriptors.convertTo(q, CV_32F);
-  train.descriptors.convertTo(t, CV_32F);
-  cv::FlannBasedMatcher matcher(cv::makePtr<cv::flann::KDTreeIndexParams>(4),
-                                cv::makePtr<cv::flann::SearchParams>(options.flannChecks));
-  matcher.knnMatch(q, t, knn, k);
+  cv::BFMatcher matcher(cv::NORM_HAMMING);
+  matcher.knnMatch(query.descriptors, train.descriptors, knn, k);
   return knn;
 }
 
@@ -55,32 +45,56 @@ double HomographyResidual(const cv::Matx33d& H, const cv::Point2f& p1, const cv:
 }
 
 // Median triangulation angle (degrees) of the F inliers for a focal-length guess with the
-// principal point at the image centre: E = K^T F K gives the relative rotation R (cheirality
-// picks among the four decompositions); the angle between a point's two viewing rays is the
-// angle between K^-1 x1 and R^T K^-1 x2. -1 when the pose cannot be recovered.
+// principal point at the image centre. E = K^T F K decomposes into two rotations and +-t;
+// cheirality (both depths positive, solved per point in closed form) picks the pose; the
+// angle between a point's two viewing rays is that of K^-1 x1 and R^T K^-1 x2. Done with
+// fixed-size matrices instead of cv::recoverPose, whose per-point SVDs and BLAS calls were
+// slow and serialised the pair threads. -1 when no pose can be chosen.
 double TriangulationAngle(const cv::Matx33d& F, const std::vector<cv::Point2f>& p1, const std::vector<cv::Point2f>& p2,
                           const std::vector<uint8_t>& fMask, double focal, int width, int height) {
-  cv::Matx33d K(focal, 0, width / 2.0, 0, focal, height / 2.0, 0, 0, 1);
-  std::vector<cv::Point2f> a, b;
+  const cv::Matx33d K(focal, 0, width / 2.0, 0, focal, height / 2.0, 0, 0, 1);
+  const cv::Matx33d Kinv = K.inv();
+  std::vector<cv::Vec3d> b1, b2;  // unit bearings of the inliers in each camera
   for (size_t k = 0; k < fMask.size(); ++k) {
     if (!fMask[k]) continue;
-    a.push_back(p1[k]);
-    b.push_back(p2[k]);
+    b1.push_back(cv::normalize(Kinv * cv::Vec3d(p1[k].x, p1[k].y, 1)));
+    b2.push_back(cv::normalize(Kinv * cv::Vec3d(p2[k].x, p2[k].y, 1)));
   }
-  if (a.size() < 5) return -1;
-  cv::Mat R, t;
+  if (b1.size() < 5) return -1;
+  cv::Mat R1, R2, t;
   try {
-    cv::Mat E(K.t() * F * K);
-    if (cv::recoverPose(E, a, b, cv::Mat(K), R, t) == 0) return -1;
+    cv::decomposeEssentialMat(cv::Mat(K.t() * F * K), R1, R2, t);
   } catch (const cv::Exception&) {
     return -1;
   }
-  cv::Matx33d Rm(R), Kinv = K.inv();
-  std::vector<double> angles(a.size());
-  for (size_t k = 0; k < a.size(); ++k) {
-    cv::Vec3d r1 = Kinv * cv::Vec3d(a[k].x, a[k].y, 1);
-    cv::Vec3d r2 = Rm.t() * (Kinv * cv::Vec3d(b[k].x, b[k].y, 1));
-    double c = r1.dot(r2) / (cv::norm(r1) * cv::norm(r2));
+  const cv::Matx33d rotations[2] = {cv::Matx33d(R1), cv::Matx33d(R2)};
+  const cv::Vec3d tv(t.at<double>(0), t.at<double>(1), t.at<double>(2));
+  // x_cam2 = R x_cam1 + t; d2 b2 = d1 R b1 + t, least squares in (d1, d2) per point.
+  const size_t step = std::max<size_t>(1, b1.size() / 200);
+  int bestFront = -1;
+  cv::Matx33d best = rotations[0];
+  for (const auto& R : rotations) {
+    for (double sign : {1.0, -1.0}) {
+      const cv::Vec3d tt = tv * sign;
+      int front = 0;
+      for (size_t k = 0; k < b1.size(); k += step) {
+        const cv::Vec3d a = R * b1[k], c = -b2[k];
+        const double aa = a.dot(a), ac = a.dot(c), cc = c.dot(c), at = a.dot(tt), ct = c.dot(tt);
+        const double det = aa * cc - ac * ac;
+        if (std::abs(det) < 1e-12) continue;
+        const double d1 = (-at * cc + ct * ac) / det, d2 = (-ct * aa + at * ac) / det;
+        if (d1 > 0 && d2 > 0) ++front;
+      }
+      if (front > bestFront) {
+        bestFront = front;
+        best = R;
+      }
+    }
+  }
+  if (bestFront <= 0) return -1;
+  std::vector<double> angles(b1.size());
+  for (size_t k = 0; k < b1.size(); ++k) {
+    const double c = b1[k].dot(best.t() * b2[k]);
     angles[k] = std::acos(std::min(1.0, std::max(-1.0, c))) * 180.0 / CV_PI;
   }
   return Median(angles);
@@ -88,14 +102,47 @@ double TriangulationAngle(const cv::Matx33d& F, const std::vector<cv::Point2f>& 
 
 }  // namespace
 
-std::vector<uint32_t> MatchDescriptors(const FeatureData& a, const FeatureData& b, const MatchOptions& options) {
+DescriptorIndex::DescriptorIndex(const FeatureData& set) {
+  set.descriptors.convertTo(descriptors_, CV_32F);
+  if (descriptors_.rows > 0)
+    index_ = std::make_unique<cv::flann::Index>(descriptors_, cv::flann::KDTreeIndexParams(4), cvflann::FLANN_DIST_L2);
+}
+
+Knn DescriptorIndex::Search(const cv::Mat& queries, int k, int checks) const {
+  Knn knn(queries.rows);
+  if (!index_ || queries.rows == 0) return knn;
+  k = std::min(k, descriptors_.rows);
+  cv::Mat indices(queries.rows, k, CV_32S), dists(queries.rows, k, CV_32F);
+  index_->knnSearch(queries, indices, dists, k, cv::flann::SearchParams(checks));
+  for (int r = 0; r < queries.rows; ++r) {
+    for (int c = 0; c < k; ++c) {
+      int idx = indices.at<int>(r, c);
+      if (idx < 0) continue;
+      // FLANN reports squared L2 distances; the ratio test wants distances.
+      knn[r].emplace_back(r, idx, std::sqrt(dists.at<float>(r, c)));
+    }
+  }
+  return knn;
+}
+
+std::vector<uint32_t> MatchDescriptors(const FeatureData& a, const FeatureData& b, const MatchOptions& options,
+                                       const DescriptorIndex* indexA, const DescriptorIndex* indexB) {
   std::vector<uint32_t> out;
-  // knnMatch with k=2 needs two train rows; kd-trees need a few more to be meaningful.
+  // knnMatch with k=2 needs two train rows.
   if (a.Count() < 2 || b.Count() < 2 || a.kind != b.kind || a.descriptors.cols != b.descriptors.cols) return out;
-  Knn forward = Nearest(a, b, 2, options);
+  Knn forward, back;
+  if (a.kind == FeatureKind::Orb) {
+    forward = NearestHamming(a, b, 2);
+    if (options.mutual) back = NearestHamming(b, a, 1);
+  } else {
+    std::unique_ptr<DescriptorIndex> ownA, ownB;
+    if (!indexA) indexA = (ownA = std::make_unique<DescriptorIndex>(a)).get();
+    if (!indexB) indexB = (ownB = std::make_unique<DescriptorIndex>(b)).get();
+    forward = indexB->Search(indexA->Descriptors(), 2, options.flannChecks);
+    if (options.mutual) back = indexA->Search(indexB->Descriptors(), 1, options.flannChecks);
+  }
   std::vector<int> backward;
   if (options.mutual) {
-    Knn back = Nearest(b, a, 1, options);
     backward.assign(b.Count(), -1);
     for (const auto& m : back)
       if (!m.empty()) backward[m[0].queryIdx] = m[0].trainIdx;
@@ -197,8 +244,9 @@ PairResult VerifyMatches(const std::vector<float>& xy1, const std::vector<float>
   return result;
 }
 
-PairResult MatchAndVerify(const FeatureData& a, const FeatureData& b, const MatchOptions& options) {
-  std::vector<uint32_t> matches = MatchDescriptors(a, b, options);
+PairResult MatchAndVerify(const FeatureData& a, const FeatureData& b, const MatchOptions& options,
+                          const DescriptorIndex* indexA, const DescriptorIndex* indexB) {
+  std::vector<uint32_t> matches = MatchDescriptors(a, b, options, indexA, indexB);
   size_t n = matches.size() / 2;
   std::vector<float> xy1(n * 2), xy2(n * 2);
   for (size_t k = 0; k < n; ++k) {

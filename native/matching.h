@@ -16,9 +16,13 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
-#include "features.h"
+#include <opencv2/core.hpp>
+#include <opencv2/flann.hpp>
+
+#include "local_features.h"
 
 namespace framesift {
 
@@ -31,7 +35,7 @@ struct MatchOptions {
   int maxIterations = 5000;
   int minInliers = 15;             // a pair is "verified" with at least this many F inliers
   double focalPx = 0;              // focal-length guess; 0 = 1.2 x the longer image side
-  int flannChecks = 64;            // SIFT: leaves visited per query
+  int flannChecks = 32;            // SIFT: leaves visited per query
 };
 
 enum class FMethod { None = 0, Magsac = 1, Ransac = 2 };
@@ -55,11 +59,30 @@ struct PairResult {
   std::vector<uint32_t> inliers;   // F inlier matches as (index in a, index in b) pairs
 };
 
-// Ratio-tested, mutually checked matches as (index in a, index in b) pairs.
-std::vector<uint32_t> MatchDescriptors(const FeatureData& a, const FeatureData& b, const MatchOptions& options);
+// A FLANN kd-tree forest over one set's SIFT descriptors (as floats), built once and searched
+// by every pair the set takes part in: with a window of k neighbours each set is in ~2k pairs,
+// and building dominates FLANN's cost at a few thousand features. Concurrent searches are
+// safe (FLANN keeps its search state per call). Not used for ORB (brute-force Hamming).
+class DescriptorIndex {
+ public:
+  explicit DescriptorIndex(const FeatureData& set);
+  // k nearest rows of this set for every row of `queries` (CV_32F).
+  std::vector<std::vector<cv::DMatch>> Search(const cv::Mat& queries, int k, int checks) const;
+  const cv::Mat& Descriptors() const { return descriptors_; }
+
+ private:
+  cv::Mat descriptors_;  // CV_32F; the FLANN index points into it
+  std::unique_ptr<cv::flann::Index> index_;
+};
+
+// Ratio-tested, mutually checked matches as (index in a, index in b) pairs. For SIFT, prebuilt
+// indexes of a and b may be given (else they are built for this call).
+std::vector<uint32_t> MatchDescriptors(const FeatureData& a, const FeatureData& b, const MatchOptions& options,
+                                       const DescriptorIndex* indexA = nullptr, const DescriptorIndex* indexB = nullptr);
 
 // Matches and verifies one pair. Fewer than 8 matches give a result with zero inliers.
-PairResult MatchAndVerify(const FeatureData& a, const FeatureData& b, const MatchOptions& options);
+PairResult MatchAndVerify(const FeatureData& a, const FeatureData& b, const MatchOptions& options,
+                          const DescriptorIndex* indexA = nullptr, const DescriptorIndex* indexB = nullptr);
 
 // Verification alone, on given correspondences (x,y pairs of equal length); `inlierMask`, when
 // given, receives one byte per correspondence (1 = F inlier). `inliers` is left empty.

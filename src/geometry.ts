@@ -1,6 +1,6 @@
 /**
  * Geometry core: local features, pairwise matching with geometric verification, and feature
- * tracks across frames. The work runs natively (OpenCV, native/features.cc, matching.cc,
+ * tracks across frames. The work runs natively (OpenCV, native/local_features.cc, matching.cc,
  * tracks.cc) off the JS thread; this module validates options and documents them.
  *
  * Memory: a FeatureSet keeps its keypoints and 8-bit descriptors natively (~290 KB for 2,000
@@ -69,7 +69,7 @@ export interface MatchOptions {
   minInliers?: number;
   /** Focal-length guess in px for triangulationAngleDeg. Default 1.2 x the longer image side. */
   focalPx?: number;
-  /** SIFT: FLANN leaves checked per query (more = exacter, slower). Default 64. */
+  /** SIFT: FLANN leaves checked per query (more = exacter, slower). Default 32. */
   flannChecks?: number;
   /** Pairs processed at once on native threads. Default 2. */
   threads?: number;

@@ -1,6 +1,7 @@
 // Local features of one image: SIFT (optionally RootSIFT) or ORB keypoints and descriptors,
 // detected on a gray image given by pointer (no copy). Plain C++, no N-API: used by the addon
 // (native/geometry_binding.cc) and by the benchmark reference tools.
+// (Not named features.h: that would shadow glibc's <features.h> for tools built with -I native.)
 #pragma once
 #include <cstddef>
 #include <cstdint>

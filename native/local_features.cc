@@ -1,4 +1,4 @@
-#include "features.h"
+#include "local_features.h"
 
 #include <algorithm>
 #include <cmath>
