@@ -42,7 +42,8 @@ struct MatchGraphData {
 
 // Per-environment state (no statics: worker_threads each get their own), passed to every
 // function as its data and freed by an environment cleanup hook.
-struct GeometryEnv {
+struct GeometryEnv : std::enable_shared_from_this<GeometryEnv> {
+  bool alive = true;  // false once the environment's cleanup hook has run
   Napi::FunctionReference featureSetClass;
   Napi::FunctionReference matchGraphClass;
   // Hand-over slots for creating wrappers from C++: JS cannot construct them directly.
@@ -54,6 +55,20 @@ struct GeometryEnv {
 };
 
 GeometryEnv* GeoOf(const Napi::CallbackInfo& info) { return static_cast<GeometryEnv*>(info.Data()); }
+
+// Tells V8 how much native memory a small wrapper holds, so GC runs when it matters. The C
+// call, not Napi::MemoryManagement: that one throws when the environment is shutting down
+// (a terminated Worker), and this runs in destructors.
+void AdjustExternalMemory(napi_env env, int64_t change) {
+  int64_t total = 0;
+  napi_adjust_external_memory(env, change, &total);
+}
+
+// A job that finishes while its environment is being torn down (a terminated Worker) has
+// no one to hand results to.
+void CheckAlive(const GeometryEnv& geo) {
+  if (!geo.alive) Fail(ErrorCode::Closed, "the JS environment is shutting down");
+}
 
 // ---- option readers (TS has validated; these are cheap guards) ----
 
@@ -138,8 +153,7 @@ class FeatureSetWrap : public Napi::ObjectWrap<FeatureSetWrap> {
       ThrowJs(info.Env(), ErrorCode::InvalidArg, "FeatureSet objects are created by extractFeatures()");
     data_ = std::move(geo->pendingFeatures);
     bytes_ = static_cast<int64_t>(data_->ByteLength());
-    // Tells V8 how much native memory this small object holds, so GC runs when it matters.
-    Napi::MemoryManagement::AdjustExternalMemory(info.Env(), bytes_);
+    AdjustExternalMemory(info.Env(), bytes_);
   }
 
   ~FeatureSetWrap() override { Release(); }
@@ -152,7 +166,7 @@ class FeatureSetWrap : public Napi::ObjectWrap<FeatureSetWrap> {
 
  private:
   void Release() {
-    if (bytes_ != 0) Napi::MemoryManagement::AdjustExternalMemory(Env(), -bytes_);
+    if (bytes_ != 0) AdjustExternalMemory(Env(), -bytes_);
     bytes_ = 0;
     data_.reset();
   }
@@ -219,7 +233,7 @@ class MatchGraphWrap : public Napi::ObjectWrap<MatchGraphWrap> {
       ThrowJs(info.Env(), ErrorCode::InvalidArg, "MatchGraph objects are created by matchPairs()");
     data_ = std::move(geo->pendingGraph);
     bytes_ = static_cast<int64_t>(data_->ByteLength());
-    Napi::MemoryManagement::AdjustExternalMemory(info.Env(), bytes_);
+    AdjustExternalMemory(info.Env(), bytes_);
   }
 
   ~MatchGraphWrap() override { Release(); }
@@ -231,7 +245,7 @@ class MatchGraphWrap : public Napi::ObjectWrap<MatchGraphWrap> {
 
  private:
   void Release() {
-    if (bytes_ != 0) Napi::MemoryManagement::AdjustExternalMemory(Env(), -bytes_);
+    if (bytes_ != 0) AdjustExternalMemory(Env(), -bytes_);
     bytes_ = 0;
     data_.reset();
   }
@@ -260,7 +274,7 @@ class MatchGraphWrap : public Napi::ObjectWrap<MatchGraphWrap> {
 class ExtractJob : public PromiseJob {
  public:
   ExtractJob(Napi::Env env, GeometryEnv* geo, bool batch)
-      : PromiseJob(env, "framesift:extractFeatures"), geo_(geo), extractor_(geo->extractor), batch_(batch) {}
+      : PromiseJob(env, "framesift:extractFeatures"), geo_(geo->shared_from_this()), extractor_(geo->extractor), batch_(batch) {}
   std::vector<ImageView> images;
   FeatureOptions options;
   int threads = 1;
@@ -281,14 +295,16 @@ class ExtractJob : public PromiseJob {
     });
   }
   Napi::Value Result(Napi::Env env) override {
-    if (!batch_) return NewFeatureSet(env, geo_, std::move(results_[0]));
+    CheckAlive(*geo_);
+    if (!batch_) return NewFeatureSet(env, geo_.get(), std::move(results_[0]));
     Napi::Array out = Napi::Array::New(env, results_.size());
-    for (size_t k = 0; k < results_.size(); ++k) out.Set(static_cast<uint32_t>(k), NewFeatureSet(env, geo_, std::move(results_[k])));
+    for (size_t k = 0; k < results_.size(); ++k)
+      out.Set(static_cast<uint32_t>(k), NewFeatureSet(env, geo_.get(), std::move(results_[k])));
     return out;
   }
 
  private:
-  GeometryEnv* geo_;
+  std::shared_ptr<GeometryEnv> geo_;
   std::shared_ptr<SerialExecutor> extractor_;
   bool batch_;
   std::vector<FeatureData> results_;
@@ -319,7 +335,7 @@ Napi::Value ExtractFeaturesBatchJs(const Napi::CallbackInfo& info) {
 
 class MatchJob : public PromiseJob {
  public:
-  MatchJob(Napi::Env env, GeometryEnv* geo) : PromiseJob(env, "framesift:matchPairs"), geo_(geo) {}
+  MatchJob(Napi::Env env, GeometryEnv* geo) : PromiseJob(env, "framesift:matchPairs"), geo_(geo->shared_from_this()) {}
   std::vector<std::shared_ptr<const FeatureData>> sets;
   std::vector<uint32_t> pairs;
   MatchOptions options;
@@ -372,6 +388,7 @@ class MatchJob : public PromiseJob {
   }
 
   Napi::Value Result(Napi::Env env) override {
+    CheckAlive(*geo_);
     Napi::Array list = Napi::Array::New(env, results_.size());
     for (size_t p = 0; p < results_.size(); ++p) {
       const PairResult& r = results_[p];
@@ -399,7 +416,7 @@ class MatchJob : public PromiseJob {
     out.Set("pairs", list);
     if (graph_) {
       geo_->pendingGraph = graph_;
-      out.Set("graph", geo_->matchGraphClass.New({Napi::External<GeometryEnv>::New(env, geo_)}));
+      out.Set("graph", geo_->matchGraphClass.New({Napi::External<GeometryEnv>::New(env, geo_.get())}));
       geo_->pendingGraph.reset();
     } else {
       out.Set("graph", env.Null());
@@ -414,7 +431,7 @@ class MatchJob : public PromiseJob {
     for (uint32_t k = 0; k < 9; ++k) a.Set(k, m[k]);
     return a;
   }
-  GeometryEnv* geo_;
+  std::shared_ptr<GeometryEnv> geo_;
   std::vector<PairResult> results_;
   std::vector<std::string> errors_;
   std::shared_ptr<const MatchGraphData> graph_;
@@ -592,10 +609,18 @@ Napi::Value BuildTracksJs(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitGeometry(Napi::Env env, Napi::Object exports) {
-  auto* geo = new GeometryEnv();
-  env.AddCleanupHook([geo]() {
-    geo->extractor->Stop();
-    delete geo;
+  // Owned by a shared_ptr: the functions' data pointer and the cleanup hook share it with
+  // every job, so a job finishing during teardown never sees freed memory.
+  auto owner = std::make_shared<GeometryEnv>();
+  GeometryEnv* geo = owner.get();
+  auto* holder = new std::shared_ptr<GeometryEnv>(owner);
+  env.AddCleanupHook([holder]() {
+    GeometryEnv& g = **holder;
+    g.alive = false;
+    g.extractor->Stop();
+    g.featureSetClass.Reset();
+    g.matchGraphClass.Reset();
+    delete holder;
   });
   Napi::Function featureSet = FeatureSetWrap::Define(env, geo);
   Napi::Function matchGraph = MatchGraphWrap::Define(env, geo);

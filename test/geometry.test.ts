@@ -1,4 +1,9 @@
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+
 import { describe, expect, it } from 'vitest';
+
+import { packageRoot } from '../bindings/index.js';
 
 import { FramesiftError } from '../src/errors.js';
 import {
@@ -324,5 +329,41 @@ describe('tracks', () => {
       'ERR_FRAMESIFT_INVALID_ARG',
     );
     await rejectsWith(() => buildTracks({ frameCount: 2 } as MatchLists), 'ERR_FRAMESIFT_INVALID_ARG');
+  });
+});
+
+describe('worker threads', () => {
+  it('extracts, matches and builds tracks in a Worker, and survives its termination mid-job', async () => {
+    // Plain JS in the worker: loads the addon directly (per-environment state, no statics).
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const addon = require(workerData.addon);
+      const w = 320, h = 240, data = new Uint8Array(w * h);
+      let s = 7;
+      for (let y = 0; y < h; y += 8) for (let x = 0; x < w; x += 8) {
+        s = (s * 1103515245 + 12345) >>> 0;
+        for (let yy = y; yy < y + 8; yy++) data.fill(s >>> 24, yy * w + x, yy * w + x + 8);
+      }
+      const shifted = new Uint8Array(w * h);
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) shifted[y * w + x] = data[y * w + Math.max(0, x - 5)];
+      (async () => {
+        const [a, b] = await addon.extractFeaturesBatch([{ data, width: w, height: h }, { data: shifted, width: w, height: h }], {});
+        const { pairs, graph } = await addon.matchPairs([a, b], Uint32Array.of(0, 1), {});
+        const tracks = await addon.buildTracks(graph, {});
+        parentPort.postMessage({ count: a.count, inliers: pairs[0].fInliers, tracks: tracks.tracks });
+        addon.extractFeatures({ data, width: w, height: h }, {}); // left running at terminate()
+      })();
+    `;
+    const worker = new Worker(code, { eval: true, workerData: { addon: join(packageRoot(), 'build', 'Release', 'framesift.node') } });
+    const message = await new Promise<{ count: number; inliers: number; tracks: number }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    expect(message.count).toBeGreaterThan(20);
+    expect(message.inliers).toBeGreaterThan(15);
+    expect(message.tracks).toBe(message.inliers);
+    await worker.terminate();
+    // The main thread's addon still works afterwards.
+    expect((await extractFeatures(base, { maxFeatures: 50 })).count).toBeGreaterThan(0);
   });
 });
