@@ -3,9 +3,11 @@
  *  1. SIFT ms per 960x540 frame through the addon (extractFeatures, one frame per job) vs a
  *     plain C++ loop over cv::SIFT on the same frames (build/sift_reference, fresh process).
  *     Target: addon overhead <= 10%.
- *  2. Matching + verification pairs per second (consecutive + 1 neighbour), 1 vs 2 threads.
+ *  2. Matching + verification pairs per second (consecutive + 1 neighbour), 1 vs 2 threads,
+ *     and RSS over repeated extract + dispose cycles (must not grow).
  *  3. Track building for 5,000 frames x 2,000 features from synthetic match lists: target < 2 s.
- * Frames: a mandelbrot zoom rendered by the bundled ffmpeg as raw gray 960x540.
+ * Frames: rendered by the bundled ffmpeg as raw gray 960x540: a mandelbrot zoom (~550 SIFT
+ * features/frame) and a scrolling rule-30 cellular automaton (saturates the 2,000 cap).
  * Run: npx cmake-js compile --out build && npx tsc -p tsconfig.json && node dist/bench/geometry.js
  */
 import { execFileSync } from 'node:child_process';
@@ -33,13 +35,14 @@ function stats(values: number[]): string {
 }
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-function makeFrames(root: string, count: number): string {
+/** Raw gray 960x540 frames from an ffmpeg lavfi source, cached under build/bench-geometry/. */
+function makeFrames(root: string, name: string, source: string, count: number): string {
   const dir = join(root, 'build', 'bench-geometry');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `mandelbrot-${WIDTH}x${HEIGHT}-${count}.gray`);
+  const file = join(dir, `${name}-${WIDTH}x${HEIGHT}-${count}.gray`);
   if (!existsSync(file)) {
     execFileSync(ffmpegInstaller.path, [
-      '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `mandelbrot=size=${WIDTH}x${HEIGHT}:rate=25`,
+      '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', source,
       '-frames:v', String(count), '-pix_fmt', 'gray', '-f', 'rawvideo', file,
     ]);
   }
@@ -103,7 +106,7 @@ async function benchSift(root: string, file: string): Promise<void> {
   console.log(`  (median of per-block ratios, await each: ${((median(ratios) - 1) * 100).toFixed(1)}%; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores)`);
 }
 
-async function benchMatching(file: string): Promise<void> {
+async function benchMatching(file: string, label: string): Promise<void> {
   const bytes = readFileSync(file);
   const frames = Array.from({ length: MATCH_FRAMES }, (_, f) => ({
     data: new Uint8Array(bytes.buffer, bytes.byteOffset + f * WIDTH * HEIGHT, WIDTH * HEIGHT),
@@ -111,12 +114,12 @@ async function benchMatching(file: string): Promise<void> {
     height: HEIGHT,
   }));
   const rssBefore = process.memoryUsage().rss;
-  const sets = await extractFeaturesBatch(frames, { maxFeatures: 2000, contrastThreshold: 0.02 });
+  const sets = await extractFeaturesBatch(frames, { maxFeatures: 2000 });
   const nativeBytes = sets.reduce((sum, s) => sum + s.byteLength, 0);
   const pairs = schedulePairs(sets.length, 2);
   const pairCount = pairs.length / 2;
   console.log(
-    `Matching + verification: ${pairCount} pairs (window 2) of ${sets.length} frames, ` +
+    `Matching + verification, ${label}: ${pairCount} pairs (window 2) of ${sets.length} frames, ` +
       `${(sets.reduce((s, x) => s + x.count, 0) / sets.length).toFixed(0)} SIFT features/frame, ` +
       `${(nativeBytes / sets.length / 1024).toFixed(0)} KiB native/set`,
   );
@@ -205,9 +208,17 @@ async function main(): Promise<void> {
   const root = packageRoot();
   const v = native().versions;
   console.log(`framesift geometry bench: Node ${process.version}, OpenCV ${v.opencv}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'})`);
-  const siftFile = makeFrames(root, Math.max(SIFT_FRAMES, MATCH_FRAMES));
-  await benchSift(root, siftFile);
-  await benchMatching(siftFile);
+  const mandelbrot = makeFrames(root, 'mandelbrot', `mandelbrot=size=${WIDTH}x${HEIGHT}:rate=25`, Math.max(SIFT_FRAMES, MATCH_FRAMES));
+  // Rule-30 cellular automaton, scrolling: chaotic texture that saturates the 2,000-feature cap.
+  const cells = makeFrames(
+    root,
+    'cellauto30',
+    `cellauto=s=${WIDTH / 2}x${HEIGHT / 2}:rule=30:rate=25:random_fill_ratio=0.5:scroll=1,scale=${WIDTH}x${HEIGHT}:flags=bilinear`,
+    MATCH_FRAMES,
+  );
+  await benchSift(root, mandelbrot);
+  await benchMatching(mandelbrot, 'mandelbrot zoom');
+  await benchMatching(cells, 'rule-30 automaton');
   await benchTracks();
 }
 
