@@ -56,6 +56,23 @@ FeatureData ExtractFeatures(const uint8_t* data, int width, int height, int stri
     orb->detectAndCompute(image, cv::noArray(), keypoints, descriptors);
   }
   if (keypoints.empty() || descriptors.empty()) return out;
+  // OpenCV's cap keeps every keypoint tied with the last one: make it a hard cap, strongest first.
+  if (options.maxFeatures > 0 && keypoints.size() > static_cast<size_t>(options.maxFeatures)) {
+    std::vector<int> order(keypoints.size());
+    for (size_t k = 0; k < order.size(); ++k) order[k] = static_cast<int>(k);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int a, int b) { return keypoints[a].response > keypoints[b].response; });
+    order.resize(options.maxFeatures);
+    std::sort(order.begin(), order.end());  // keep OpenCV's order among the survivors
+    std::vector<cv::KeyPoint> kept(order.size());
+    cv::Mat keptDescriptors(static_cast<int>(order.size()), descriptors.cols, descriptors.type());
+    for (size_t k = 0; k < order.size(); ++k) {
+      kept[k] = keypoints[order[k]];
+      descriptors.row(order[k]).copyTo(keptDescriptors.row(static_cast<int>(k)));
+    }
+    keypoints.swap(kept);
+    descriptors = keptDescriptors;
+  }
   if (out.rootSift) ToRootSift(descriptors);
 
   // Keypoint centres in the resized image map back to input pixels through pixel centres.
