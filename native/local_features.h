@@ -1,0 +1,47 @@
+// Local features of one image: SIFT (optionally RootSIFT) or ORB keypoints and descriptors,
+// detected on a gray image given by pointer (no copy). Plain C++, no N-API: used by the addon
+// (native/geometry_binding.cc) and by the benchmark reference tools.
+// (Not named features.h: that would shadow glibc's <features.h> for tools built with -I native.)
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+namespace framesift {
+
+enum class FeatureKind { Sift = 0, Orb = 1 };
+
+struct FeatureOptions {
+  FeatureKind kind = FeatureKind::Sift;
+  int maxFeatures = 2000;          // the strongest features are kept (0 = no cap)
+  bool rootSift = false;           // SIFT only: L1-normalise then square-root the descriptor
+  double downscale = 1.0;          // (0, 1]: detect on an image resized by this factor
+  double contrastThreshold = 0.04; // SIFT only: OpenCV's default
+};
+
+// Keypoints and descriptors of one image, owned natively. Coordinates are always in the
+// pixel units of the input image (downscaled detection is scaled back). Descriptors are
+// 8-bit in both cases (SIFT: OpenCV's CV_8U descriptor, 128 bytes; ORB: 32 bytes), a quarter
+// of float SIFT's memory: 2,000 SIFT features take ~290 KB.
+struct FeatureData {
+  FeatureKind kind = FeatureKind::Sift;
+  bool rootSift = false;
+  int width = 0;   // input image size
+  int height = 0;
+  std::vector<float> xy;     // x0,y0,x1,y1,... (input pixels)
+  std::vector<float> scale;  // keypoint diameter in input pixels
+  cv::Mat descriptors;       // count x 128 (SIFT) or count x 32 (ORB), CV_8U
+
+  int Count() const { return static_cast<int>(xy.size() / 2); }
+  size_t ByteLength() const {
+    return xy.size() * sizeof(float) + scale.size() * sizeof(float) + descriptors.total() * descriptors.elemSize();
+  }
+};
+
+// Detects and describes features on a gray8 image (data, width, height, stride bytes/row).
+// An empty or featureless image gives an empty FeatureData, not an error.
+FeatureData ExtractFeatures(const uint8_t* data, int width, int height, int stride, const FeatureOptions& options);
+
+}  // namespace framesift
