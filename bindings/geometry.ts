@@ -1,14 +1,5 @@
 /** Types of the native geometry module (native/geometry_binding.cc). */
-
-/** An image read without a copy: a decoded frame ({gray, width, height, handle}) or plain pixels. */
-export interface NativeGrayImage {
-  data?: Uint8Array;
-  gray?: Uint8Array;
-  width: number;
-  height: number;
-  stride?: number;
-  handle?: unknown;
-}
+import type { NativeGrayImage } from './image.js';
 
 /** Flat, pre-validated feature options (field names match FeatureOptions in native/local_features.h). */
 export interface NativeFeatureOptions {

@@ -16,6 +16,7 @@ import type { MetricsExports } from './metrics.js';
 export type * from './decoder.js';
 export type * from './embed.js';
 export type * from './geometry.js';
+export type * from './image.js';
 export type * from './metrics.js';
 
 export interface NativeVersions {

@@ -1,13 +1,6 @@
 /** Types of the native metrics module (native/metrics_binding.cc). Field names match the C++ structs. */
 import type { NativeFrame } from './decoder.js';
-
-/** A plain gray image: `data` holds `height` rows of `stride` bytes (default `width`). */
-export interface NativeGrayImage {
-  data: Uint8Array;
-  width: number;
-  height: number;
-  stride?: number;
-}
+import type { NativeGrayImage } from './image.js';
 
 /** Flat, pre-validated options: src/metrics.ts checks every value before it gets here. */
 export interface NativeMeasureOptions {

@@ -20,7 +20,7 @@ import type {
   NativeMatchLists,
   NativePairResult,
   NativeTrackStats,
-} from '../bindings/geometry.js';
+} from '../bindings/index.js';
 import { invalidArg, withCallerStack } from './errors.js';
 import { native } from './native.js';
 

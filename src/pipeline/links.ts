@@ -7,6 +7,11 @@ import { buildTracks, matchPairs, schedulePairs, type FeatureSet } from '../geom
 import type { FrameTable, PairVerifier } from '../select/index.js';
 import type { Descriptions } from './describe.js';
 
+/** Share of F inliers within the homography's threshold above which a pair may be rotation-only. */
+export const DEGENERATE_H_SHARE = 0.97;
+/** Median residual to the homography (analysis px) below which such a pair has no usable parallax. */
+export const MIN_PARALLAX_PX = 0.1;
+
 export function makeVerifier(table: FrameTable, descriptions: Descriptions): PairVerifier {
   const rowOfFrame = new Map<number, number>();
   for (const row of descriptions.features.keys()) rowOfFrame.set(table.index[row]!, row);
@@ -16,7 +21,10 @@ export function makeVerifier(table: FrameTable, descriptions: Descriptions): Pai
     if (!setA || !setB) return { inliers: 0, degeneracy: 1, parallaxPx: 0 };
     const { pairs } = await matchPairs([setA, setB], [[0, 1]], { keepGraph: false });
     const p = pairs[0]!;
-    return { inliers: p.verified ? p.fInliers : 0, degeneracy: p.degeneracy, parallaxPx: p.medianParallaxPx };
+    // Rooms are full of planes: a homography explains most inliers of a good pair too, so only
+    // an H that explains nearly all of them with almost no residual means rotation-only.
+    const degenerate = p.degeneracy >= DEGENERATE_H_SHARE && p.medianParallaxPx < MIN_PARALLAX_PX;
+    return { inliers: p.verified ? p.fInliers : 0, degenerate, parallaxPx: p.medianParallaxPx };
   };
 }
 

@@ -120,7 +120,9 @@ export function resolveExtractOptions(o: ExtractOptions): ResolvedExtractOptions
   if (start !== undefined && end !== undefined && end <= start) throw invalidArg('end', `a time after start (${start})`, end);
   const preset = { ...MODE_PRESETS[mode] };
   if (o.analysisSize !== undefined) preset.analysisSize = num('analysisSize', o.analysisSize, 64, 8192, true);
-  const select: SelectOptions = { mode };
+  // Parallax is the inliers' residual to the best homography at analysis size (links.ts): a
+  // good pair in a room of planes shows only a fraction of a pixel of it.
+  const select: SelectOptions = { mode, minParallaxPx: 0.1 };
   if (o.count !== undefined) select.count = num('count', o.count, 1, 1_000_000, true);
   if (o.maxFrames !== undefined) select.maxFrames = num('maxFrames', o.maxFrames, 1, 1_000_000, true);
   if (o.overlap !== undefined) select.overlap = num('overlap', o.overlap, 0, 0.95);
