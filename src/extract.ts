@@ -60,6 +60,10 @@ class StageClock {
 
 export async function extractFrames(input: string, options: ExtractOptions): Promise<Manifest> {
   const resolved = resolveExtractOptions(options);
+  const checkpoint = () => {
+    if (resolved.signal?.aborted) throw new FramesiftError(`${input}: aborted`, 'ERR_FRAMESIFT_ABORTED', { input });
+  };
+  checkpoint();
   const logger = options.logger ?? silentLogger;
   const progress = new ProgressReporter(options.onProgress);
   const clock = new StageClock();
@@ -89,23 +93,28 @@ export async function extractFrames(input: string, options: ExtractOptions): Pro
     const longestSide = Math.max(measured.analysisWidth, measured.analysisHeight);
     const table = buildFrameTable(measured.columns, longestSide, embedder !== undefined);
 
+    checkpoint();
     clock.start('candidates');
     progress.stage('candidates');
     const stage = findCandidates(table, resolved.select);
 
+    checkpoint();
     clock.start('describe');
     descriptions = await describeCandidates(input, table, stage.candidates, resolved, embedder, progress);
 
+    checkpoint();
     clock.start('select');
     progress.stage('select');
     const selection = await selectFrames(table, resolved.select, makeVerifier(table, descriptions), stage);
     warnings.push(...selection.warnings);
 
+    checkpoint();
     clock.start('tracks');
     progress.stage('tracks');
     const pickRows = selection.picks.map((p) => p.row);
     const graph = await pickGraph(pickRows, table, descriptions, resolved.preset.matchWindow);
 
+    checkpoint();
     clock.start('write');
     const digits = imageNameDigits(Math.max(measured.info.frameCount, table.index[table.length - 1]! + 1));
     const names = selection.picks.map((p) => imageName(p.frameIndex, resolved.format, digits));
@@ -123,6 +132,7 @@ export async function extractFrames(input: string, options: ExtractOptions): Pro
       ).finally(() => frame.release());
     });
     await writer.flush();
+    checkpoint();
     if (fetched < selection.picks.length) warnings.push(`${selection.picks.length - fetched} chosen frames could not be fetched again at full resolution`);
 
     const frames = manifestFrames(selection, table, names, measured.columns.fields).filter((f) => written.has(f.file));
@@ -153,6 +163,7 @@ export async function extractFrames(input: string, options: ExtractOptions): Pro
       peakRssMB: Math.round(clock.peakRss / 2 ** 20),
       warnings: embedder?.info.fallback ? [`${resolved.device} unavailable (${embedder.info.fallback.reason}); ran on ${embedder.info.provider}`, ...warnings] : warnings,
     };
+    checkpoint();
     await writeManifest(out.dir, manifest);
     progress.stage('done');
     return manifest;

@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 
 import { invalidArg } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { SelectMode, SelectOptions, Weights } from '../select/index.js';
+import { resolveSelectOptions, type SelectMode, type SelectOptions, type Weights } from '../select/index.js';
 import type { Progress } from './progress.js';
 
 export type ImageFormat = 'jpg' | 'png' | 'webp';
@@ -127,7 +127,9 @@ export function resolveExtractOptions(o: ExtractOptions): ResolvedExtractOptions
   if (o.maxFrames !== undefined) select.maxFrames = num('maxFrames', o.maxFrames, 1, 1_000_000, true);
   if (o.overlap !== undefined) select.overlap = num('overlap', o.overlap, 0, 0.95);
   if (o.minSpacing !== undefined) select.minSpacingSec = num('minSpacing', o.minSpacing, 0, 3600);
-  if (o.weights !== undefined) select.weights = o.weights; // validated by the selection stage, which knows the active keys
+  if (o.weights !== undefined) select.weights = o.weights;
+  // Fail on bad selection options (weights above all) now, not after minutes of decoding.
+  resolveSelectOptions(select, o.model !== undefined);
   return {
     outDir: o.outDir,
     mode,

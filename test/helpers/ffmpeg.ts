@@ -41,6 +41,15 @@ export function referenceGray(path: string, width: number, height: number): Buff
   return frames;
 }
 
+/** Packed RGB24 frames at w x h decoded by the ffmpeg binary. */
+export function referenceRgb(path: string, width: number, height: number): Buffer[] {
+  const raw = ffmpeg(['-i', path, '-an', '-vsync', '0', '-vf', `scale=${width}:${height}:flags=area,format=rgb24`, '-f', 'rawvideo', '-']);
+  const frameSize = width * height * 3;
+  const frames: Buffer[] = [];
+  for (let offset = 0; offset + frameSize <= raw.length; offset += frameSize) frames.push(raw.subarray(offset, offset + frameSize));
+  return frames;
+}
+
 /** PSNR in dB between two gray images of equal size (Infinity when identical). */
 export function psnr(a: Uint8Array, b: Uint8Array): number {
   let sum = 0;

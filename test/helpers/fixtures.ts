@@ -82,3 +82,21 @@ export const fixtures = {
   /** A Y4M header that declares 16000x16000 pixels per frame, with almost no data. */
   absurdSize: () => make('absurd.y4m', (p) => writeFileSync(p, Buffer.concat([Buffer.from('YUV4MPEG2 W16000 H16000 F30:1 Ip A1:1 C420jpeg\nFRAME\n'), Buffer.alloc(4096, 128)]))),
 };
+
+/**
+ * A small SfM-style clip with known defects (scripts/make-sample.ts): 480x270, 15 fps, 10 s =
+ * 150 frames; heavy blur 2.0-2.6 s (frames 30-39), near-black 4.0-4.6 s (60-69), camera still
+ * 5.5-6.5 s (82-97), and a cut to a different wall at 8.0 s (frame 120).
+ */
+export const DEFECT_CLIP = { width: 480, height: 270, fps: 15, seconds: 10, blur: [2, 2.6] as [number, number], dark: [4, 4.6] as [number, number], still: [5.5, 6.5] as [number, number], cutAt: 8 };
+
+export async function defectClip(): Promise<string> {
+  const path = join(fixturesDir, 'defects.mp4');
+  if (existsSync(path)) return path;
+  mkdirSync(fixturesDir, { recursive: true });
+  const { makeClip } = await import('../../scripts/make-sample.js');
+  const tmp = join(fixturesDir, `.tmp-${process.pid}-defects.mp4`);
+  await makeClip(tmp, DEFECT_CLIP);
+  renameSync(tmp, path);
+  return path;
+}

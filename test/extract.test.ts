@@ -1,0 +1,169 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { main } from '../src/cli/index.js';
+import { extractFrames, type Manifest } from '../src/extract.js';
+import { validateManifest } from '../src/output/index.js';
+import { DEFECT_CLIP, defectClip, fixtures } from './helpers/fixtures.js';
+
+const frameOf = (t: number) => Math.round(t * DEFECT_CLIP.fps);
+const inRange = (f: number, [a, b]: [number, number]) => f >= frameOf(a) && f <= frameOf(b);
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'framesift-extract-'));
+}
+
+async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
+  return { code, stdout, stderr };
+}
+
+let clip: string;
+let manifest: Manifest;
+let outDir: string;
+
+beforeAll(async () => {
+  clip = await defectClip();
+  outDir = join(tempDir(), 'out');
+  manifest = await extractFrames(clip, { outDir, count: 12 });
+}, 300_000);
+
+describe('extract on a clip with known defects', () => {
+  it('honours --count and never picks a defect', () => {
+    expect(manifest.frames.length).toBe(12);
+    const picks = manifest.frames.map((f) => f.frameIndex);
+    expect(picks.filter((f) => inRange(f, DEFECT_CLIP.blur))).toEqual([]);
+    expect(picks.filter((f) => inRange(f, DEFECT_CLIP.dark))).toEqual([]);
+    expect(picks.filter((f) => inRange(f, DEFECT_CLIP.still)).length).toBeLessThanOrEqual(1);
+    expect(manifest.counts.analysed).toBe(DEFECT_CLIP.fps * DEFECT_CLIP.seconds);
+    // Both sides of the cut are used, and the cut is reported as a split.
+    expect(picks.some((f) => f >= frameOf(DEFECT_CLIP.cutAt))).toBe(true);
+    expect(picks.some((f) => f < frameOf(DEFECT_CLIP.cutAt))).toBe(true);
+  });
+
+  it('rejects the defect frames with their reasons', () => {
+    expect(manifest.rejected.byReason.blur! + manifest.rejected.byReason.exposure!).toBeGreaterThanOrEqual(10);
+    const csv = readFileSync(join(outDir, 'analysis.csv'), 'utf8').trim().split('\n');
+    expect(csv.length - 1).toBe(manifest.counts.analysed);
+    const header = csv[0]!.split(',');
+    const fate = header.indexOf('fate');
+    const darkFates = csv.slice(1 + frameOf(4.1), 1 + frameOf(4.5)).map((row) => row.split(',')[fate]);
+    expect(darkFates.every((f) => f!.startsWith('rejected:'))).toBe(true);
+  });
+
+  it('writes a valid manifest, complete images and COLMAP lists', async () => {
+    const onDisk = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8'));
+    expect(validateManifest(onDisk).errors).toEqual([]);
+    const files = readdirSync(join(outDir, 'images')).sort();
+    expect(files).toEqual(manifest.frames.map((f) => f.file));
+    for (const file of files) {
+      const meta = await sharp(join(outDir, 'images', file)).metadata();
+      expect([meta.width, meta.height, meta.format]).toEqual([DEFECT_CLIP.width, DEFECT_CLIP.height, 'jpeg']);
+      expect(meta.exif).toBeUndefined();
+      const stats = await sharp(join(outDir, 'images', file)).stats(); // decodes the whole image
+      expect(stats.channels.length).toBe(3);
+    }
+    expect(readFileSync(join(outDir, 'images.txt'), 'utf8').trim().split('\n')).toEqual(files);
+    const pairs = readFileSync(join(outDir, 'pairs.txt'), 'utf8').trim().split('\n').map((l) => l.split(' '));
+    for (const [a, b] of pairs) expect(files.includes(a!) && files.includes(b!) && a !== b).toBe(true);
+    expect(pairs.length).toBeGreaterThanOrEqual(files.length - 1);
+  });
+
+  it('full-resolution images equal the source frames', async () => {
+    const { referenceRgb, psnr } = await import('./helpers/ffmpeg.js');
+    const reference = referenceRgb(clip, DEFECT_CLIP.width, DEFECT_CLIP.height);
+    for (const frame of [manifest.frames[0]!, manifest.frames.at(-1)!]) {
+      const rgb = await sharp(join(outDir, 'images', frame.file)).removeAlpha().raw().toBuffer();
+      // JPEG q95 of a busy texture: close to the source frame, far from its neighbours.
+      const own = psnr(rgb, reference[frame.frameIndex]!);
+      expect(own).toBeGreaterThan(32);
+      expect(own).toBeGreaterThan(psnr(rgb, reference[frame.frameIndex + (frame.frameIndex > 0 ? -1 : 1)]!) + 3);
+    }
+  });
+});
+
+describe('extract behaviour', () => {
+  it('keeps the event loop responsive and reports progress', async () => {
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 10);
+    const stages = new Set<string>();
+    const started = performance.now();
+    await extractFrames(clip, { outDir: join(tempDir(), 'o'), count: 6, mode: 'fast', onProgress: (p) => stages.add(p.stage) });
+    clearInterval(timer);
+    expect(ticks).toBeGreaterThan((performance.now() - started) / 100);
+    expect([...stages]).toEqual(expect.arrayContaining(['measure', 'select', 'write', 'done']));
+  });
+
+  it('an interrupted run leaves no partial files', async () => {
+    const dir = join(tempDir(), 'o');
+    const controller = new AbortController();
+    const run = extractFrames(clip, {
+      outDir: dir,
+      count: 12,
+      signal: controller.signal,
+      onProgress: (p) => {
+        // Stop while the full-resolution frames are being fetched and written.
+        if (p.stage === 'write') setTimeout(() => controller.abort(), 5);
+      },
+    });
+    await expect(run).rejects.toMatchObject({ code: 'ERR_FRAMESIFT_ABORTED' });
+    const left = readdirSync(dir, { recursive: true }).map(String);
+    expect(left.filter((f) => f.includes('framesift-tmp'))).toEqual([]);
+    expect(left).not.toContain('manifest.json');
+    for (const f of left.filter((name) => name.endsWith('.jpg'))) await sharp(join(dir, f)).stats(); // only complete images
+  });
+
+  it('refuses a non-empty output folder without --force', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'notes.txt'), 'mine');
+    await expect(extractFrames(clip, { outDir: dir, count: 4 })).rejects.toMatchObject({ code: 'ERR_FRAMESIFT_OUTPUT' });
+    const forced = await extractFrames(clip, { outDir: dir, count: 4, force: true, mode: 'fast' });
+    expect(forced.frames.length).toBe(4);
+    expect(existsSync(join(dir, 'notes.txt'))).toBe(true);
+  });
+});
+
+describe('extract CLI', () => {
+  it('exit 0 and a JSON summary', async () => {
+    const dir = join(tempDir(), 'o');
+    const r = await runCli(['extract', clip, '-o', dir, '-n', '5', '--mode', 'fast', '--json']);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.chosen).toBe(5);
+  });
+
+  it.each([
+    [['extract', 'x.mp4'], 'out'],
+    [['extract', 'x.mp4', '-o', '/tmp/x', '--count', '0'], 'count'],
+    [['extract', 'x.mp4', '-o', '/tmp/x', '--mode', 'turbo'], 'mode'],
+    [['extract', 'x.mp4', '-o', '/tmp/x', '--weights', 'sharpness=0.9,features=0.5'], 'weights'],
+    [['extract', 'x.mp4', '-o', '/tmp/x', '--count', '3', '--max-frames', '4'], 'count'],
+  ])('bad options exit 2: %j', async (args, mention) => {
+    const r = await runCli(args as string[]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.toLowerCase()).toContain(mention);
+  });
+
+  it('a corrupt input exits 1 with its error code', async () => {
+    const r = await runCli(['extract', fixtures.notVideo(), '-o', join(tempDir(), 'o'), '-n', '3']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('ERR_FRAMESIFT_OPEN');
+    expect(r.stderr).toContain('not-video.mp4');
+  });
+
+  it('a config file with flags overriding it', async () => {
+    const dir = tempDir();
+    const config = join(dir, 'cfg.yaml');
+    writeFileSync(config, 'count: 3\nmode: fast\nformat: png\n');
+    const r = await runCli(['extract', clip, '-o', join(dir, 'o'), '--config', config, '--count', '4', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).chosen).toBe(4);
+    expect(readdirSync(join(dir, 'o', 'images')).every((f) => f.endsWith('.png'))).toBe(true);
+  });
+});
