@@ -36,4 +36,10 @@ fi
 echo "setup: building the native addon and the TypeScript"
 npm run --silent build:native >/dev/null
 npm run --silent build:ts
+
+# The sample the README runs on: generated (deterministic), not stored in git.
+if [ ! -f samples/orbit.mp4 ]; then
+  echo "setup: generating samples/orbit.mp4 (about a minute)"
+  node dist/scripts/make-sample.js
+fi
 echo "setup: done"
