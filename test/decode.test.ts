@@ -297,17 +297,18 @@ describe('frame pool, iteration and the event loop', () => {
     }, 5);
     const started = performance.now();
     let frames = 0;
-    for await (const batch of decodeFrames(fixtures.big(), { analysisSize: 'source', rgb: true })) {
+    // Batches of 60 full-HD frames: decoding one takes well over a second, so a decoder that
+    // blocked the JS thread would leave a gap of that size.
+    for await (const batch of decodeFrames(fixtures.big(), { analysisSize: 'source', rgb: true, batchSize: 60 })) {
       frames += batch.frames.length;
       batch.frames.forEach((f) => f.release());
     }
     clearInterval(timer);
     const elapsed = performance.now() - started;
     expect(frames).toBe(120);
-    // A blocked loop would show one long gap; a free one ticks all along (loosely: the
-    // machine may be busy with other work).
-    expect(ticks).toBeGreaterThan(elapsed / 50);
-    expect(maxGap).toBeLessThan(150);
+    // A free loop ticks all along; bounds are loose because CI machines are busy.
+    expect(ticks).toBeGreaterThan(elapsed / 400);
+    expect(maxGap).toBeLessThan(400);
   });
 
   it('does not grow memory over 200 open/decode/close cycles', async () => {
