@@ -26,6 +26,8 @@ export interface NativeDecoderOptions {
   poolSize: number;
   /** Apply the display rotation (display matrix / EXIF orientation). */
   applyRotation: boolean;
+  /** Do not decode non-reference frames (sampled passes). */
+  skipNonReference?: boolean;
   /** Ascending times (s): deliver only these frames, seeking across long gaps. Empty = all. */
   wantedPts?: number[];
 }

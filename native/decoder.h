@@ -23,6 +23,9 @@ struct DecoderOptions {
   int threads = 0;  // 0 = all cores
   int64_t maxPixels = 0;
   bool applyRotation = true;
+  // Skip decoding frames no other frame references (most B-frames): a sampled pass (fast mode)
+  // decodes a fraction of the stream. Frame indices then come from timestamps.
+  bool skipNonReference = false;
   // When non-empty (ascending): deliver only the frames at these times (from the container
   // start); long gaps between them are crossed by seeking. For fetching chosen frames.
   std::vector<double> wantedPts;

@@ -43,6 +43,7 @@ DecoderOptions ReadOptions(Napi::Object o) {
   opts.threads = o.Get("threads").As<Napi::Number>().Int32Value();
   opts.maxPixels = o.Get("maxPixels").As<Napi::Number>().Int64Value();
   opts.applyRotation = o.Get("applyRotation").As<Napi::Boolean>();
+  opts.skipNonReference = o.Get("skipNonReference").IsBoolean() && o.Get("skipNonReference").As<Napi::Boolean>();
   Napi::Value wanted = o.Get("wantedPts");
   if (wanted.IsArray()) {
     Napi::Array list = wanted.As<Napi::Array>();

@@ -61,6 +61,8 @@ class VideoSource final : public FrameSource {
     packet_ = av_packet_alloc();
     frame_ = av_frame_alloc();
     if (!packet_ || !frame_) throw Error(ErrorCode::Internal, "out of memory", input);
+    // Without every frame decoded, the decode counter is not the frame index.
+    if (options_.skipNonReference) indexFromPts_ = true;
     if (options_.start > 0) SeekInternal(options_.start);
     else nextTarget_ = options_.start;
   }
@@ -149,6 +151,7 @@ class VideoSource final : public FrameSource {
     codec_->max_pixels = PixelLimit();
     codec_->pkt_timebase = stream_->time_base;
     if (options_.sampling == DecoderOptions::Sampling::Keyframes) codec_->skip_frame = AVDISCARD_NONKEY;
+    else if (options_.skipNonReference) codec_->skip_frame = AVDISCARD_NONREF;
     err = avcodec_open2(codec_, decoder, nullptr);
     if (err < 0) throw Error(ErrorCode::Unsupported, options_.input + ": cannot open the " + decoder->name + " decoder: " + AvError(err), options_.input, AvError(err));
   }
@@ -341,7 +344,7 @@ class VideoSource final : public FrameSource {
       int64_t target = static_cast<int64_t>((seconds + startTime_) * AV_TIME_BASE);
       int err = avformat_seek_file(format_, -1, INT64_MIN, target, target, 0);
       if (err < 0) throw Error(ErrorCode::Decode, options_.input + ": cannot seek to " + std::to_string(seconds) + " s: " + AvError(err), options_.input);
-      indexFromPts_ = seconds > 0;
+      indexFromPts_ = seconds > 0 || options_.skipNonReference;
     }
     seekFloor_ = seconds;
     nextTarget_ = seconds;

@@ -44,6 +44,12 @@ export interface DecodeOptions {
   /** Frame rate assigned to an image sequence. Default 1. */
   sequenceFps?: number;
   /**
+   * Skip decoding frames that no other frame references (most B-frames): a sampled pass then
+   * decodes a fraction of the stream, and what it decodes is exact. Indices come from
+   * timestamps (exact for constant frame rate). Default false.
+   */
+  skipNonReference?: boolean;
+  /**
    * Deliver only the frames at these presentation times (seconds, as frames report them),
    * seeking across long gaps: how chosen frames are fetched at full resolution.
    */
@@ -111,6 +117,7 @@ export function resolveDecodeOptions(options: DecodeOptions = {}): ResolvedOptio
     applyRotation: o.applyRotation === undefined ? true : checkBoolean('applyRotation', o.applyRotation),
     sequenceFps: o.sequenceFps === undefined ? 1 : checkNumber('sequenceFps', o.sequenceFps, 1e-6, 10_000, false),
     wantedPts: o.wantedPts === undefined ? [] : checkAscending('wantedPts', o.wantedPts),
+    skipNonReference: o.skipNonReference === undefined ? false : checkBoolean('skipNonReference', o.skipNonReference),
   };
   if (!resolved.gray && !resolved.rgb) throw invalidArg('gray', 'true when rgb is false (some output is needed)', o.gray);
   if (resolved.poolSize < resolved.batchSize) throw invalidArg('poolSize', `at least batchSize (${resolved.batchSize})`, resolved.poolSize);
@@ -311,6 +318,7 @@ function nativeOptions(resolved: ResolvedInput, o: ResolvedOptions) {
     applyRotation: o.applyRotation,
     poolSize: o.poolSize,
     wantedPts: o.wantedPts,
+    skipNonReference: o.skipNonReference,
   };
 }
 

@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 
 import { decodeFrames, type Frame, openVideo, probe } from '../src/decode.js';
-import { ffmpeg, psnr, referenceGray, showinfo } from './helpers/ffmpeg.js';
+import { ffmpeg, frameTypes, psnr, referenceGray, showinfo } from './helpers/ffmpeg.js';
 import { fixtures, fixturesDir } from './helpers/fixtures.js';
 
 async function collect(input: string, options: Parameters<typeof openVideo>[1] = {}): Promise<{ frames: Array<Omit<Frame, 'release'> & { copy?: Buffer }>; stats: unknown }> {
@@ -382,5 +382,18 @@ describe('bad input', () => {
     expect(frames.length + s.framesLost).toBe(90);
     expect(s.framesLost + s.corruptFrames).toBeGreaterThan(0);
     expect(frames.length).toBeGreaterThan(60);
+  });
+});
+
+describe('skipping non-reference frames', () => {
+  it('decodes a subset, exact in index and pixels, with every I and P frame', async () => {
+    const types = frameTypes(fixtures.cfr());
+    const { frames } = await collect(fixtures.cfr(), { skipNonReference: true });
+    const indices = frames.map((f) => f.index);
+    expect(indices.length).toBeLessThan(types.length * 0.8); // the fixture's B-frames are mostly non-reference
+    expect(indices).toEqual([...new Set(indices)].sort((a, b) => a - b));
+    for (const [i, t] of types.entries()) if (t !== 'B') expect(indices).toContain(i);
+    const full = referenceGray(fixtures.cfr(), 320, 240);
+    for (const f of frames) expect(psnr(f.copy!, full[f.index]!)).toBeGreaterThan(45);
   });
 });

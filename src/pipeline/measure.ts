@@ -104,7 +104,10 @@ export async function measureVideo(
     // every other frame); otherwise a sampled rate.
     await decoder.close();
     const keyframeGap = await estimateKeyframeGap(input, baseOptions);
-    const sampling = keyframeGap <= SPARSE_KEYFRAME_MAX_GAP_SEC ? { sampling: 'keyframes' as const } : { sampling: 'fps' as const, fps: preset.sparseFps };
+    const sampling =
+      keyframeGap <= SPARSE_KEYFRAME_MAX_GAP_SEC
+        ? { sampling: 'keyframes' as const }
+        : { sampling: 'fps' as const, fps: preset.sparseFps, skipNonReference: true };
     logger.info({ keyframeGap, ...sampling }, 'fast mode sampling');
     decoder = await openVideo(input, { ...baseOptions, ...sampling });
   }

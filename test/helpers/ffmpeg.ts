@@ -32,6 +32,12 @@ export function showinfo(path: string, inputArgs: string[] = []): ShowinfoFrame[
   return frames;
 }
 
+/** Picture type (I, P, B) of every decoded frame, in presentation order. */
+export function frameTypes(path: string): string[] {
+  const run = spawnSync(ffmpegPath, ['-hide_banner', '-nostdin', '-i', path, '-an', '-vf', 'showinfo', '-f', 'null', '-'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  return [...run.stderr.matchAll(/ type:([IPB])/g)].map((m) => m[1]!);
+}
+
 /** Gray8 frames at w x h decoded by the ffmpeg binary (area scaling, autorotate as ffmpeg does). */
 export function referenceGray(path: string, width: number, height: number): Buffer[] {
   const raw = ffmpeg(['-i', path, '-an', '-vsync', '0', '-vf', `scale=${width}:${height}:flags=area,format=gray`, '-f', 'rawvideo', '-']);
