@@ -26,10 +26,14 @@ export interface NativeDecoderOptions {
   poolSize: number;
   /** Apply the display rotation (display matrix / EXIF orientation). */
   applyRotation: boolean;
+  /** Skip deblocking and allow non-compliant speed-ups (analysis passes only). */
+  fastDecode?: boolean;
   /** Do not decode non-reference frames (sampled passes). */
   skipNonReference?: boolean;
   /** Ascending times (s): deliver only these frames, seeking across long gaps. Empty = all. */
   wantedPts?: number[];
+  /** One per wantedPts: the keyframe at or before it (seek target), from an earlier pass. */
+  wantedKeyframePts?: number[];
 }
 
 export interface NativeProbe {
@@ -101,6 +105,8 @@ export interface NativeDecoder {
   close(): Promise<void>;
   release(handle: unknown): boolean;
   freeSlots(): number;
+  /** Keyframe times demuxed so far (between reads only). */
+  keyframeTimes(): Float64Array;
   stats(): NativeDecodeStats;
 }
 

@@ -26,9 +26,17 @@ struct DecoderOptions {
   // Skip decoding frames no other frame references (most B-frames): a sampled pass (fast mode)
   // decodes a fraction of the stream. Frame indices then come from timestamps.
   bool skipNonReference = false;
+  // Analysis decoding: skip H.264/HEVC deblocking and allow non-compliant speed-ups. The
+  // analysis image is a downscale, where the difference averages away; full-resolution output
+  // frames must not use it.
+  bool fastDecode = false;
   // When non-empty (ascending): deliver only the frames at these times (from the container
   // start); long gaps between them are crossed by seeking. For fetching chosen frames.
   std::vector<double> wantedPts;
+  // Optional, one per wanted pts: the time of the keyframe at or before it (from an earlier
+  // pass). Decoding jumps there whenever that keyframe is ahead of what was read, so fetching
+  // frames costs one GOP prefix each instead of everything in between.
+  std::vector<double> wantedKeyframePts;
 };
 
 struct ProbeInfo {
@@ -79,6 +87,8 @@ class FrameSource {
   // Restarts decoding at `seconds` (from the container start); the time range end still holds.
   virtual void Seek(double seconds) = 0;
   virtual const DecodeStats& Stats() const = 0;
+  // Times of the keyframes demuxed so far (ascending), for later passes' seeking.
+  virtual const std::vector<double>& KeyframeTimes() const = 0;
 };
 
 // Opens the input (throws framesift::Error: NotFound, Open, NoVideo, Unsupported, TooLarge).

@@ -44,11 +44,17 @@ DecoderOptions ReadOptions(Napi::Object o) {
   opts.maxPixels = o.Get("maxPixels").As<Napi::Number>().Int64Value();
   opts.applyRotation = o.Get("applyRotation").As<Napi::Boolean>();
   opts.skipNonReference = o.Get("skipNonReference").IsBoolean() && o.Get("skipNonReference").As<Napi::Boolean>();
-  Napi::Value wanted = o.Get("wantedPts");
-  if (wanted.IsArray()) {
-    Napi::Array list = wanted.As<Napi::Array>();
-    for (uint32_t i = 0; i < list.Length(); ++i) opts.wantedPts.push_back(list.Get(i).As<Napi::Number>().DoubleValue());
-  }
+  opts.fastDecode = o.Get("fastDecode").IsBoolean() && o.Get("fastDecode").As<Napi::Boolean>();
+  auto readTimes = [&](const char* key, std::vector<double>& out) {
+    Napi::Value value = o.Get(key);
+    if (!value.IsArray()) return;
+    Napi::Array list = value.As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); ++i) out.push_back(list.Get(i).As<Napi::Number>().DoubleValue());
+  };
+  readTimes("wantedPts", opts.wantedPts);
+  readTimes("wantedKeyframePts", opts.wantedKeyframePts);
+  if (!opts.wantedKeyframePts.empty() && opts.wantedKeyframePts.size() != opts.wantedPts.size())
+    Fail(ErrorCode::InvalidArg, "Expected one wantedKeyframePts entry per wantedPts entry");
   // A cheap guard only: TS validated everything (src/decode.ts).
   if (!opts.gray && !opts.rgb) Fail(ErrorCode::InvalidArg, "Expected gray or rgb output");
   if (opts.sampling == DecoderOptions::Sampling::Fps && !(opts.fps > 0)) Fail(ErrorCode::InvalidArg, "Expected fps > 0");
@@ -243,7 +249,8 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
                        {InstanceMethod<&Decoder::Open>("open"), InstanceMethod<&Decoder::Read>("read"),
                         InstanceMethod<&Decoder::Seek>("seek"), InstanceMethod<&Decoder::Close>("close"),
                         InstanceMethod<&Decoder::Release>("release"),
-                        InstanceMethod<&Decoder::FreeSlots>("freeSlots")});
+                        InstanceMethod<&Decoder::FreeSlots>("freeSlots"),
+                        InstanceMethod<&Decoder::KeyframeTimes>("keyframeTimes")});
   }
 
   explicit Decoder(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Decoder>(info), core_(std::make_shared<DecoderCore>()) {}
@@ -285,6 +292,18 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
     if (!info[0].IsExternal()) return Napi::Boolean::New(info.Env(), false);
     auto* ticket = info[0].As<Napi::External<std::shared_ptr<FrameTicket>>>().Data();
     return Napi::Boolean::New(info.Env(), (*ticket)->Release());
+  }
+
+  // Keyframe times demuxed so far. Only between jobs: the source is not shared with a worker.
+  Napi::Value KeyframeTimes(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::unique_lock<std::mutex> lock(core_->mutex, std::try_to_lock);
+    if (!lock.owns_lock() || busy_) ThrowJs(env, ErrorCode::Busy, core_->options.input + ": keyframeTimes() while a read is running");
+    if (!core_->source) return Napi::Float64Array::New(env, 0);
+    const std::vector<double>& times = core_->source->KeyframeTimes();
+    Napi::Float64Array out = Napi::Float64Array::New(env, times.size());
+    std::copy(times.begin(), times.end(), out.Data());
+    return out;
   }
 
   Napi::Value FreeSlots(const Napi::CallbackInfo& info) {

@@ -99,6 +99,8 @@ class ImageSequence final : public FrameSource {
 
   const ProbeInfo& Probe() const override { return probe_; }
   const DecodeStats& Stats() const override { return stats_; }
+  // Every image stands alone: seeking is exact without keyframe times.
+  const std::vector<double>& KeyframeTimes() const override { return keyframeTimes_; }
 
   void Seek(double seconds) override {
     if (!(seconds >= 0)) Fail(ErrorCode::InvalidArg, "Expected a time >= 0 for seek");
@@ -154,6 +156,7 @@ class ImageSequence final : public FrameSource {
   FrameConverter converter_;  // one scaler cache: sequences usually share one size
   size_t next_ = 0;
   size_t wanted_ = 0;
+  std::vector<double> keyframeTimes_;
   double nextTarget_ = 0;
 };
 

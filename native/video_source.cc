@@ -76,6 +76,7 @@ class VideoSource final : public FrameSource {
 
   const ProbeInfo& Probe() const override { return probe_; }
   const DecodeStats& Stats() const override { return stats_; }
+  const std::vector<double>& KeyframeTimes() const override { return keyframeTimes_; }
 
   void Seek(double seconds) override {
     if (!(seconds >= 0)) Fail(ErrorCode::InvalidArg, "Expected a time >= 0 for seek");
@@ -152,6 +153,10 @@ class VideoSource final : public FrameSource {
     codec_->pkt_timebase = stream_->time_base;
     if (options_.sampling == DecoderOptions::Sampling::Keyframes) codec_->skip_frame = AVDISCARD_NONKEY;
     else if (options_.skipNonReference) codec_->skip_frame = AVDISCARD_NONREF;
+    if (options_.fastDecode) {
+      codec_->skip_loop_filter = AVDISCARD_ALL;
+      codec_->flags2 |= AV_CODEC_FLAG2_FAST;
+    }
     err = avcodec_open2(codec_, decoder, nullptr);
     if (err < 0) throw Error(ErrorCode::Unsupported, options_.input + ": cannot open the " + decoder->name + " decoder: " + AvError(err), options_.input, AvError(err));
   }
@@ -253,9 +258,17 @@ class VideoSource final : public FrameSource {
   void JumpTowardsWanted() {
     const auto& wanted = options_.wantedPts;
     if (wanted_ >= wanted.size() || jumpedFor_ == static_cast<int64_t>(wanted_)) return;
-    if (wanted[wanted_] < lastPts_ + kJumpSeconds) return;
+    double seekTo;
+    if (options_.wantedKeyframePts.size() == wanted.size()) {
+      // Jump when the wanted frame's keyframe lies beyond what was demuxed already.
+      seekTo = options_.wantedKeyframePts[wanted_];
+      if (seekTo <= lastPacketEnd_ + 1e-3) return;
+    } else {
+      if (wanted[wanted_] < lastPts_ + kJumpSeconds) return;
+      seekTo = wanted[wanted_];
+    }
     jumpedFor_ = static_cast<int64_t>(wanted_);
-    int64_t target = static_cast<int64_t>((wanted[wanted_] + startTime_) * AV_TIME_BASE);
+    int64_t target = static_cast<int64_t>((seekTo + startTime_) * AV_TIME_BASE);
     if (avformat_seek_file(format_, -1, INT64_MIN, target, target, 0) < 0) return;  // decode on instead
     avcodec_flush_buffers(codec_);
     keyIndices_.clear();
@@ -287,6 +300,10 @@ class VideoSource final : public FrameSource {
         lastPacketEnd_ = std::max(lastPacketEnd_, endSec);
       }
       const bool discard = (packet_->flags & AV_PKT_FLAG_DISCARD) != 0;
+      if ((packet_->flags & AV_PKT_FLAG_KEY) && packet_->pts != AV_NOPTS_VALUE) {
+        const double keySec = packet_->pts * av_q2d(stream_->time_base) - startTime_;
+        if (keyframeTimes_.empty() || keySec > keyframeTimes_.back()) keyframeTimes_.push_back(keySec);
+      }
       if (!discard) presentablePackets_++;
       const bool key = (packet_->flags & AV_PKT_FLAG_KEY) != 0;
       if (options_.sampling == DecoderOptions::Sampling::Keyframes) {
@@ -366,6 +383,7 @@ class VideoSource final : public FrameSource {
   double lastPts_ = 0;
   double lastPacketEnd_ = 0;
   size_t wanted_ = 0;        // next entry of options_.wantedPts
+  std::vector<double> keyframeTimes_;
   int64_t jumpedFor_ = -1;   // the wanted entry we last seeked for (seek once per entry)  // end time of the latest packet demuxed, from the container start
   int64_t frameCounter_ = 0;
   int64_t presentablePackets_ = 0;  // video packets not discarded by an edit list

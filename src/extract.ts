@@ -100,7 +100,7 @@ export async function extractFrames(input: string, options: ExtractOptions): Pro
 
     checkpoint();
     clock.start('describe');
-    descriptions = await describeCandidates(input, table, stage.candidates, resolved, embedder, progress);
+    descriptions = await describeCandidates(input, table, stage.candidates, resolved, embedder, progress, measured.keyframeTimes);
 
     checkpoint();
     clock.start('select');
@@ -121,7 +121,7 @@ export async function extractFrames(input: string, options: ExtractOptions): Pro
     const nameByPts = new Map(selection.picks.map((p, k) => [p.ptsSec.toFixed(4), names[k]!]));
     const writer = new ImageWriter(out.imagesDir, { format: resolved.format, quality: resolved.quality, signal: resolved.signal });
     const written = new Set<string>();
-    const fetched = await fetchFullFrames(input, selection.picks.map((p) => p.ptsSec), resolved, progress, async (frame) => {
+    const fetched = await fetchFullFrames(input, selection.picks.map((p) => p.ptsSec), resolved, progress, measured.keyframeTimes, async (frame) => {
       const name = nameByPts.get(frame.ptsSec.toFixed(4));
       if (!name) return frame.release();
       await writer.ready();

@@ -135,6 +135,26 @@ describe('fetching chosen frames', () => {
   });
 });
 
+describe('keyframe-aware fetching', () => {
+  it('reports keyframe times and fetches by seeking to each frame\'s keyframe', async () => {
+    const reference = showinfo(fixtures.cfr());
+    const decoder = await openVideo(fixtures.cfr(), { sampling: 'keyframes', analysisSize: 64 });
+    for await (const batch of decoder.batches({ closeOnExit: false })) batch.frames.forEach((f) => f.release());
+    const keyframes = Array.from(decoder.keyframeTimes());
+    await decoder.close();
+    expect(keyframes.map((t) => t.toFixed(4))).toEqual(reference.filter((r) => r.keyframe).map((r) => r.ptsSec.toFixed(4)));
+    const picks = [5, 44, 47, 80];
+    const wantedPts = picks.map((i) => reference[i]!.ptsSec);
+    const wantedKeyframePts = wantedPts.map((t) => Math.max(...keyframes.filter((k) => k <= t + 1e-6)));
+    const full = referenceGray(fixtures.cfr(), 320, 240);
+    const { frames, stats } = await collect(fixtures.cfr(), { wantedPts, wantedKeyframePts, analysisSize: 'source' });
+    expect(frames.map((f) => f.ptsSec.toFixed(4))).toEqual(wantedPts.map((p) => p.toFixed(4)));
+    frames.forEach((f, k) => expect(psnr(f.copy!, full[picks[k]!]!)).toBeGreaterThan(45));
+    // Seeking skipped the GOPs without a wanted frame: far fewer packets than the 90 frames.
+    expect((stats as { packetsRead: number }).packetsRead).toBeLessThan(70);
+  });
+});
+
 describe('pixels', () => {
   it('gray frames match the ffmpeg binary at analysis size and at source size', async () => {
     for (const [size, w, h] of [[160, 160, 120], ['source', 320, 240]] as const) {
@@ -382,6 +402,15 @@ describe('bad input', () => {
     expect(frames.length + s.framesLost).toBe(90);
     expect(s.framesLost + s.corruptFrames).toBeGreaterThan(0);
     expect(frames.length).toBeGreaterThan(60);
+  });
+});
+
+describe('analysis-grade decoding', () => {
+  it('fastDecode gives every frame, close to the reference decode', async () => {
+    const reference = referenceGray(fixtures.cfr(), 160, 120);
+    const { frames } = await collect(fixtures.cfr(), { fastDecode: true, analysisSize: 160 });
+    expect(frames.length).toBe(90);
+    for (const i of [0, 30, 89]) expect(psnr(frames[i]!.copy!, reference[i]!)).toBeGreaterThan(30);
   });
 });
 

@@ -8,6 +8,7 @@ import type { Embedder } from '../embed/index.js';
 import { extractFeaturesBatch, type FeatureSet } from '../geometry.js';
 import type { FrameTable } from '../select/index.js';
 import type { ResolvedExtractOptions } from './options.js';
+import { keyframeBefore } from './measure.js';
 import type { ProgressReporter } from './progress.js';
 
 /** Coverage grid for SIFT keypoints (the same 8x8 grid as the cheap coverage metric). */
@@ -43,6 +44,7 @@ export async function describeCandidates(
   options: ResolvedExtractOptions,
   embedder: Embedder | undefined,
   progress: ProgressReporter,
+  keyframes: Float64Array,
 ): Promise<Descriptions> {
   const sortedRows = Array.from(rows).sort((a, b) => a - b);
   const rowByPts = new Map<string, number>();
@@ -59,6 +61,7 @@ export async function describeCandidates(
   };
   if (sortedRows.length === 0) return result;
   progress.stage('describe', sortedRows.length);
+  const wantedPts = sortedRows.map((r) => table.ptsSec[r]!);
   const decoder = await openVideo(input, {
     analysisSize: options.preset.analysisSize,
     gray: true,
@@ -66,7 +69,8 @@ export async function describeCandidates(
     threads: options.threads,
     batchSize: options.batchSize,
     sequenceFps: options.sequenceFps,
-    wantedPts: sortedRows.map((r) => table.ptsSec[r]!),
+    wantedPts,
+    wantedKeyframePts: keyframeBefore(keyframes, wantedPts),
   });
   try {
     for await (const batch of decoder.batches({ signal: options.signal })) {

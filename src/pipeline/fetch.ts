@@ -4,6 +4,7 @@
  */
 import { openVideo } from '../decode.js';
 import type { ResolvedExtractOptions } from './options.js';
+import { keyframeBefore } from './measure.js';
 import type { ProgressReporter } from './progress.js';
 
 export interface FullFrame {
@@ -20,10 +21,12 @@ export async function fetchFullFrames(
   ptsList: readonly number[],
   options: ResolvedExtractOptions,
   progress: ProgressReporter,
+  keyframes: Float64Array,
   write: (frame: FullFrame) => Promise<void>,
 ): Promise<number> {
   if (ptsList.length === 0) return 0;
   progress.stage('write', ptsList.length);
+  const wantedPts = [...ptsList].sort((a, b) => a - b);
   const decoder = await openVideo(input, {
     analysisSize: 'source',
     gray: false,
@@ -32,7 +35,8 @@ export async function fetchFullFrames(
     batchSize: 4,
     poolSize: 12,
     sequenceFps: options.sequenceFps,
-    wantedPts: [...ptsList].sort((a, b) => a - b),
+    wantedPts,
+    wantedKeyframePts: keyframeBefore(keyframes, wantedPts),
   });
   let fetched = 0;
   try {

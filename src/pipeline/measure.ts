@@ -75,6 +75,25 @@ export interface MeasureResult {
   analysisHeight: number;
   warnings: string[];
   decodeStats: { framesLost: number; corruptFrames: number; truncated: boolean };
+  /** Keyframe times seen by pass 1: later passes seek to them (see keyframeBefore()). */
+  keyframeTimes: Float64Array;
+}
+
+/** For each time, the latest keyframe at or before it (binary search); 0 when none is known. */
+export function keyframeBefore(keyframes: Float64Array, times: readonly number[]): number[] {
+  return times.map((t) => {
+    let lo = 0;
+    let hi = keyframes.length - 1;
+    let best = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (keyframes[mid]! <= t + 1e-6) {
+        best = keyframes[mid]!;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return Math.min(best, t);
+  });
 }
 
 /** Keyframes are dense enough to stand for the video when they come at least every this many seconds. */
@@ -91,6 +110,7 @@ export async function measureVideo(
   const baseOptions = {
     analysisSize: preset.analysisSize,
     gray: true,
+    fastDecode: true,
     threads: options.threads,
     batchSize: options.batchSize,
     sequenceFps: options.sequenceFps,
@@ -117,8 +137,9 @@ export async function measureVideo(
   progress.stage('measure', expected);
   let previous: Frame | null = null;
   let stats = { framesLost: 0, corruptFrames: 0, truncated: false };
+  let keyframeTimes = new Float64Array(0);
   try {
-    for await (const batch of decoder.batches({ signal: options.signal })) {
+    for await (const batch of decoder.batches({ signal: options.signal, closeOnExit: false })) {
       const metrics = await measureFrames(batch.frames, { metrics: PASS1_METRICS, threads: options.threads, previous });
       columns.append(batch.frames, metrics);
       previous?.release();
@@ -134,11 +155,12 @@ export async function measureVideo(
     stats.truncated = true;
   } finally {
     previous?.release();
+    keyframeTimes = decoder.keyframeTimes() as Float64Array<ArrayBuffer>; // before close: later passes seek by them
     await decoder.close();
   }
   if (stats.framesLost > 0) warnings.push(`${stats.framesLost} frames could not be decoded (damaged data) and were skipped`);
   progress.update(columns.length, columns.length, true);
-  return { info, columns, analysisWidth: info.outputWidth, analysisHeight: info.outputHeight, warnings, decodeStats: stats };
+  return { info, columns, analysisWidth: info.outputWidth, analysisHeight: info.outputHeight, warnings, decodeStats: stats, keyframeTimes };
 }
 
 /** Mean keyframe spacing over the first keyframes, from a cheap keyframe-only scan. */
