@@ -26,6 +26,8 @@ export interface NativeDecoderOptions {
   poolSize: number;
   /** Apply the display rotation (display matrix / EXIF orientation). */
   applyRotation: boolean;
+  /** RGB plane at the source size while gray stays at the analysis size. */
+  rgbFullResolution?: boolean;
   /** Skip deblocking and allow non-compliant speed-ups (analysis passes only). */
   fastDecode?: boolean;
   /** Do not decode non-reference frames (sampled passes). */
@@ -72,6 +74,9 @@ export interface NativeFrame {
   height: number;
   gray?: Buffer;
   rgb?: Buffer;
+  /** Size of the RGB plane (differs from width/height with rgbFullResolution). */
+  rgbWidth?: number;
+  rgbHeight?: number;
   /** Opaque ticket: passing the frame to native calls pins it; release(handle) returns it. */
   handle: unknown;
 }

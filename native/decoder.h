@@ -30,6 +30,9 @@ struct DecoderOptions {
   // analysis image is a downscale, where the difference averages away; full-resolution output
   // frames must not use it.
   bool fastDecode = false;
+  // RGB plane at the source size (rotated) while gray stays at the analysis size: one decode
+  // gives both the analysis image and the full-resolution output image.
+  bool rgbFullResolution = false;
   // When non-empty (ascending): deliver only the frames at these times (from the container
   // start); long gaps between them are crossed by seeking. For fetching chosen frames.
   std::vector<double> wantedPts;
@@ -63,20 +66,26 @@ struct DecodeStats {
   std::string lastError;
 };
 
+// Output sizes of one frame: gray at the analysis size; RGB the same, or the source size.
+struct OutputSizes {
+  int width = 0, height = 0;        // gray (and RGB unless rgbFullResolution)
+  int rgbWidth = 0, rgbHeight = 0;  // RGB
+};
+
 struct FrameInfo {
   int64_t index = 0;
   double ptsSec = 0;
   bool keyframe = false;
-  int width = 0, height = 0;
+  OutputSizes size;
 };
 
-// Where a source writes a frame: called once the frame's output size is known, returns
-// destinations for the enabled planes (packed rows: stride = width, width * 3).
+// Where a source writes a frame: called once the frame's output sizes are known, returns
+// destinations for the enabled planes (packed rows: stride = width, rgbWidth * 3).
 struct FrameTarget {
   uint8_t* gray = nullptr;
   uint8_t* rgb = nullptr;
 };
-using TargetProvider = std::function<FrameTarget(int width, int height)>;
+using TargetProvider = std::function<FrameTarget(const OutputSizes& sizes)>;
 
 class FrameSource {
  public:

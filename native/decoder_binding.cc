@@ -45,6 +45,7 @@ DecoderOptions ReadOptions(Napi::Object o) {
   opts.applyRotation = o.Get("applyRotation").As<Napi::Boolean>();
   opts.skipNonReference = o.Get("skipNonReference").IsBoolean() && o.Get("skipNonReference").As<Napi::Boolean>();
   opts.fastDecode = o.Get("fastDecode").IsBoolean() && o.Get("fastDecode").As<Napi::Boolean>();
+  opts.rgbFullResolution = o.Get("rgbFullResolution").IsBoolean() && o.Get("rgbFullResolution").As<Napi::Boolean>();
   auto readTimes = [&](const char* key, std::vector<double>& out) {
     Napi::Value value = o.Get(key);
     if (!value.IsArray()) return;
@@ -139,9 +140,10 @@ class ReadJob : public PromiseJob {
         break;
       }
       int slot = -1;
-      TargetProvider target = [&](int w, int h) {
-        size_t pixels = static_cast<size_t>(w) * h;
-        slot = pool.Acquire(wantGray ? pixels : 0, wantRgb ? pixels * 3 : 0);
+      TargetProvider target = [&](const OutputSizes& size) {
+        size_t pixels = static_cast<size_t>(size.width) * size.height;
+        size_t rgbPixels = static_cast<size_t>(size.rgbWidth) * size.rgbHeight;
+        slot = pool.Acquire(wantGray ? pixels : 0, wantRgb ? rgbPixels * 3 : 0);
         if (slot < 0) Fail(ErrorCode::Internal, "frame pool exhausted");  // cannot happen: checked above
         return FrameTarget{pool.GrayData(slot), pool.RgbData(slot)};
       };
@@ -174,8 +176,12 @@ class ReadJob : public PromiseJob {
       f.Set("index", static_cast<double>(d.info.index));
       f.Set("ptsSec", d.info.ptsSec);
       f.Set("keyframe", d.info.keyframe);
-      f.Set("width", d.info.width);
-      f.Set("height", d.info.height);
+      f.Set("width", d.info.size.width);
+      f.Set("height", d.info.size.height);
+      if (d.rgb) {
+        f.Set("rgbWidth", d.info.size.rgbWidth);
+        f.Set("rgbHeight", d.info.size.rgbHeight);
+      }
       if (d.gray) f.Set("gray", ExternalBuffer(env, d.gray, ticket));
       if (d.rgb) f.Set("rgb", ExternalBuffer(env, d.rgb, ticket));
       f.Set("handle", Napi::External<std::shared_ptr<FrameTicket>>::New(

@@ -11,10 +11,19 @@ FrameConverter::~FrameConverter() {
   sws_freeContext(rgb_);
 }
 
-void FrameConverter::Convert(const AVFrame* frame, int rotation, int outWidth, int outHeight,
-                             const FrameTarget& target) {
-  if (target.gray) ConvertPlane(frame, &gray_, AV_PIX_FMT_GRAY8, 1, rotation, outWidth, outHeight, target.gray);
-  if (target.rgb) ConvertPlane(frame, &rgb_, AV_PIX_FMT_RGB24, 3, rotation, outWidth, outHeight, target.rgb);
+OutputSizes FrameConverter::Deliver(const AVFrame* frame, int rotation, const DecoderOptions& options,
+                                   const TargetProvider& target) {
+  const bool quarter = rotation == 90 || rotation == 270;
+  const int width = quarter ? frame->height : frame->width;
+  const int height = quarter ? frame->width : frame->height;
+  OutputSizes sizes;
+  AnalysisSize(width, height, options.analysisSize, &sizes.width, &sizes.height);
+  sizes.rgbWidth = options.rgbFullResolution ? width : sizes.width;
+  sizes.rgbHeight = options.rgbFullResolution ? height : sizes.height;
+  FrameTarget dst = target(sizes);
+  if (dst.gray) ConvertPlane(frame, &gray_, AV_PIX_FMT_GRAY8, 1, rotation, sizes.width, sizes.height, dst.gray);
+  if (dst.rgb) ConvertPlane(frame, &rgb_, AV_PIX_FMT_RGB24, 3, rotation, sizes.rgbWidth, sizes.rgbHeight, dst.rgb);
+  return sizes;
 }
 
 void FrameConverter::ConvertPlane(const AVFrame* frame, SwsContext** ctx, AVPixelFormat format, int channels,

@@ -19,8 +19,9 @@ class FrameConverter {
   FrameConverter& operator=(const FrameConverter&) = delete;
   ~FrameConverter();
 
-  // outWidth/outHeight are the sizes after rotation (clockwise degrees: 0, 90, 180, 270).
-  void Convert(const AVFrame* frame, int rotation, int outWidth, int outHeight, const FrameTarget& target);
+  // Sizes the frame's outputs (after rotation, clockwise degrees 0/90/180/270), asks `target`
+  // for memory and converts into it.
+  OutputSizes Deliver(const AVFrame* frame, int rotation, const DecoderOptions& options, const TargetProvider& target);
 
  private:
   void ConvertPlane(const AVFrame* frame, SwsContext** ctx, AVPixelFormat format, int channels, int rotation,

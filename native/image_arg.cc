@@ -33,8 +33,10 @@ Parsed Parse(Napi::Value value, Plane plane, const std::string& what) {
   if (!data.IsTypedArray() || data.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
     Fail(ErrorCode::InvalidArg, std::string("Expected a Uint8Array for ") + what + "." + planeKey);
   Napi::Uint8Array bytes = data.As<Napi::Uint8Array>();
-  int width = ReadDimension(obj, "width", what);
-  int height = ReadDimension(obj, "height", what);
+  // A decoded frame's RGB plane may be at full resolution (rgbWidth x rgbHeight).
+  const bool rgbSized = plane == Plane::Rgb && obj.Has("rgbWidth");
+  int width = ReadDimension(obj, rgbSized ? "rgbWidth" : "width", what);
+  int height = ReadDimension(obj, rgbSized ? "rgbHeight" : "height", what);
   int channels = plane == Plane::Gray ? 1 : 3;
   Napi::Value ch = obj.Get("channels");
   if (ch.IsNumber() && obj.Get(planeKey).IsUndefined() && ch.As<Napi::Number>().Int32Value() != channels)

@@ -130,19 +130,10 @@ class ImageSequence final : public FrameSource {
       // Every file is its own input: a bad file names itself and stops the sequence.
       ImageFile image(options_.files[index], options_.maxPixels);
       stats_.framesDecoded++;
-      const AVFrame* frame = image.Frame();
-      int rotation = options_.applyRotation ? image.Rotation() : 0;
-      int w = (rotation == 90 || rotation == 270) ? frame->height : frame->width;
-      int h = (rotation == 90 || rotation == 270) ? frame->width : frame->height;
-      int outW = 0, outH = 0;
-      AnalysisSize(w, h, options_.analysisSize, &outW, &outH);
-      FrameTarget dst = target(outW, outH);
-      converter_.Convert(frame, rotation, outW, outH, dst);
+      info.size = converter_.Deliver(image.Frame(), options_.applyRotation ? image.Rotation() : 0, options_, target);
       info.index = static_cast<int64_t>(index);
       info.ptsSec = pts;
       info.keyframe = true;
-      info.width = outW;
-      info.height = outH;
       stats_.framesDelivered++;
       return true;
     }

@@ -241,15 +241,7 @@ class VideoSource final : public FrameSource {
   }
 
   void Deliver(const TargetProvider& target, FrameInfo& info) {
-    int rotation = options_.applyRotation ? probe_.rotation : 0;
-    int w = (rotation == 90 || rotation == 270) ? frame_->height : frame_->width;
-    int h = (rotation == 90 || rotation == 270) ? frame_->width : frame_->height;
-    int outW = 0, outH = 0;
-    AnalysisSize(w, h, options_.analysisSize, &outW, &outH);
-    FrameTarget dst = target(outW, outH);
-    converter_.Convert(frame_, rotation, outW, outH, dst);
-    info.width = outW;
-    info.height = outH;
+    info.size = converter_.Deliver(frame_, options_.applyRotation ? probe_.rotation : 0, options_, target);
     stats_.framesDelivered++;
   }
 

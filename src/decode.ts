@@ -23,6 +23,11 @@ export interface DecodeOptions {
   gray?: boolean;
   /** Produce packed RGB24 planes. Default false. */
   rgb?: boolean;
+  /**
+   * RGB at the source size (display rotation applied) while gray stays at the analysis size:
+   * one decode gives both the analysis image and the output image. Default false.
+   */
+  rgbFullResolution?: boolean;
   /** 'all' frames (default), a target rate ('fps', time-based and VFR-safe), or 'keyframes' only. */
   sampling?: Sampling;
   /** Frames per second for sampling 'fps'. */
@@ -144,6 +149,7 @@ export function resolveDecodeOptions(options: DecodeOptions = {}): ResolvedOptio
     wantedKeyframePts: o.wantedKeyframePts === undefined ? [] : checkKeyframes(o.wantedKeyframePts, o.wantedPts),
     skipNonReference: o.skipNonReference === undefined ? false : checkBoolean('skipNonReference', o.skipNonReference),
     fastDecode: o.fastDecode === undefined ? false : checkBoolean('fastDecode', o.fastDecode),
+    rgbFullResolution: o.rgbFullResolution === undefined ? false : checkBoolean('rgbFullResolution', o.rgbFullResolution),
   };
   if (!resolved.gray && !resolved.rgb) throw invalidArg('gray', 'true when rgb is false (some output is needed)', o.gray);
   if (resolved.poolSize < resolved.batchSize) throw invalidArg('poolSize', `at least batchSize (${resolved.batchSize})`, resolved.poolSize);
@@ -159,8 +165,11 @@ export class Frame {
   readonly height: number;
   /** gray8, width * height bytes (when gray output is on). */
   readonly gray?: Buffer;
-  /** packed RGB24, width * height * 3 bytes (when rgb output is on). */
+  /** packed RGB24, rgbWidth * rgbHeight * 3 bytes (when rgb output is on). */
   readonly rgb?: Buffer;
+  /** Size of the RGB plane: width x height unless rgbFullResolution. */
+  readonly rgbWidth: number;
+  readonly rgbHeight: number;
   /** Opaque ticket native calls use to pin the frame while they read it. */
   readonly handle: unknown;
   #owner: VideoDecoder;
@@ -174,6 +183,8 @@ export class Frame {
     this.height = raw.height;
     if (raw.gray) this.gray = raw.gray;
     if (raw.rgb) this.rgb = raw.rgb;
+    this.rgbWidth = raw.rgbWidth ?? raw.width;
+    this.rgbHeight = raw.rgbHeight ?? raw.height;
     this.handle = raw.handle;
     this.#owner = owner;
   }
@@ -353,6 +364,7 @@ function nativeOptions(resolved: ResolvedInput, o: ResolvedOptions) {
     wantedKeyframePts: o.wantedKeyframePts,
     skipNonReference: o.skipNonReference,
     fastDecode: o.fastDecode,
+    rgbFullResolution: o.rgbFullResolution,
   };
 }
 

@@ -23,6 +23,7 @@ import {
   type Manifest,
   type ManifestFrame,
 } from './output/index.js';
+import { CandidateImages } from './pipeline/candidate-images.js';
 import { describeCandidates, type Descriptions } from './pipeline/describe.js';
 import { fetchFullFrames } from './pipeline/fetch.js';
 import { buildFrameTable } from './pipeline/frame-table.js';
@@ -70,6 +71,7 @@ export async function extractFrames(input: string, options: ExtractOptions): Pro
   const out = await prepareOutputDir(resolved.outDir, { force: resolved.force });
   let embedder: Embedder | undefined;
   let descriptions: Descriptions | undefined;
+  let candidateImages: CandidateImages | undefined;
   const sampler = setInterval(() => (clock.peakRss = Math.max(clock.peakRss, process.memoryUsage().rss)), 250);
   sampler.unref();
   try {
@@ -100,7 +102,8 @@ export async function extractFrames(input: string, options: ExtractOptions): Pro
 
     checkpoint();
     clock.start('describe');
-    descriptions = await describeCandidates(input, table, stage.candidates, resolved, embedder, progress, measured.keyframeTimes);
+    candidateImages = new CandidateImages(out.imagesDir, resolved.format, resolved.quality, resolved.signal);
+    descriptions = await describeCandidates(input, table, stage.candidates, resolved, embedder, progress, measured.keyframeTimes, candidateImages);
 
     checkpoint();
     clock.start('select');
@@ -118,22 +121,34 @@ export async function extractFrames(input: string, options: ExtractOptions): Pro
     clock.start('write');
     const digits = imageNameDigits(Math.max(measured.info.frameCount, table.index[table.length - 1]! + 1));
     const names = selection.picks.map((p) => imageName(p.frameIndex, resolved.format, digits));
-    const nameByPts = new Map(selection.picks.map((p, k) => [p.ptsSec.toFixed(4), names[k]!]));
-    const writer = new ImageWriter(out.imagesDir, { format: resolved.format, quality: resolved.quality, signal: resolved.signal });
+    // Chosen candidates were encoded during the describe pass: rename them into place. Only a
+    // pick without its image (an encode that failed) is decoded again.
+    progress.stage('write', selection.picks.length);
+    await candidateImages.flush();
     const written = new Set<string>();
-    const fetched = await fetchFullFrames(input, selection.picks.map((p) => p.ptsSec), resolved, progress, measured.keyframeTimes, async (frame) => {
-      const name = nameByPts.get(frame.ptsSec.toFixed(4));
-      if (!name) return frame.release();
-      await writer.ready();
-      // The writer copies nothing: release the frame only once sharp has encoded it.
-      writer.write(name, frame.rgb, frame.width, frame.height).then(
-        () => written.add(name),
-        () => undefined,
-      ).finally(() => frame.release());
-    });
-    await writer.flush();
+    const missing: number[] = [];
+    for (const [k, pick] of selection.picks.entries()) {
+      if (candidateImages.has(pick.frameIndex)) {
+        await candidateImages.promote(pick.frameIndex, names[k]!);
+        written.add(names[k]!);
+      } else missing.push(k);
+    }
+    await candidateImages.discardRest();
+    if (missing.length > 0) {
+      const nameByPts = new Map(missing.map((k) => [selection.picks[k]!.ptsSec.toFixed(4), names[k]!]));
+      const writer = new ImageWriter(out.imagesDir, { format: resolved.format, quality: resolved.quality, ...(resolved.signal ? { signal: resolved.signal } : {}) });
+      await fetchFullFrames(input, missing.map((k) => selection.picks[k]!.ptsSec), resolved, progress, measured.keyframeTimes, async (frame) => {
+        const name = nameByPts.get(frame.ptsSec.toFixed(4));
+        if (!name) return frame.release();
+        await writer.ready();
+        // The writer reads the pixels asynchronously: release the frame once it is encoded.
+        writer.write(name, frame.rgb, frame.width, frame.height).then(() => void written.add(name), () => undefined).finally(() => frame.release());
+      });
+      await writer.flush();
+    }
     checkpoint();
-    if (fetched < selection.picks.length) warnings.push(`${selection.picks.length - fetched} chosen frames could not be fetched again at full resolution`);
+    const unwritten = selection.picks.length - written.size;
+    if (unwritten > 0) warnings.push(`${unwritten} chosen frames could not be written at full resolution`);
 
     const frames = manifestFrames(selection, table, names, measured.columns.fields).filter((f) => written.has(f.file));
     await writeImageList(out.dir, frames.map((f) => f.file));
@@ -169,6 +184,7 @@ export async function extractFrames(input: string, options: ExtractOptions): Pro
     return manifest;
   } catch (err) {
     // Nothing half-written stays behind: temporary files go; complete images stay.
+    await candidateImages?.flush().catch(() => undefined);
     await cleanupPartial(out.dir).catch(() => undefined);
     if (resolved.signal?.aborted && !(err instanceof FramesiftError && err.code === 'ERR_FRAMESIFT_ABORTED')) {
       throw new FramesiftError(`${input}: aborted`, 'ERR_FRAMESIFT_ABORTED', { input, cause: err });

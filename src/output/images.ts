@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 
 import { FramesiftError, invalidArg } from '../errors.js';
-import { outputError, tempPathFor } from './atomic.js';
+import { isTempName, outputError, tempPathFor } from './atomic.js';
 
 export type ImageFormat = 'jpg' | 'png' | 'webp';
 export const IMAGE_FORMATS: readonly ImageFormat[] = ['jpg', 'png', 'webp'];
@@ -273,8 +273,9 @@ function checkFormat(format: unknown): asserts format is ImageFormat {
 
 function checkImageArgs(dir: string, name: string, rgb: Uint8Array, width: number, height: number): void {
   if (typeof dir !== 'string' || dir.length === 0) throw invalidArg('dir', 'a folder path', dir);
-  if (typeof name !== 'string' || name.length === 0 || /[/\\]/.test(name) || name.startsWith('.')) {
-    throw invalidArg('name', 'a file name without folder separators', name);
+  // Hidden names are refused except our own temporary ones (candidates awaiting selection).
+  if (typeof name !== 'string' || name.length === 0 || /[/\\]/.test(name) || (name.startsWith('.') && !isTempName(name))) {
+    throw invalidArg('name', 'a file name without folder separators, not hidden', name);
   }
   if (!Number.isInteger(width) || width < 1 || width > 65535) throw invalidArg('width', 'an integer from 1 to 65535', width);
   if (!Number.isInteger(height) || height < 1 || height > 65535) throw invalidArg('height', 'an integer from 1 to 65535', height);

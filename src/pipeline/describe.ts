@@ -1,12 +1,14 @@
 /**
- * Pass 2: the candidates only. Decodes them again at analysis size (seeking across gaps),
- * extracts SIFT features (kept in native memory for the link checks and tracks) and, with a
- * model, DINO embeddings and dense statistics; fills the FrameTable's expensive columns.
+ * Pass 2: the candidates only. Decodes them again (seeking to their keyframes), extracts SIFT
+ * features at analysis size (kept in native memory for the link checks and tracks), with a
+ * model DINO embeddings and dense statistics, and encodes each at full resolution so the
+ * chosen ones need no further decode; fills the FrameTable's expensive columns.
  */
 import { openVideo, type Frame } from '../decode.js';
 import type { Embedder } from '../embed/index.js';
 import { extractFeaturesBatch, type FeatureSet } from '../geometry.js';
 import type { FrameTable } from '../select/index.js';
+import type { CandidateImages } from './candidate-images.js';
 import type { ResolvedExtractOptions } from './options.js';
 import { keyframeBefore } from './measure.js';
 import type { ProgressReporter } from './progress.js';
@@ -45,6 +47,7 @@ export async function describeCandidates(
   embedder: Embedder | undefined,
   progress: ProgressReporter,
   keyframes: Float64Array,
+  images: CandidateImages,
 ): Promise<Descriptions> {
   const sortedRows = Array.from(rows).sort((a, b) => a - b);
   const rowByPts = new Map<string, number>();
@@ -62,12 +65,17 @@ export async function describeCandidates(
   if (sortedRows.length === 0) return result;
   progress.stage('describe', sortedRows.length);
   const wantedPts = sortedRows.map((r) => table.ptsSec[r]!);
+  // Gray at analysis size for SIFT, RGB at full resolution for the output images (and DINO):
+  // small batches, since full-resolution slots are large.
   const decoder = await openVideo(input, {
     analysisSize: options.preset.analysisSize,
     gray: true,
-    rgb: embedder !== undefined,
+    rgb: true,
+    rgbFullResolution: true,
+    fastDecode: false,
     threads: options.threads,
-    batchSize: options.batchSize,
+    batchSize: 4,
+    poolSize: 12,
     sequenceFps: options.sequenceFps,
     wantedPts,
     wantedKeyframePts: keyframeBefore(keyframes, wantedPts),
@@ -76,13 +84,14 @@ export async function describeCandidates(
     for await (const batch of decoder.batches({ signal: options.signal })) {
       const frames: Frame[] = batch.frames;
       const sets = await extractFeaturesBatch(frames, { maxFeatures: options.preset.maxFeatures, threads: Math.min(2, options.threads) });
-      const vectors = embedder ? await embedder.embed(frames.map((f) => ({ rgb: f.rgb!, width: f.width, height: f.height }))) : undefined;
-      frames.forEach((frame, k) => {
+      const vectors = embedder ? await embedder.embed(frames.map((f) => ({ rgb: f.rgb!, width: f.rgbWidth, height: f.rgbHeight }))) : undefined;
+      for (const [k, frame] of frames.entries()) {
         const row = rowByPts.get(frame.ptsSec.toFixed(4));
         const set = sets[k]!;
         if (row === undefined) {
           set.dispose();
-          return;
+          frame.release();
+          continue;
         }
         features.set(row, set);
         table.features[row] = featureScore(set.count, frame.width, frame.height);
@@ -93,8 +102,9 @@ export async function describeCandidates(
           if (table.spatialComplexity && v.stats) table.spatialComplexity[row] = v.stats.spatialComplexity.score;
           if (table.semanticRichness && v.stats) table.semanticRichness[row] = v.stats.semanticRichness.score;
         }
-      });
-      for (const frame of frames) frame.release();
+        // The frame goes back to the pool once its full-resolution image is encoded.
+        await images.add(table.index[row]!, frame.rgb!, frame.rgbWidth, frame.rgbHeight, () => frame.release());
+      }
       progress.update(features.size, sortedRows.length);
     }
   } catch (err) {
