@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 # Only what the build needs: libav* and OpenCV component -dev packages, pkg-config, cmake.
 APT_PACKAGES=(
-  pkg-config cmake ninja-build g++
+  pkg-config cmake
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
   libopencv-core-dev libopencv-imgproc-dev libopencv-features2d-dev libopencv-calib3d-dev
   libopencv-video-dev libopencv-flann-dev libopencv-imgcodecs-dev

@@ -135,6 +135,38 @@ describe('fetching chosen frames', () => {
   });
 });
 
+describe('URLs', () => {
+  it('decodes from an http URL served on loopback', async () => {
+    const { createServer } = await import('node:http');
+    const { readFileSync } = await import('node:fs');
+    const data = readFileSync(fixtures.cfr());
+    const server = createServer((req, res) => {
+      // Range support lets libavformat seek like on a file.
+      const range = /bytes=(\d+)-(\d*)/.exec(req.headers.range ?? '');
+      const start = range ? Number(range[1]) : 0;
+      const end = range && range[2] ? Number(range[2]) : data.length - 1;
+      res.writeHead(range ? 206 : 200, {
+        'Content-Type': 'video/mp4',
+        'Accept-Ranges': 'bytes',
+        'Content-Length': end - start + 1,
+        ...(range ? { 'Content-Range': `bytes ${start}-${end}/${data.length}` } : {}),
+      });
+      res.end(data.subarray(start, end + 1));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const url = `http://127.0.0.1:${port}/cfr.mp4`;
+      expect((await probe(url)).frameCount).toBe(90);
+      const { frames } = await collect(url);
+      expect(frames.length).toBe(90);
+      await expectCode(openVideo(`http://127.0.0.1:${port}/missing.mp4`.replace(String(port), '1')), 'ERR_FRAMESIFT_OPEN');
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe('keyframe-aware fetching', () => {
   it('reports keyframe times and fetches by seeking to each frame\'s keyframe', async () => {
     const reference = showinfo(fixtures.cfr());
