@@ -129,6 +129,25 @@ describe('extract behaviour', () => {
   });
 });
 
+describe('extract with a model', () => {
+  it('adds DINO scores, reports the provider, and falls back from cuda to CPU with a warning', async () => {
+    const { writeTestModel, TEST_MODELS } = await import('../scripts/make-test-model.js');
+    const model = await writeTestModel(join(tempDir(), 'dinov3.onnx'), TEST_MODELS['dinov3-f32']);
+    const m = await extractFrames(clip, { outDir: join(tempDir(), 'o'), count: 6, mode: 'fast', model, device: 'cuda' });
+    expect(m.frames.length).toBe(6);
+    expect(m.device).toMatchObject({ provider: 'cpu', requested: 'cuda' });
+    expect(m.warnings.some((w) => w.includes('cuda'))).toBe(true);
+    expect(m.frames.every((f) => typeof f.subScores.spatialComplexity === 'number')).toBe(true);
+    expect((m.config as { select: { scoreKind: string } }).select.scoreKind).toBe('model');
+    await expect(
+      extractFrames(clip, { outDir: join(tempDir(), 'o'), count: 6, model, device: 'cuda', strictDevice: true }),
+    ).rejects.toMatchObject({ code: 'ERR_FRAMESIFT_PROVIDER' });
+    await expect(extractFrames(clip, { outDir: join(tempDir(), 'o'), count: 6, model: fixtures.notVideo() })).rejects.toMatchObject({
+      code: 'ERR_FRAMESIFT_MODEL',
+    });
+  });
+});
+
 describe('extract CLI', () => {
   it('exit 0 and a JSON summary', async () => {
     const dir = join(tempDir(), 'o');

@@ -184,8 +184,20 @@ export function planProviders(config: ProviderConfig, env: ProviderEnvironment =
 
 export type SessionFactory = (modelPath: string, options: ort.InferenceSession.SessionOptions) => Promise<SessionLike>;
 
-export const defaultSessionFactory: SessionFactory = (modelPath, options) =>
-  ort.InferenceSession.create(modelPath, options) as unknown as Promise<SessionLike>;
+/**
+ * onnxruntime prints provider load failures (a CUDA library missing) to stderr at ERROR level
+ * although framesift handles them (fallback with its own warning). Its own log stays quiet
+ * unless framesift logs at debug level.
+ */
+function quietRuntimeLog(): void {
+  const level = process.env.FRAMESIFT_LOG_LEVEL;
+  if (level !== 'debug' && level !== 'trace') ort.env.logLevel = 'fatal';
+}
+
+export const defaultSessionFactory: SessionFactory = (modelPath, options) => {
+  quietRuntimeLog();
+  return ort.InferenceSession.create(modelPath, options) as unknown as Promise<SessionLike>;
+};
 
 export interface ProviderLogger {
   info(obj: object, msg?: string): void;
