@@ -13,6 +13,7 @@ import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
 import sharp from 'sharp';
 
 import { packageRoot } from '../bindings/index.js';
+import { seededRandom } from './prng.js';
 
 export interface ClipSpec {
   width: number;
@@ -32,18 +33,9 @@ export interface ClipSpec {
 
 export const SAMPLE_SPEC: ClipSpec = { width: 1280, height: 720, fps: 30, seconds: 13, blur: [4, 4.6], dark: [7, 7.6], still: [9, 10] };
 
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A wall of overlapping shapes: corners and blobs at every scale for SIFT. */
 async function texture(path: string, width: number, height: number, seed: number): Promise<void> {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const shapes: string[] = [];
   const colour = () => `rgb(${Math.floor(random() * 256)},${Math.floor(random() * 256)},${Math.floor(random() * 256)})`;
   const count = Math.round((width * height) / 2200);

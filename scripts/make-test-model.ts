@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import onnxProto from 'onnx-proto';
 import { roundToHalf, toHalfBits } from '../src/embed/float16.js';
+import { seededRandom } from './prng.js';
 
 const { onnx } = onnxProto;
 
@@ -84,14 +85,7 @@ export function tokenLayout(spec: TestModelSpec): { gridH: number; gridW: number
 
 /** mulberry32 + Box-Muller: small, seeded, identical on every platform. */
 function gaussianSource(seed: number): () => number {
-  let a = seed >>> 0;
-  const uniform = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = seededRandom(seed);
   return () => Math.sqrt(-2 * Math.log(uniform() + 1e-12)) * Math.cos(2 * Math.PI * uniform());
 }
 

@@ -75,7 +75,7 @@ export async function describeCandidates(
     fastDecode: false,
     threads: options.threads,
     batchSize: 4,
-    poolSize: 12,
+    poolSize: 10, // 10 full-resolution RGB slots: ~250 MB at 4K, the describe pass's bound
     sequenceFps: options.sequenceFps,
     wantedPts,
     wantedKeyframePts: keyframeBefore(keyframes, wantedPts),

@@ -3,6 +3,7 @@
  * warped by a known homography, and two views of a 3D point cloud seen by known cameras
  * (points rendered as small textured discs), with the true fundamental matrix.
  */
+import { seededRandom } from '../../scripts/prng.js';
 
 export type Mat3 = [number, number, number, number, number, number, number, number, number];
 
@@ -12,17 +13,8 @@ export interface GrayPixels {
   height: number;
 }
 
-/** Seeded PRNG (mulberry32): the same seed gives the same image on every machine. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG (scripts/prng.ts): the same seed gives the same data on every machine. */
+export const rng = seededRandom;
 
 /** Multi-octave value noise plus random rectangles: rich, non-repetitive texture. */
 export function texturedImage(width: number, height: number, seed: number): GrayPixels {

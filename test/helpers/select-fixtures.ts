@@ -5,20 +5,12 @@
  */
 import { createFrameTable } from '../../src/select/table.js';
 import type { FrameTable, PairVerdict, PairVerifier } from '../../src/select/types.js';
+import { seededRandom } from '../../scripts/prng.js';
 
 export const SCALE_PX = 640;
 
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG (scripts/prng.ts): the same seed gives the same data on every machine. */
+export const rng = seededRandom;
 
 export interface Synthetic {
   table: FrameTable;

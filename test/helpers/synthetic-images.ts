@@ -4,6 +4,8 @@
  * motion blur, additive noise, intensity gain) and geometry (crops for known shifts).
  * Plain TS, float internally, rounded and clamped to 8 bits at the end of each step.
  */
+import { seededRandom } from '../../scripts/prng.js';
+
 export interface GrayImage {
   data: Uint8Array;
   width: number;
@@ -18,17 +20,8 @@ export function fromFunction(width: number, height: number, fn: (x: number, y: n
   return { data, width, height };
 }
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG (scripts/prng.ts): the same seed gives the same data on every machine. */
+export const prng = seededRandom;
 
 /** Standard normal samples (Box-Muller) from a seeded PRNG. */
 export function gaussian(seed: number): () => number {
