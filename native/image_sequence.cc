@@ -13,6 +13,7 @@ extern "C" {
 #include "decoder.h"
 #include "errors.h"
 #include "frame_convert.h"
+#include "frame_schedule.h"
 #include "libav_util.h"
 
 namespace framesift {
@@ -105,26 +106,16 @@ class ImageSequence final : public FrameSource {
   void Seek(double seconds) override {
     if (!(seconds >= 0)) Fail(ErrorCode::InvalidArg, "Expected a time >= 0 for seek");
     next_ = static_cast<size_t>(std::ceil(seconds * options_.sequenceFps - 1e-9));
-    nextTarget_ = seconds;
+    schedule_.Restart(seconds);
   }
 
   bool Next(const TargetProvider& target, FrameInfo& info) override {
     while (next_ < options_.files.size()) {
       const size_t index = next_++;
       const double pts = index / options_.sequenceFps;
-      const double eps = 1e-6;
-      if (options_.end >= 0 && pts > options_.end + eps) return false;
-      if (!options_.wantedPts.empty()) {
-        const auto& wanted = options_.wantedPts;
-        while (wanted_ < wanted.size() && wanted[wanted_] < pts - eps) wanted_++;
-        if (wanted_ >= wanted.size()) return false;
-        if (pts < wanted[wanted_] - eps) continue;
-        wanted_++;
-      }
-      if (options_.sampling == DecoderOptions::Sampling::Fps) {
-        if (pts < nextTarget_ - eps) continue;
-        while (nextTarget_ <= pts + eps) nextTarget_ += 1.0 / options_.fps;
-      }
+      const FrameSchedule::Verdict verdict = schedule_.Decide(pts);
+      if (verdict == FrameSchedule::Verdict::End) return false;
+      if (verdict == FrameSchedule::Verdict::Skip) continue;  // never even read from disk
       stats_.packetsRead++;
       stats_.packetsSent++;
       // Every file is its own input: a bad file names itself and stops the sequence.
@@ -146,9 +137,8 @@ class ImageSequence final : public FrameSource {
   DecodeStats stats_;
   FrameConverter converter_;  // one scaler cache: sequences usually share one size
   size_t next_ = 0;
-  size_t wanted_ = 0;
+  FrameSchedule schedule_{options_};
   std::vector<double> keyframeTimes_;
-  double nextTarget_ = 0;
 };
 
 }  // namespace

@@ -15,6 +15,7 @@ extern "C" {
 #include "decoder.h"
 #include "errors.h"
 #include "frame_convert.h"
+#include "frame_schedule.h"
 #include "libav_util.h"
 
 namespace framesift {
@@ -64,7 +65,6 @@ class VideoSource final : public FrameSource {
     // Without every frame decoded, the decode counter is not the frame index.
     if (options_.skipNonReference) indexFromPts_ = true;
     if (options_.start > 0) SeekInternal(options_.start);
-    else nextTarget_ = options_.start;
   }
 
   ~VideoSource() override {
@@ -211,27 +211,10 @@ class VideoSource final : public FrameSource {
     }
     frameCounter_++;
     lastPts_ = pts;
-    const double eps = 1e-3;
-    if (pts < seekFloor_ - eps) return false;
-    if (options_.end >= 0 && pts > options_.end + eps) {
-      Finish(false);
-      return false;
-    }
-    if (!options_.wantedPts.empty()) {
-      const auto& wanted = options_.wantedPts;
-      while (wanted_ < wanted.size() && wanted[wanted_] < pts - eps) wanted_++;  // not in the stream
-      if (wanted_ >= wanted.size()) {
-        Finish(false);
-        return false;
-      }
-      if (pts < wanted[wanted_] - eps) return false;
-      wanted_++;
-    }
-    if (options_.sampling == DecoderOptions::Sampling::Fps) {
-      if (pts < nextTarget_ - eps) return false;
-      const double step = 1.0 / options_.fps;
-      // Advance past this frame's time: a gap in a VFR stream skips targets, never doubles up.
-      while (nextTarget_ <= pts + eps) nextTarget_ += step;
+    switch (schedule_.Decide(pts)) {
+      case FrameSchedule::Verdict::Skip: return false;
+      case FrameSchedule::Verdict::End: Finish(false); return false;
+      case FrameSchedule::Verdict::Take: break;
     }
     info.index = index;
     info.ptsSec = pts;
@@ -248,18 +231,19 @@ class VideoSource final : public FrameSource {
   // Fetching wanted frames far apart: seek to the keyframe before the next one instead of
   // decoding everything in between.
   void JumpTowardsWanted() {
-    const auto& wanted = options_.wantedPts;
-    if (wanted_ >= wanted.size() || jumpedFor_ == static_cast<int64_t>(wanted_)) return;
+    const double* wanted = schedule_.NextWanted();
+    const auto next = static_cast<int64_t>(schedule_.NextWantedIndex());
+    if (wanted == nullptr || jumpedFor_ == next) return;
     double seekTo;
-    if (options_.wantedKeyframePts.size() == wanted.size()) {
+    if (options_.wantedKeyframePts.size() == options_.wantedPts.size()) {
       // Jump when the wanted frame's keyframe lies beyond what was demuxed already.
-      seekTo = options_.wantedKeyframePts[wanted_];
-      if (seekTo <= lastPacketEnd_ + 1e-3) return;
+      seekTo = options_.wantedKeyframePts[next];
+      if (seekTo <= lastPacketEnd_ + FrameSchedule::kEps) return;
     } else {
-      if (wanted[wanted_] < lastPts_ + kJumpSeconds) return;
-      seekTo = wanted[wanted_];
+      if (*wanted < lastPts_ + kJumpSeconds) return;
+      seekTo = *wanted;
     }
-    jumpedFor_ = static_cast<int64_t>(wanted_);
+    jumpedFor_ = next;
     int64_t target = static_cast<int64_t>((seekTo + startTime_) * AV_TIME_BASE);
     if (avformat_seek_file(format_, -1, INT64_MIN, target, target, 0) < 0) return;  // decode on instead
     avcodec_flush_buffers(codec_);
@@ -355,8 +339,7 @@ class VideoSource final : public FrameSource {
       if (err < 0) throw Error(ErrorCode::Decode, options_.input + ": cannot seek to " + std::to_string(seconds) + " s: " + AvError(err), options_.input);
       indexFromPts_ = seconds > 0 || options_.skipNonReference;
     }
-    seekFloor_ = seconds;
-    nextTarget_ = seconds;
+    schedule_.Restart(seconds);
   }
 
   DecoderOptions options_;
@@ -370,13 +353,11 @@ class VideoSource final : public FrameSource {
   int streamIndex_ = -1;
   FrameConverter converter_;
   double startTime_ = 0;
-  double nextTarget_ = 0;
-  double seekFloor_ = 0;
+  FrameSchedule schedule_{options_};
   double lastPts_ = 0;
   double lastPacketEnd_ = 0;
-  size_t wanted_ = 0;        // next entry of options_.wantedPts
   std::vector<double> keyframeTimes_;
-  int64_t jumpedFor_ = -1;   // the wanted entry we last seeked for (seek once per entry)  // end time of the latest packet demuxed, from the container start
+  int64_t jumpedFor_ = -1;  // the wanted entry we last seeked for (seek once per entry)  // end time of the latest packet demuxed, from the container start
   int64_t frameCounter_ = 0;
   int64_t presentablePackets_ = 0;  // video packets not discarded by an edit list
   std::deque<int64_t> keyIndices_;  // keyframe mode: packet index of each frame in flight
