@@ -169,6 +169,31 @@ describe('extract CLI', () => {
     expect(r.stderr.toLowerCase()).toContain(mention);
   });
 
+  it('Ctrl-C stops the CLI cleanly with status 130', async () => {
+    const { spawn } = await import('node:child_process');
+    const dir = join(tempDir(), 'o');
+    const bin = join(import.meta.dirname, '..', 'bin', 'framesift.js');
+    const child = spawn(process.execPath, [bin, 'extract', clip, '-o', dir, '-n', '10', '--mode', 'high_quality'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    // Interrupt once the analysis is under way.
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (existsSync(join(dir, 'images'))) {
+          clearInterval(poll);
+          setTimeout(resolve, 300);
+        }
+      }, 20);
+    });
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(130);
+    expect(stderr).toContain('interrupted');
+    const left = readdirSync(dir, { recursive: true }).map(String);
+    expect(left.filter((f) => f.includes('framesift-tmp'))).toEqual([]);
+    expect(left).not.toContain('manifest.json');
+  });
+
   it('a corrupt input exits 1 with its error code', async () => {
     const r = await runCli(['extract', fixtures.notVideo(), '-o', join(tempDir(), 'o'), '-n', '3']);
     expect(r.code).toBe(1);

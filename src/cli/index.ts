@@ -16,6 +16,8 @@ import { registerProbe } from './probe.js';
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
+/** Interrupted by Ctrl-C / SIGTERM (128 + SIGINT, as shells report it). */
+export const EXIT_INTERRUPTED = 130;
 
 function version(): string {
   return JSON.parse(readFileSync(`${packageRoot()}/package.json`, 'utf8')).version;
@@ -79,6 +81,10 @@ export async function main(args: string[], io: Partial<Pick<CliContext, 'stdout'
   }
   if (failure) {
     if (failure instanceof FramesiftError) {
+      if (failure.code === 'ERR_FRAMESIFT_ABORTED' && controller.signal.aborted) {
+        stderr('framesift: stopped; no partial files were left behind\n');
+        return EXIT_INTERRUPTED;
+      }
       if (failure.code === 'ERR_FRAMESIFT_INVALID_ARG') {
         stderr(`framesift: ${failure.message}\n`);
         return EXIT_USAGE;
