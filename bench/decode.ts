@@ -1,57 +1,37 @@
 /**
  * bench/decode: the addon's decode to gray at analysis size vs the ffmpeg binary decoding the
- * same file to null with the same thread count, measured in the same run.
- * Usage: node dist/bench/decode.js [--seconds 10] [--runs 5] [--threads 2] [--size 640]
+ * same file to null with the same thread count, measured in the same run (the decode suite of
+ * `framesift bench` on one clip, with the target printed).
+ * Usage: node dist/bench/decode.js [--seconds 10] [--runs 5] [--threads 2]
  * Target: addon time <= 1.15x the ffmpeg binary's.
  */
 import { parseArgs } from 'node:util';
 
-import { native } from '../src/native.js';
-import { openVideo } from '../src/decode.js';
-import { clip1080p, ffmpegDecodeSeconds, fmt, machine, measure, stats } from './common.js';
+import { clip1080p, ffmpegDecodeSeconds, fmt, mapStats, paired } from '../src/bench/common.js';
+import { addonDecode, ANALYSIS_SIZE } from '../src/bench/decode.js';
+import { describeMachine } from '../src/bench/machine.js';
 
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '10' },
     runs: { type: 'string', default: '5' },
     threads: { type: 'string', default: '2' },
-    size: { type: 'string', default: '640' },
   },
 });
 const threads = Number(values.threads);
 const runs = Number(values.runs);
-const analysisSize = Number(values.size);
 const clip = clip1080p(Number(values.seconds));
 
-async function addonDecode(sampling: 'all' | 'keyframes' = 'all'): Promise<number> {
-  const decoder = await openVideo(clip, { analysisSize, threads, sampling, batchSize: 32 });
-  let frames = 0;
-  for await (const batch of decoder.batches()) {
-    frames += batch.frames.length;
-    for (const f of batch.frames) f.release();
-  }
-  return frames;
-}
-
-console.log('framesift bench decode', JSON.stringify({ ...machine(), versions: native().versions, clip, threads, analysisSize }));
+console.log('framesift bench decode', JSON.stringify({ machine: describeMachine(), clip, threads, analysisSize: ANALYSIS_SIZE }));
 let frames = 0;
-// Interleave the two so drift in machine load hits both alike.
-const ffmpegRuns: number[] = [];
-const addonRuns: number[] = [];
-ffmpegDecodeSeconds(clip, threads);
-await addonDecode();
-for (let i = 0; i < runs; i++) {
-  ffmpegRuns.push(ffmpegDecodeSeconds(clip, threads));
-  const started = performance.now();
-  frames = await addonDecode();
-  addonRuns.push((performance.now() - started) / 1000);
-}
-const ff = stats(ffmpegRuns);
-const addon = stats(addonRuns);
-const keyframes = await measure(Math.max(1, runs - 2), async () => void (await addonDecode('keyframes')));
-console.log(`frames                         ${frames}`);
-console.log(`ffmpeg binary -> null          ${fmt(ff)}  = ${(frames / ff.median).toFixed(1)} frames/s`);
-console.log(`addon -> gray ${analysisSize}px          ${fmt(addon)}  = ${(frames / addon.median).toFixed(1)} frames/s`);
-console.log(`addon keyframes only           ${fmt(keyframes)}`);
-console.log(`ratio addon / ffmpeg (median)  ${(addon.median / ff.median).toFixed(3)}  (target <= 1.15)`);
-console.log(`ratio keyframes / all (addon)  ${(keyframes.median / addon.median).toFixed(3)}`);
+const all = await paired(runs, async () => void (frames = await addonDecode(clip, threads)), () => ffmpegDecodeSeconds(clip, threads));
+let keyframes = 0;
+const key = await paired(Math.max(1, runs - 2), async () => void (keyframes = await addonDecode(clip, threads, 'keyframes')), () => ffmpegDecodeSeconds(clip, threads, ['-skip_frame', 'nokey']));
+const fps = (s: number) => frames / s;
+console.log(`frames                         ${frames} (${keyframes} keyframes)`);
+console.log(`ffmpeg binary -> null          ${fmt(all.reference)}  = ${mapStats(all.reference, fps).median.toFixed(1)} frames/s`);
+console.log(`addon -> gray ${ANALYSIS_SIZE}px          ${fmt(all.subject)}  = ${mapStats(all.subject, fps).median.toFixed(1)} frames/s`);
+console.log(`ratio addon / ffmpeg           ${fmt(all.ratio, 'x')}  (target <= 1.15)`);
+console.log(`keyframes only: addon          ${fmt(key.subject)}; ffmpeg -skip_frame nokey ${fmt(key.reference)}`);
+console.log(`ratio keyframes addon / ffmpeg ${fmt(key.ratio, 'x')}`);
+console.log(`ratio keyframes / all (addon)  ${(key.subject.median / all.subject.median).toFixed(3)}`);

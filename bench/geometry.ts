@@ -15,9 +15,9 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 
-import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
-
 import { packageRoot } from '../bindings/index.js';
+import { ffmpegPath, stats } from '../src/bench/common.js';
+import { runSiftReference, siftReferencePath } from '../src/bench/sift.js';
 import { buildTracks, extractFeatures, extractFeaturesBatch, matchPairs, schedulePairs } from '../src/geometry.js';
 import { native } from '../src/native.js';
 
@@ -28,12 +28,11 @@ const SIFT_RUNS = Number(process.env.SIFT_RUNS ?? 10);
 const MATCH_FRAMES = 16;
 const MATCH_RUNS = 5;
 
-function stats(values: number[]): string {
-  const sorted = [...values].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)];
-  return `min ${sorted[0].toFixed(1)} / median ${median.toFixed(1)} / max ${sorted[sorted.length - 1].toFixed(1)}`;
+function summary(values: number[]): string {
+  const s = stats(values);
+  return `min ${s.min.toFixed(1)} / median ${s.median.toFixed(1)} / max ${s.max.toFixed(1)}`;
 }
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const median = (values: number[]) => stats(values).median;
 
 /** Raw gray 960x540 frames from an ffmpeg lavfi source, cached under build/bench-geometry/. */
 function makeFrames(root: string, name: string, source: string, count: number): string {
@@ -41,7 +40,7 @@ function makeFrames(root: string, name: string, source: string, count: number): 
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${name}-${WIDTH}x${HEIGHT}-${count}.gray`);
   if (!existsSync(file)) {
-    execFileSync(ffmpegInstaller.path, [
+    execFileSync(ffmpegPath, [
       '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', source,
       '-frames:v', String(count), '-pix_fmt', 'gray', '-f', 'rawvideo', file,
     ]);
@@ -50,8 +49,9 @@ function makeFrames(root: string, name: string, source: string, count: number): 
 }
 
 function referenceTool(root: string): string {
-  for (const p of [join(root, 'build', 'Release', 'sift_reference'), join(root, 'build', 'sift_reference')]) if (existsSync(p)) return p;
-  throw new Error('build/sift_reference not found: run `npx cmake-js compile --out build` first');
+  const tool = siftReferencePath(root);
+  if (!tool) throw new Error('build/sift_reference not found: run `npx cmake-js compile --out build` first');
+  return tool;
 }
 
 async function benchSift(root: string, file: string): Promise<void> {
@@ -88,9 +88,7 @@ async function benchSift(root: string, file: string): Promise<void> {
     for (const set of await extractFeaturesBatch(frames, { maxFeatures: 2000 })) set.dispose();
     batchMs.push((performance.now() - batchStart) / frames.length);
     // The tool's first pass is its warm-up; the second is timed.
-    const out = JSON.parse(
-      execFileSync(referenceTool(root), [file, String(WIDTH), String(HEIGHT), String(SIFT_FRAMES), '2', '2000'], { encoding: 'utf8' }),
-    ) as { msPerFrame: number[]; features: number };
+    const out = runSiftReference(referenceTool(root), file, WIDTH, HEIGHT, SIFT_FRAMES);
     addonMs.push(addon);
     refMs.push(out.msPerFrame[1]);
     ratios.push(addon / out.msPerFrame[1]);
@@ -99,10 +97,10 @@ async function benchSift(root: string, file: string): Promise<void> {
   const overhead = (ms: number[]) =>
     `overhead min ${((Math.min(...ms) / Math.min(...refMs) - 1) * 100).toFixed(1)}%, median ${((median(ms) / median(refMs) - 1) * 100).toFixed(1)}%`;
   console.log(`SIFT 960x540, ${SIFT_FRAMES} frames per block, ${SIFT_RUNS} alternating blocks (ms/frame; target overhead <= 10%):`);
-  console.log(`  ${'plain C++ cv::SIFT loop'.padEnd(32)}: ${stats(refMs)}  (${refFeatures.toFixed(0)} features/frame)`);
-  console.log(`  ${'addon, await each frame'.padEnd(32)}: ${stats(addonMs)}  ${overhead(addonMs)}  (${addonFeatures.toFixed(0)} features/frame)`);
-  console.log(`  ${`addon, ${SIFT_FRAMES} frames in flight`.padEnd(32)}: ${stats(concurrentMs)}  ${overhead(concurrentMs)}`);
-  console.log(`  ${'addon, extractFeaturesBatch'.padEnd(32)}: ${stats(batchMs)}  ${overhead(batchMs)}`);
+  console.log(`  ${'plain C++ cv::SIFT loop'.padEnd(32)}: ${summary(refMs)}  (${refFeatures.toFixed(0)} features/frame)`);
+  console.log(`  ${'addon, await each frame'.padEnd(32)}: ${summary(addonMs)}  ${overhead(addonMs)}  (${addonFeatures.toFixed(0)} features/frame)`);
+  console.log(`  ${`addon, ${SIFT_FRAMES} frames in flight`.padEnd(32)}: ${summary(concurrentMs)}  ${overhead(concurrentMs)}`);
+  console.log(`  ${'addon, extractFeaturesBatch'.padEnd(32)}: ${summary(batchMs)}  ${overhead(batchMs)}`);
   console.log(`  (median of per-block ratios, await each: ${((median(ratios) - 1) * 100).toFixed(1)}%; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores)`);
 }
 
@@ -141,7 +139,7 @@ async function benchMatching(file: string, label: string): Promise<void> {
   }
   for (const threads of [1, 2])
     console.log(
-      `  threads ${threads}: pairs/s ${stats(rates[threads])}  (${verified}/${pairCount} verified; ` +
+      `  threads ${threads}: pairs/s ${summary(rates[threads])}  (${verified}/${pairCount} verified; ` +
         `process CPU/wall ${median(cpuPerWall[threads]).toFixed(2)})`,
     );
   console.log(`  speed-up 2 vs 1 thread (medians): ${(median(rates[2]) / median(rates[1])).toFixed(2)}x`);
@@ -193,15 +191,15 @@ function syntheticLists(frameCount: number, features: number) {
 async function benchTracks(): Promise<void> {
   const lists = syntheticLists(5000, 2000);
   const times: number[] = [];
-  let summary = '';
+  let trackSummary = '';
   for (let run = 0; run < 3; run++) {
     const start = performance.now();
     const s = await buildTracks(lists);
     times.push(performance.now() - start);
-    summary = `${s.tracks} tracks, ${s.tracksAtLeast3} in >= 3 frames, ${s.conflictingTracks} dropped for conflicts, weakest link ${s.weakestLink?.shared}`;
+    trackSummary = `${s.tracks} tracks, ${s.tracksAtLeast3} in >= 3 frames, ${s.conflictingTracks} dropped for conflicts, weakest link ${s.weakestLink?.shared}`;
   }
-  console.log(`Tracks, 5,000 frames x 2,000 features, ${lists.matches.length / 2} matches (ms): ${stats(times)}  (target < 2000)`);
-  console.log(`  ${summary}`);
+  console.log(`Tracks, 5,000 frames x 2,000 features, ${lists.matches.length / 2} matches (ms): ${summary(times)}  (target < 2000)`);
+  console.log(`  ${trackSummary}`);
 }
 
 async function main(): Promise<void> {

@@ -14,6 +14,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { TEST_MODELS, vitSmallSpec, writeTestModel, type TestModelSpec } from '../scripts/make-test-model.js';
+import { stats } from '../src/bench/common.js';
 import { Embedder } from '../src/embed/embedder.js';
 import { IMAGENET_MEAN, IMAGENET_STD, Preprocessor, type PreprocessBackend } from '../src/embed/preprocess.js';
 
@@ -29,11 +30,12 @@ const threads = Number(arg('threads', String(availableParallelism())));
 const [srcW, srcH] = arg('source', '1280x720').split('x').map(Number);
 const realModel = arg('model', '');
 
-function stats(values: number[]): string {
-  const s = [...values].sort((a, b) => a - b);
+function summary(values: number[]): string {
+  const s = stats(values);
   const f = (v: number) => v.toFixed(v < 10 ? 2 : 1);
-  return `min ${f(s[0])} / median ${f(s[Math.floor(s.length / 2)])} / max ${f(s[s.length - 1])}`;
+  return `min ${f(s.min)} / median ${f(s.median)} / max ${f(s.max)}`;
 }
+const median = (values: number[]) => stats(values).median;
 
 function syntheticFrame(width: number, height: number, seed: number) {
   const rgb = Buffer.alloc(width * height * 3);
@@ -110,11 +112,10 @@ async function benchModel(label: string, path: string, frames: ReturnType<typeof
       prePerFrame.push((embedder.timings.preprocessMs - t0.preprocessMs) / n);
       inferPerFrame.push((embedder.timings.inferenceMs - t0.inferenceMs) / n);
     }
-    const med = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
     const m = embedder.info.model;
     console.log(
-      `batch ${String(batch).padStart(2)} (${preprocess.padEnd(11)}): ${stats(ips)} images/s | per frame: preprocess ${med(prePerFrame).toFixed(2)} ms, inference ${med(inferPerFrame).toFixed(2)} ms, ` +
-        `preprocess/inference ${((100 * med(prePerFrame)) / med(inferPerFrame)).toFixed(1)}%  [${m.fixedWidth ?? 'dyn'}x${m.fixedHeight ?? 'dyn'}, patch ${m.patchSize}, R ${m.numRegisterTokens}, D ${m.hiddenSize}, ${m.dtype}]`,
+      `batch ${String(batch).padStart(2)} (${preprocess.padEnd(11)}): ${summary(ips)} images/s | per frame: preprocess ${median(prePerFrame).toFixed(2)} ms, inference ${median(inferPerFrame).toFixed(2)} ms, ` +
+        `preprocess/inference ${((100 * median(prePerFrame)) / median(inferPerFrame)).toFixed(1)}%  [${m.fixedWidth ?? 'dyn'}x${m.fixedHeight ?? 'dyn'}, patch ${m.patchSize}, R ${m.numRegisterTokens}, D ${m.hiddenSize}, ${m.dtype}]`,
     );
     await embedder.close();
   }
@@ -135,10 +136,9 @@ async function main(): Promise<void> {
 
   const pre = await benchPreprocess(frames.slice(0, 16), 224, 224);
   console.log(`preprocess ${srcW}x${srcH} -> 224x224 float32 NCHW into the tensor, ms/frame (16 frames per run; CPU = process user+system, robust to other load):`);
-  const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
   const ref = median(pre['typed-array'].cpu);
   for (const [name, v] of Object.entries(pre)) {
-    console.log(`  ${name.padEnd(32)} wall ${stats(v.wall)} | CPU ${stats(v.cpu)}   CPU x${(ref / median(v.cpu)).toFixed(1)} vs typed-array`);
+    console.log(`  ${name.padEnd(32)} wall ${summary(v.wall)} | CPU ${summary(v.cpu)}   CPU x${(ref / median(v.cpu)).toFixed(1)} vs typed-array`);
   }
 
   const tiny = await writeTestModel(join(work, 'tiny-dinov3.onnx'), TEST_MODELS['dinov3-f32'] as TestModelSpec);

@@ -9,28 +9,22 @@
  *  - for information, the 'all' preset (with SIFT, ORB, Hough, GLCM, optical flow) per frame.
  * Run: npx tsc -p tsconfig.json && node dist/bench/metrics.js [seconds=4] [runs=5]
  */
-import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { ffmpegPath, stats } from '../src/bench/common.js';
 import { measureFrames, METRIC_NAMES, type MeasurableImage, type MeasureOptions } from '../src/metrics.js';
 import { native } from '../src/native.js';
 
 const seconds = Number(process.argv[2] ?? 4);
 const runs = Number(process.argv[3] ?? 5);
-const ffmpeg = ffmpegInstaller.path;
+const ffmpeg = ffmpegPath;
 const width = 640;
 const height = 360;
 const dir = join(tmpdir(), 'framesift-bench-metrics');
 
-function stats(values: number[]): { min: number; median: number; max: number } {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  return { min: sorted[0], median, max: sorted[sorted.length - 1] };
-}
 const fmt = (s: { min: number; median: number; max: number }, unit: string, digits = 2) =>
   `min ${s.min.toFixed(digits)} / median ${s.median.toFixed(digits)} / max ${s.max.toFixed(digits)} ${unit}`;
 

@@ -10,6 +10,7 @@ import { packageRoot } from '../../bindings/index.js';
 import { FramesiftError } from '../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
 import type { CliContext } from './context.js';
+import { registerBench } from './bench.js';
 import { registerExtract } from './extract.js';
 import { registerProbe } from './probe.js';
 
@@ -64,6 +65,7 @@ export async function main(args: string[], io: Partial<Pick<CliContext, 'stdout'
     });
   parser = registerExtract(parser, context);
   parser = registerProbe(parser, context);
+  parser = registerBench(parser, context);
 
   try {
     await parser.parseAsync(args, {}, (err, _argv, output) => {
