@@ -76,7 +76,7 @@ export interface SelectOptions {
   mode?: SelectMode;
   /** Target overlap of consecutive picks' views, 0..0.95. Default 0.7. */
   overlap?: number;
-  /** Minimum time between consecutive picks, seconds. Default 0.25. */
+  /** Minimum time between consecutive picks, seconds. Default min(0.25, half the usable time per target pick). */
   minSpacingSec?: number;
   /** Maximum time between consecutive picks, seconds (stationary time not counted). Default 4. */
   maxGapSec?: number;
