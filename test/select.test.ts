@@ -70,12 +70,57 @@ describe('defect rejection', () => {
     const notBlurred = (from: number, to: number) => [...Array(to - from).keys()].map((k) => from + k).filter((r) => !blurred.includes(r));
     expect(notBlurred(700, 760).map(label).every((l) => l === 'rejected:textureless')).toBe(true);
     const still = notBlurred(499, 590).map(label); // 499: the frame where the camera stopped
-    expect(still.filter((l) => l === 'rejected:duplicate').length).toBe(still.length - 1);
+    // rows within the guard band of a blurred run take its reason; every still row but one goes
+    expect(still.filter((l) => l.startsWith('rejected:')).length).toBe(still.length - 1);
+    expect(still.filter((l) => l === 'rejected:duplicate').length).toBeGreaterThan(still.length / 2);
     expect(label(900)).toBe('rejected:cut');
     expect(sel.rejectedByReason.exposure).toBeGreaterThanOrEqual(60);
-    expect(sel.rejectedByReason.duplicate).toBe(still.length - 1);
-    // usable frames are mostly kept
-    expect(sel.stats.usable).toBeGreaterThan(1200 - blurred.length - 60 - 90 - 60 - 30);
+    expect(sel.rejectedByReason.duplicate).toBe(still.filter((l) => l === 'rejected:duplicate').length);
+    // usable frames are mostly kept: the defects, plus guard bands of up to 0.15 s on each side of a defect run
+    const runs = blurred.length / 4 + 2;
+    expect(sel.stats.usable).toBeGreaterThan(1200 - blurred.length - 60 - 90 - 60 - 30 - 2 * 5 * runs);
+  });
+
+  it('rejects defect ramps and their transition frames by ratio to the local level (raw detail and brightness)', async () => {
+    const s = synthetic(900, { seed: 17 });
+    s.table.detail = new Float32Array(900).fill(600);
+    s.table.brightness = new Float32Array(900).fill(150);
+    for (let i = 0; i < 900; i++) s.table.detail[i] = 600 * (1 + 0.3 * Math.sin(i / 40));
+    // defocus pulse 300..320 with soft edges (detail at 45% then 8% of the level): scores untouched
+    for (let i = 300; i <= 320; i++) s.table.detail[i] *= i < 304 || i > 316 ? 0.45 : 0.08;
+    // exposure ramp 600..640: brightness x1.15 at the edges, x1.5 in the core
+    for (let i = 600; i <= 640; i++) s.table.brightness[i] = i < 606 || i > 634 ? 172 : 225;
+    const sel = await selectFrames(s.table, { count: 60 });
+    const label = (r: number) => fateLabel(sel.fate[r]);
+    for (let r = 300; r <= 320; r++) expect(label(r), `row ${r}`).toBe('rejected:blur');
+    for (let r = 600; r <= 640; r++) expect(label(r), `row ${r}`).toBe('rejected:exposure');
+    // guard band: a few transition frames on each side, not more
+    expect(label(298)).toBe('rejected:blur');
+    expect(label(330)).not.toMatch(/rejected/);
+    expect(inRange(rowsOf(sel.picks), 296, 325)).toEqual([]);
+    expect(inRange(rowsOf(sel.picks), 596, 645)).toEqual([]);
+    expect(sel.picks.length).toBe(60);
+    // a uniformly soft video (low detail everywhere) keeps its frames
+    const soft = synthetic(600, { seed: 17 });
+    soft.table.detail = new Float32Array(600).fill(12);
+    soft.table.brightness = new Float32Array(600).fill(90);
+    const softSel = await selectFrames(soft.table, { count: 20 });
+    expect(softSel.stats.usable).toBeGreaterThan(580);
+  });
+
+  it('gives exactly N at high density with long defect stretches (N = 80 in 18 s)', async () => {
+    const s = synthetic(540, { seed: 19, motionPx: 3 });
+    blackRows(s, 60, 100);
+    stationaryRows(s, 200, 260);
+    texturelessRows(s, 300, 340);
+    for (let start = 20; start < 540; start += 90) blurRows(s, start, start + 10);
+    const sel = await selectFrames(s.table, { count: 80 }, mockVerifier(s));
+    const rows = rowsOf(sel.picks);
+    expect(rows.length).toBe(80);
+    expect(inRange(rows, 60, 100)).toEqual([]);
+    expect(inRange(rows, 300, 340)).toEqual([]);
+    expect(inRange(rows, 200, 260).length).toBeLessThanOrEqual(1);
+    for (let k = 1; k < rows.length; k++) expect(sel.picks[k].ptsSec - sel.picks[k - 1].ptsSec).toBeGreaterThanOrEqual(sel.options.minSpacingSec - 1e-9);
   });
 
   it('keeps a uniformly soft, plain, dark video', async () => {
@@ -110,7 +155,12 @@ describe('count, max-frames, automatic', () => {
       expect(sel.picks.length).toBe(count);
       expect(sel.warnings.filter((w) => /Selected/.test(w))).toEqual([]);
     }
-    const tooMany = await selectFrames(s.table, { count: 500 });
+    // the default spacing scales with the count: 300 picks in 20 s is possible
+    const dense = await selectFrames(s.table, { count: 300 });
+    expect(dense.picks.length).toBe(300);
+    expect(dense.options.minSpacingSec).toBeLessThan(0.25);
+    // an explicit spacing is kept: then the video cannot give 500
+    const tooMany = await selectFrames(s.table, { count: 500, minSpacingSec: 0.25 });
     expect(tooMany.picks.length).toBeLessThan(500);
     expect(tooMany.picks.length).toBeGreaterThan(50);
     expect(tooMany.warnings.some((w) => /Selected \d+ of the 500/.test(w))).toBe(true);

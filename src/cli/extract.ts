@@ -80,7 +80,7 @@ export function registerExtract(yargs: Argv, context: CliContext): Argv {
         .option('force', { type: 'boolean', describe: "replace framesift's outputs in a non-empty folder" })
         .option('start', { type: 'number', describe: 'analyse from this time (s)' })
         .option('end', { type: 'number', describe: 'analyse up to this time (s)' })
-        .option('min-spacing', { type: 'number', describe: 'minimum seconds between picks (default 0.25)' })
+        .option('min-spacing', { type: 'number', describe: 'minimum seconds between picks (default min(0.25, half the usable time per pick))' })
         .option('overlap', { type: 'number', describe: 'target view overlap of neighbours, 0-0.95 (default 0.7)' })
         .option('weights', { type: 'string', describe: 'score weights summing to 1: key=value,... or JSON' })
         .option('analysis-size', { type: 'number', describe: 'longest side of the analysis image (default by mode)' })

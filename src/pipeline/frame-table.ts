@@ -24,6 +24,12 @@ export function buildFrameTable(columns: MeasureColumns, analysisLongestSide: nu
   const shiftX = col('shiftX');
   const shiftY = col('shiftY');
   const frameDiff = col('frameDiff');
+  const laplacianVariance = col('laplacianVariance');
+  const brightness = col('brightnessMean');
+  // Raw columns for the ratio tests against the local level (defects.ts): the scores above
+  // saturate (a defocused frame keeps half the Laplacian score of a sharp one), raw values do not.
+  table.detail = new Float32Array(n);
+  table.brightness = new Float32Array(n);
   for (let r = 0; r < n; r++) {
     table.index[r] = columns.index[r]!;
     table.ptsSec[r] = columns.ptsSec[r]!;
@@ -33,6 +39,8 @@ export function buildFrameTable(columns: MeasureColumns, analysisLongestSide: nu
     // Blur: the high-frequency share, lowered when the gradients all point one way (motion blur).
     table.blur[r] = fft[r]! * (0.5 + 0.5 * motionBlur[r]!);
     table.exposure[r] = exposure[r]!;
+    table.detail[r] = laplacianVariance[r]!;
+    table.brightness[r] = brightness[r]!;
     table.noise[r] = noise[r]!;
     table.texture[r] = 0.5 * lbp[r]! + 0.5 * edges[r]!;
     // Cheap keypoint evidence on every frame; SIFT replaces it on candidates (describe stage).

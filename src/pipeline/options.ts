@@ -35,7 +35,7 @@ export interface ExtractOptions {
   /** Time range to analyse, seconds. */
   start?: number;
   end?: number;
-  /** Minimum time between picks, seconds. Default 0.25. */
+  /** Minimum time between picks, seconds. Default min(0.25, half the usable time per target pick). */
   minSpacing?: number;
   /** Target view overlap of consecutive picks. Default 0.7. */
   overlap?: number;

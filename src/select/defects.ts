@@ -4,7 +4,7 @@
  * plain video keeps its frames — plus absolute floors that apply only below the video's level.
  */
 import type { FrameTable, RejectReason, ResolvedSelectOptions } from './types.js';
-import { globalRobust, hamming64, medianStepSec, slidingRobust, type RobustLevel } from './stats.js';
+import { globalRobust, hamming64, medianStepSec, slidingQuantile, slidingRobust, type RobustLevel } from './stats.js';
 import { viewMotion } from './motion.js';
 
 /** Reject codes: index into REJECT_REASONS (0 = not rejected). */
@@ -34,6 +34,33 @@ export const DEFECT_THRESHOLDS = Object.freeze({
   featuresFloor: 0.12,
   /** A frame under this fraction of the local texture median is plain even above the floors. */
   textureRatio: 0.35,
+  /**
+   * Raw detail (table.detail, e.g. Laplacian variance) under this fraction of the local sharp
+   * level (upper quartile of the window: the good frames' level even when defects fill much
+   * of it) is blur or defocus. A ratio, so a uniformly soft video keeps its frames.
+   */
+  detailRatio: 0.3,
+  /** The FFT-ratio test counts only with detail under this fraction of the sharp level (when detail is known). */
+  fftConfirmRatio: 0.45,
+  /** Quantile of the window that stands for its sharp level. */
+  detailQuantile: 0.75,
+  /** Mean luma (table.brightness) off the local median by more than this factor, either way, is an exposure change. */
+  brightnessRatio: 1.25,
+  /**
+   * Transition frames: rows within this time of a defect run (blur, exposure, textureless) of at
+   * least guardMinRows rows share its reason — the onset of a focus hunt, an exposure ramp, a
+   * swing towards a plain wall is partly affected before the thresholds catch it.
+   */
+  guardSec: 0.15,
+  guardMinRows: 3,
+  /**
+   * Ramps: before the guard, a defect run extends for up to rampSec over rows that are partly
+   * affected (hysteresis): brightness off the local median by more than rampBrightnessRatio, or
+   * detail under rampDetailRatio of the sharp level.
+   */
+  rampSec: 0.3,
+  rampBrightnessRatio: 1.12,
+  rampDetailRatio: 0.6,
   /** Scene cut: meanAbsDiff robust z and hash distance to the previous row. */
   cutZ: 8,
   cutMinDiff: 12,
@@ -58,6 +85,15 @@ export interface DefectResult {
   /** Per row: motion as a fraction of the view (see viewMotion). */
   motion: Float32Array;
   counts: Record<RejectReason, number>;
+  /** Local levels for scores relative to the neighbourhood (see relativeQuality in score.ts). */
+  levels: LocalLevels;
+}
+
+export interface LocalLevels {
+  /** log(detail) of the local sharp level (upper quartile); undefined without table.detail. */
+  logDetail: Float32Array | undefined;
+  /** Local median of the noisiness -log(noise score) (noise sigma / 8 for the pipeline's scores). */
+  noisiness: Float32Array;
 }
 
 function below(x: number, level: RobustLevel, i: number, minDrop: number, z: number): boolean {
@@ -73,7 +109,7 @@ export function detectDefects(table: FrameTable, options: Pick<ResolvedSelectOpt
   const cut = new Uint8Array(n);
   const frozen = new Uint8Array(n);
   const windowRows = Math.max(5, Math.round(options.windowSec / medianStepSec(table.ptsSec, n)));
-  const local = (values: Float32Array) => slidingRobust(values, n, windowRows);
+  const local = (values: ArrayLike<number>) => slidingRobust(values, n, windowRows);
 
   for (let i = 0; i < n; i++) {
     if (
@@ -101,6 +137,20 @@ export function detectDefects(table: FrameTable, options: Pick<ResolvedSelectOpt
     }
   }
 
+  // Exposure changes against the local level (auto-exposure swings, a lamp, a window).
+  let logB: Float64Array | undefined;
+  let logBLevel: Float32Array | undefined;
+  if (table.brightness) {
+    logB = new Float64Array(n);
+    for (let i = 0; i < n; i++) logB[i] = Math.log(Math.max(1, table.brightness[i]));
+    const level = local(logB);
+    logBLevel = level.median;
+    const limit = Math.log(t.brightnessRatio);
+    for (let i = 0; i < n; i++) {
+      if (!reject[i] && Number.isFinite(logB[i]) && Math.abs(logB[i] - level.median[i]) > limit) reject[i] = REJECT.exposure;
+    }
+  }
+
   // Scene cuts: a spike of the frame difference with a changed hash. The first frame of a new
   // shot is rejected (transition frames are often blended) and no motion accumulates across it.
   const diff = local(table.meanAbsDiff);
@@ -118,14 +168,29 @@ export function detectDefects(table: FrameTable, options: Pick<ResolvedSelectOpt
     }
   }
 
-  // Blur and defocus: sharpness or the FFT ratio far below the local level.
+  // Blur and defocus by ratio: detail far under the local sharp level.
+  let logD: Float64Array | undefined;
+  let logDetailLevel: Float32Array | undefined;
+  if (table.detail) {
+    logD = new Float64Array(n);
+    for (let i = 0; i < n; i++) logD[i] = Math.log(Math.max(1e-3, table.detail[i]));
+    logDetailLevel = slidingQuantile(logD, n, windowRows, t.detailQuantile);
+    const limit = Math.log(t.detailRatio);
+    for (let i = 0; i < n; i++) {
+      if (!reject[i] && Number.isFinite(logD[i]) && logD[i] - logDetailLevel[i] < limit) reject[i] = REJECT.blur;
+    }
+  }
+
+  // Blur and defocus: sharpness or the FFT ratio far below the local level. The FFT ratio
+  // depends on the content (fine textures, sensor noise), so with raw detail it needs a
+  // confirming loss of detail.
   const sharp = local(table.sharpness);
   const fft = local(table.blur);
+  const confirm = Math.log(t.fftConfirmRatio);
   for (let i = 0; i < n; i++) {
     if (reject[i]) continue;
-    if (below(table.sharpness[i], sharp, i, t.minDropBlur, t.z) || below(table.blur[i], fft, i, t.minDropBlur, t.z)) {
-      reject[i] = REJECT.blur;
-    }
+    const fftLow = below(table.blur[i], fft, i, t.minDropBlur, t.z) && (!logD || !logDetailLevel || logD[i] - logDetailLevel[i] < confirm);
+    if (below(table.sharpness[i], sharp, i, t.minDropBlur, t.z) || fftLow) reject[i] = REJECT.blur;
   }
 
   // Textureless: far below the local level and (under an absolute floor or a fraction of the level).
@@ -142,6 +207,13 @@ export function detectDefects(table: FrameTable, options: Pick<ResolvedSelectOpt
     const lowFeatures = hasFeatures && (ft < t.featuresFloor || ft < t.textureRatio * features.median[i]);
     if ((relTexture && lowTexture) || (relFeatures && lowFeatures)) reject[i] = REJECT.textureless;
   }
+
+  const rampB = Math.log(t.rampBrightnessRatio);
+  const rampD = Math.log(t.rampDetailRatio);
+  const partly = (r: number) =>
+    (logB !== undefined && logBLevel !== undefined && Math.abs(logB[r] - logBLevel[r]) > rampB) ||
+    (logD !== undefined && logDetailLevel !== undefined && logD[r] - logDetailLevel[r] < rampD);
+  guardDefectRuns(table, reject, t.guardMinRows, t.guardSec, t.rampSec, partly);
 
   // Stationary camera: runs of rows without motion and with the same hash as the run's first
   // frame keep one representative (the sharpest usable) and reject the rest as duplicates.
@@ -180,5 +252,49 @@ export function detectDefects(table: FrameTable, options: Pick<ResolvedSelectOpt
 
   const counts = { invalid: 0, exposure: 0, cut: 0, blur: 0, textureless: 0, duplicate: 0 } as Record<RejectReason, number>;
   for (let r = 0; r < n; r++) if (reject[r]) counts[REJECT_REASONS[reject[r]] as RejectReason]++;
-  return { reject, cut, frozen, motion, counts };
+  const noisiness = new Float64Array(n);
+  for (let i = 0; i < n; i++) noisiness[i] = -Math.log(Math.min(1, Math.max(1e-6, table.noise[i])));
+  const levels = { logDetail: logDetailLevel, noisiness: local(noisiness).median };
+  return { reject, cut, frozen, motion, counts, levels };
+}
+
+const isQualityDefect = (code: number) => code === REJECT.exposure || code === REJECT.blur || code === REJECT.textureless;
+
+/**
+ * Widens each run of at least `minRows` quality-defect rows (blur, exposure, textureless, in any
+ * mix): first over up to `rampSec` of rows that are `partly` affected, then over `guardSec` of
+ * any usable rows; the added rows take the reason of the run's nearest row.
+ */
+export function guardDefectRuns(
+  table: FrameTable,
+  reject: Uint8Array,
+  minRows: number,
+  guardSec: number,
+  rampSec = 0,
+  partly: (row: number) => boolean = () => false,
+): void {
+  const n = table.length;
+  const pts = table.ptsSec;
+  const marks: Array<[number, number]> = [];
+  let i = 0;
+  while (i < n) {
+    if (!isQualityDefect(reject[i])) {
+      i++;
+      continue;
+    }
+    let end = i;
+    while (end < n && isQualityDefect(reject[end])) end++;
+    if (end - i >= minRows) {
+      let lo = i;
+      while (lo > 0 && !reject[lo - 1] && pts[i] - pts[lo - 1] <= rampSec && partly(lo - 1)) lo--;
+      let hi = end - 1;
+      while (hi + 1 < n && !reject[hi + 1] && pts[hi + 1] - pts[end - 1] <= rampSec && partly(hi + 1)) hi++;
+      for (let r = lo - 1; r >= 0 && pts[lo] - pts[r] <= guardSec && !reject[r]; r--) marks.push([r, reject[i]]);
+      for (let r = hi + 1; r < n && pts[r] - pts[hi] <= guardSec && !reject[r]; r++) marks.push([r, reject[end - 1]]);
+      for (let r = lo; r < i; r++) marks.push([r, reject[i]]);
+      for (let r = end; r <= hi; r++) marks.push([r, reject[end - 1]]);
+    }
+    i = end;
+  }
+  for (const [row, code] of marks) if (!reject[row]) reject[row] = code;
 }

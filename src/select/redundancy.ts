@@ -30,6 +30,12 @@ export interface RedundancyContext {
   progress: Float64Array;
   /** 1 - overlap. */
   overlapStep: number;
+  /**
+   * Motion (fraction of the view) under which two picks without embeddings show the same view.
+   * Default REDUNDANT_MOTION_STEPS x overlapStep; the selection lowers it when the count asks for
+   * picks closer than that.
+   */
+  sameViewMotion?: number;
   cosineThreshold: number;
   minSpacingSec: number;
   scoreOf: (row: number) => number;
@@ -41,7 +47,7 @@ export function sameView(ctx: RedundancyContext, a: number, b: number): boolean 
   if (ea && eb) return cosine(ea, eb) >= ctx.cosineThreshold;
   const t = ctx.table;
   return (
-    Math.abs(ctx.cumMotion[b] - ctx.cumMotion[a]) < REDUNDANT_MOTION_STEPS * ctx.overlapStep &&
+    Math.abs(ctx.cumMotion[b] - ctx.cumMotion[a]) < (ctx.sameViewMotion ?? REDUNDANT_MOTION_STEPS * ctx.overlapStep) &&
     hamming64(t.hashHi[a], t.hashLo[a], t.hashHi[b], t.hashLo[b]) <= REDUNDANT_HAMMING
   );
 }

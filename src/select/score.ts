@@ -2,6 +2,7 @@
  * Composite score: a weighted mean of sub-scores (weights sum to 1; a sub-score not measured
  * for a row drops out and the others are renormalised) times a quality gate.
  */
+import type { LocalLevels } from './defects.js';
 import type { FrameTable, ResolvedSelectOptions } from './types.js';
 
 /**
@@ -96,4 +97,26 @@ export function cheapQuality(table: FrameTable, row: number): number {
     n++;
   }
   return (sum / n) * qualityGate(table, row);
+}
+
+/**
+ * Knees of the quality relative to the neighbourhood: a frame with at least half the local
+ * sharp level of detail, and at most 1.5x the local noisiness, is not penalised; below (above)
+ * that the factor falls in proportion. The optimiser then takes the locally best frames, and
+ * the edges of a defect or a noisy stretch only where coverage needs them.
+ */
+export const RELATIVE_KNEES = Object.freeze({ detail: 0.5, noise: 1.5 });
+
+export function relativeQuality(table: FrameTable, levels: LocalLevels, row: number): number {
+  let factor = 1;
+  if (table.detail && levels.logDetail) {
+    const ratio = Math.exp(Math.log(Math.max(1e-3, table.detail[row])) - levels.logDetail[row]);
+    if (Number.isFinite(ratio)) factor *= clamp01(ratio / RELATIVE_KNEES.detail);
+  }
+  const level = levels.noisiness[row];
+  const noisiness = -Math.log(Math.min(1, Math.max(1e-6, table.noise[row])));
+  if (level > 0 && Number.isFinite(noisiness) && noisiness > RELATIVE_KNEES.noise * level) {
+    factor *= (RELATIVE_KNEES.noise * level) / noisiness;
+  }
+  return factor;
 }

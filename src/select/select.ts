@@ -11,11 +11,11 @@ import { detectDefects, REJECT, REJECT_REASONS, DEFECT_THRESHOLDS, type DefectRe
 import { buildTimeline, type Timeline } from './motion.js';
 import { resolveSelectOptions, tableHasModel, verifierBudget } from './options.js';
 import { planPicks, type ChainProblem } from './optimise.js';
-import { removeRedundant } from './redundancy.js';
-import { cheapQuality, scoreRow, type RowScore } from './score.js';
+import { removeRedundant, REDUNDANT_MOTION_STEPS } from './redundancy.js';
+import { cheapQuality, relativeQuality, scoreRow, type RowScore } from './score.js';
 import { chooseCandidates, countUsableSegments, segmentTimeline, type Segmentation } from './segments.js';
 import { ensureConnectivity } from './connectivity.js';
-import { globalRobust } from './stats.js';
+import { globalRobust, medianStepSec } from './stats.js';
 import { validateFrameTable } from './table.js';
 import {
   FATE_CANDIDATE,
@@ -33,6 +33,11 @@ import {
   type Selection,
   type SequenceReport,
 } from './types.js';
+
+/** Default minimum spacing: at most this share of the usable time per target pick (and at most the 0.25 s default). */
+const SPACING_SHARE = 0.5;
+/** Segments (of candidatesPerSegment candidates each) per target pick. */
+const SEGMENTS_PER_PICK = 2;
 
 export interface CandidateStage {
   options: ResolvedSelectOptions;
@@ -57,13 +62,22 @@ export function findCandidates(table: FrameTable, options: SelectOptions = {}): 
   const overlapSegments = segmentTimeline(timeline.progress, defects.cut, 1, n);
   const autoCount = countUsableSegments(overlapSegments, defects.reject);
   const targetCount = opts.count ?? Math.min(autoCount, opts.maxFrames ?? Infinity);
-  // Asked for more picks than overlap steps: finer segments so that every slot has candidates.
-  const unit = opts.count !== undefined && opts.count > autoCount ? Math.max(1e-9, total / (1.25 * opts.count)) : 1;
+  if (options.minSpacingSec === undefined && targetCount > 0) {
+    // The default spacing must leave room for the count: at most half the usable time per pick.
+    let usable = 0;
+    for (let i = 0; i < n; i++) if (!defects.reject[i]) usable++;
+    const usableSec = usable * medianStepSec(table.ptsSec, n);
+    opts.minSpacingSec = Math.min(opts.minSpacingSec, (SPACING_SHARE * usableSec) / targetCount);
+  }
+  // Several candidates per target pick: segments of a fraction of the overlap step when the
+  // count asks for more picks than there are overlap steps.
+  const wanted = SEGMENTS_PER_PICK * targetCount;
+  const unit = wanted > autoCount ? Math.max(1e-9, Math.min(1, total / wanted)) : 1;
   const segments = unit === 1 ? overlapSegments : segmentTimeline(timeline.progress, defects.cut, unit, n);
   const candidates = chooseCandidates(
     segments,
     defects.reject,
-    (row) => cheapQuality(table, row),
+    (row) => cheapQuality(table, row) * relativeQuality(table, defects.levels, row),
     opts.candidatesPerSegment,
     table.ptsSec,
     opts.minSpacingSec,
@@ -114,7 +128,10 @@ export async function selectFrames(
   const scoreOfRow = (row: number): RowScore => {
     let s = scores.get(row);
     if (!s) {
-      s = scoreRow(table, row, opts.weights);
+      const raw = scoreRow(table, row, opts.weights);
+      // The gate includes the quality relative to the neighbourhood (sharpest, cleanest locally).
+      const rel = relativeQuality(table, st.defects.levels, row);
+      s = { score: raw.score * rel, base: raw.base, gate: raw.gate * rel };
       scores.set(row, s);
     }
     return s;
@@ -178,12 +195,18 @@ export async function selectFrames(
   }
 
   let picks = Array.from(plan.chosen, (k) => candidates[k]);
+  let restored = 0;
   const redundancy = removeRedundant(
     {
       table,
       cumMotion,
       progress,
       overlapStep: 1 - opts.overlap,
+      // A dense count asks for close picks: same view only under a quarter of the motion per pick.
+      sameViewMotion: Math.min(
+        REDUNDANT_MOTION_STEPS * (1 - opts.overlap),
+        n > 0 && st.targetCount > 0 ? (0.25 * cumMotion[n - 1]) / st.targetCount : Infinity,
+      ),
       cosineThreshold: opts.redundancyCosine,
       minSpacingSec: opts.minSpacingSec,
       scoreOf,
@@ -192,12 +215,29 @@ export async function selectFrames(
     candidates,
   );
   picks = redundancy.picks;
+  const target = opts.count ?? opts.maxFrames;
+  if (target !== undefined && picks.length < Math.min(target, plan.chosen.length)) {
+    // A count is a contract: a redundant pick with no replacement stays (the nearest to its
+    // neighbours' middle is still a view, only a close one).
+    const kept = new Set(picks);
+    for (const row of redundancy.removed) {
+      if (picks.length >= target) break;
+      const at = picks.findIndex((p) => p > row);
+      const prev = at < 0 ? picks[picks.length - 1] : picks[at - 1];
+      const next = at < 0 ? undefined : picks[at];
+      const clear = (a: number | undefined, b: number | undefined) => a === undefined || b === undefined || table.ptsSec[b] - table.ptsSec[a] >= opts.minSpacingSec;
+      if (kept.has(row) || !clear(prev, row) || !clear(row, next)) continue;
+      picks.splice(at < 0 ? picks.length : at, 0, row);
+      kept.add(row);
+      restored++;
+    }
+  }
   for (const row of redundancy.added) {
     reasons.set(row, ['replacement']);
     notes.set(row, 'replaces a redundant pick (same view as its neighbour) in the least covered stretch');
   }
-  if (redundancy.removed.length > 0) {
-    warnings.push(`${redundancy.removed.length} redundant pick(s) removed (same view as a neighbour); ${redundancy.added.length} replaced`);
+  if (redundancy.removed.length > restored) {
+    warnings.push(`${redundancy.removed.length - restored} redundant pick(s) removed (same view as a neighbour); ${redundancy.added.length} replaced`);
   }
 
   let links: LinkReport[] = [];

@@ -60,11 +60,16 @@ export function globalRobust(values: ArrayLike<number>, length = values.length):
 const MAX_WINDOW_SAMPLES = 96;
 
 /**
- * Median and robust sigma over a centred window of `windowRows` rows, computed per block of
- * windowRows/8 rows (every row of a block shares its statistics) from at most 96 strided samples
- * of the window: O(n) whatever the window.
+ * Runs `level` over a centred window of `windowRows` rows per block of windowRows/8 rows (every
+ * row of a block shares the result), on at most 96 strided finite samples of the window (the
+ * buffer is handed over unsorted, with its count): O(n) whatever the window.
  */
-export function slidingRobust(input: ArrayLike<number>, length: number, windowRows: number): RobustLevel {
+function slidingBlocks(
+  input: ArrayLike<number>,
+  length: number,
+  windowRows: number,
+  level: (buf: Float64Array, n: number) => [number, number],
+): RobustLevel {
   // One monomorphic array type for the hot loop, whatever typed array the caller has.
   let values: Float64Array;
   if (input instanceof Float64Array) values = input;
@@ -83,20 +88,42 @@ export function slidingRobust(input: ArrayLike<number>, length: number, windowRo
     const end = Math.min(length, start + block);
     const centre = (start + end) >> 1;
     let lo = Math.max(0, centre - half);
-    let hi = Math.min(length, lo + window);
+    const hi = Math.min(length, lo + window);
     lo = Math.max(0, hi - window);
     let n = 0;
     for (let i = lo + ((start / block) % stride); i < hi; i += stride) {
       const v = values[i];
       if (v === v && v !== Infinity && v !== -Infinity) buf[n++] = v;
     }
-    const med = medianInPlace(buf, n);
-    for (let i = 0; i < n; i++) buf[i] = Math.abs(buf[i] - med);
-    const sig = MAD_TO_SIGMA * medianInPlace(buf, n);
+    const [med, sig] = level(buf, n);
     median.fill(med, start, end);
     sigma.fill(sig, start, end);
   }
   return { median, sigma };
+}
+
+/**
+ * Median and robust sigma over a centred window of `windowRows` rows, computed per block of
+ * windowRows/8 rows (every row of a block shares its statistics) from at most 96 strided samples
+ * of the window: O(n) whatever the window.
+ */
+export function slidingRobust(input: ArrayLike<number>, length: number, windowRows: number): RobustLevel {
+  return slidingBlocks(input, length, windowRows, (buf, n) => {
+    const med = medianInPlace(buf, n);
+    for (let i = 0; i < n; i++) buf[i] = Math.abs(buf[i] - med);
+    return [med, MAD_TO_SIGMA * medianInPlace(buf, n)];
+  });
+}
+
+/**
+ * The q-quantile (0..1) over the same sliding windows as slidingRobust (in `median`; `sigma` is
+ * 0). An upper quantile is the level of the good frames even when defects fill much of the window.
+ */
+export function slidingQuantile(input: ArrayLike<number>, length: number, windowRows: number, q: number): Float32Array {
+  return slidingBlocks(input, length, windowRows, (buf, n) => [
+    n === 0 ? NaN : quickselect(buf, n, Math.min(n - 1, Math.max(0, Math.round(q * (n - 1))))),
+    0,
+  ]).median;
 }
 
 function popcount32(x: number): number {

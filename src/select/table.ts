@@ -59,6 +59,8 @@ export function validateFrameTable(table: FrameTable): void {
   for (const name of FLOAT32_COLUMNS) check(name, table[name], Float32Array);
   check('hashHi', table.hashHi, Uint32Array);
   check('hashLo', table.hashLo, Uint32Array);
+  check('detail', table.detail, Float32Array, true);
+  check('brightness', table.brightness, Float32Array, true);
   check('spatialComplexity', table.spatialComplexity, Float32Array, true);
   check('semanticRichness', table.semanticRichness, Float32Array, true);
   if (!(typeof table.motionScalePx === 'number' && table.motionScalePx > 0)) {

@@ -43,6 +43,14 @@ export interface FrameTable {
   /** 64-bit perceptual hash (dHash/pHash), high and low 32 bits. */
   hashHi: Uint32Array;
   hashLo: Uint32Array;
+  /**
+   * Optional raw fine-detail energy (e.g. variance of the Laplacian), > 0, unbounded. When
+   * present, defects compare its log to the local sharp level (a ratio test that does not
+   * saturate like the scores) and the score prefers the locally sharpest frames.
+   */
+  detail?: Float32Array;
+  /** Optional mean luma 0..255: exposure changes against the local level (ratio test). */
+  brightness?: Float32Array;
   /** DINO dense statistics, present only with a model; NaN where not measured. */
   spatialComplexity?: Float32Array;
   semanticRichness?: Float32Array;
@@ -68,7 +76,7 @@ export interface SelectOptions {
   mode?: SelectMode;
   /** Target overlap of consecutive picks' views, 0..0.95. Default 0.7. */
   overlap?: number;
-  /** Minimum time between consecutive picks, seconds. Default 0.25. */
+  /** Minimum time between consecutive picks, seconds. Default min(0.25, half the usable time per target pick). */
   minSpacingSec?: number;
   /** Maximum time between consecutive picks, seconds (stationary time not counted). Default 4. */
   maxGapSec?: number;
