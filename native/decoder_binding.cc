@@ -206,7 +206,7 @@ class ReadJob : public PromiseJob {
   static Napi::Buffer<uint8_t> ExternalBuffer(Napi::Env env, const std::shared_ptr<PixelBlock>& block,
                                               const std::shared_ptr<FrameTicket>& ticket) {
     auto* hold = new BufferHold{block, ticket};
-    return Napi::Buffer<uint8_t>::New(env, block->bytes.data(), block->bytes.size(),
+    return Napi::Buffer<uint8_t>::New(env, block->bytes.data(), block->size,
                                       [](Napi::Env, uint8_t*, BufferHold* h) { delete h; }, hold);
   }
 

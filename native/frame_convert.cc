@@ -3,6 +3,7 @@
 #include <opencv2/core.hpp>
 
 #include "errors.h"
+#include "frame_pool.h"
 
 namespace framesift {
 
@@ -39,7 +40,7 @@ void FrameConverter::ConvertPlane(const AVFrame* frame, SwsContext** ctx, AVPixe
   const int rowBytes = scaledWidth * channels;
   uint8_t* out = dst;
   if (rotation != 0) {
-    scratch_.resize(static_cast<size_t>(rowBytes) * scaledHeight);
+    scratch_.resize(static_cast<size_t>(rowBytes) * scaledHeight + PixelBlock::kTail);
     out = scratch_.data();
   }
   uint8_t* planes[4] = {out, nullptr, nullptr, nullptr};

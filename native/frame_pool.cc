@@ -19,7 +19,7 @@ int FramePool::Acquire(size_t graySize, size_t rgbSize) {
   auto fit = [](std::shared_ptr<PixelBlock>& block, size_t size) {
     if (size == 0) {
       block.reset();
-    } else if (!block || block->bytes.size() != size) {
+    } else if (!block || block->size != size) {
       block = std::make_shared<PixelBlock>(size);
     }
   };

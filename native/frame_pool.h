@@ -13,8 +13,12 @@ namespace framesift {
 // Pixel memory of one slot. Held by shared_ptr so a Buffer that outlives its frame (or the
 // whole decoder) never points at freed memory; a slot that needs a new size gets a new block.
 struct PixelBlock {
-  std::vector<uint8_t> bytes;
-  explicit PixelBlock(size_t size) : bytes(size) {}
+  // libswscale's SIMD writers may store a few bytes past the last pixel of a packed row;
+  // the tail keeps those stores inside the block.
+  static constexpr size_t kTail = 64;
+  size_t size;                // the frame's bytes, what JS sees
+  std::vector<uint8_t> bytes;  // size + kTail
+  explicit PixelBlock(size_t n) : size(n), bytes(n + kTail) {}
 };
 
 struct FrameSlot {
