@@ -83,7 +83,7 @@ export async function describeCandidates(
   try {
     for await (const batch of decoder.batches({ signal: options.signal })) {
       const frames: Frame[] = batch.frames;
-      const sets = await extractFeaturesBatch(frames, { maxFeatures: options.preset.maxFeatures, threads: Math.min(2, options.threads) });
+      const sets = await extractFeaturesBatch(frames, { detector: options.preset.detector, maxFeatures: options.preset.maxFeatures, threads: Math.min(2, options.threads) });
       const vectors = embedder ? await embedder.embed(frames.map((f) => ({ rgb: f.rgb!, width: f.rgbWidth, height: f.rgbHeight }))) : undefined;
       for (const [k, frame] of frames.entries()) {
         const row = rowByPts.get(frame.ptsSec.toFixed(4));

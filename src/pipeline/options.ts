@@ -64,15 +64,19 @@ export interface ModePreset {
   /** Sampled rate for 'sparse' when keyframes are too far apart. */
   sparseFps: number;
   /** SIFT features kept per candidate. */
+  /** Features of the candidates: SIFT (what SfM tools match) or ORB (about 10x cheaper). */
+  detector: 'sift' | 'orb';
   maxFeatures: number;
+  /** RANSAC inliers a consecutive pair needs to count as linked (fewer features, fewer inliers). */
+  minInliers: number;
   /** Neighbours each pick is matched with for tracks and pairs.txt. */
   matchWindow: number;
 }
 
 export const MODE_PRESETS: Record<SelectMode, ModePreset> = {
-  fast: { analysisSize: 480, sampling: 'sparse', sparseFps: 6, maxFeatures: 1000, matchWindow: 1 },
-  balanced: { analysisSize: 640, sampling: 'all', sparseFps: 0, maxFeatures: 2000, matchWindow: 2 },
-  high_quality: { analysisSize: 960, sampling: 'all', sparseFps: 0, maxFeatures: 4000, matchWindow: 4 },
+  fast: { analysisSize: 480, sampling: 'sparse', sparseFps: 6, detector: 'orb', maxFeatures: 1000, minInliers: 30, matchWindow: 1 },
+  balanced: { analysisSize: 640, sampling: 'all', sparseFps: 0, detector: 'sift', maxFeatures: 2000, minInliers: 60, matchWindow: 2 },
+  high_quality: { analysisSize: 960, sampling: 'all', sparseFps: 0, detector: 'sift', maxFeatures: 4000, minInliers: 60, matchWindow: 4 },
 };
 
 export interface ResolvedExtractOptions {
@@ -122,7 +126,7 @@ export function resolveExtractOptions(o: ExtractOptions): ResolvedExtractOptions
   if (o.analysisSize !== undefined) preset.analysisSize = num('analysisSize', o.analysisSize, 64, 8192, true);
   // Parallax is the inliers' residual to the best homography at analysis size (links.ts): a
   // good pair in a room of planes shows only a fraction of a pixel of it.
-  const select: SelectOptions = { mode, minParallaxPx: 0.1 };
+  const select: SelectOptions = { mode, minParallaxPx: 0.1, minInliers: preset.minInliers };
   if (o.count !== undefined) select.count = num('count', o.count, 1, 1_000_000, true);
   if (o.maxFrames !== undefined) select.maxFrames = num('maxFrames', o.maxFrames, 1, 1_000_000, true);
   if (o.overlap !== undefined) select.overlap = num('overlap', o.overlap, 0, 0.95);
