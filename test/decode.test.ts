@@ -338,6 +338,7 @@ describe('frame pool, iteration and the event loop', () => {
   });
 
   it('keeps the event loop responsive during a large decode', async () => {
+    const input = fixtures.big(); // generated synchronously: before the clock starts
     let ticks = 0;
     let maxGap = 0;
     let last = performance.now();
@@ -351,7 +352,7 @@ describe('frame pool, iteration and the event loop', () => {
     let frames = 0;
     // Batches of 60 full-HD frames: decoding one takes well over a second, so a decoder that
     // blocked the JS thread would leave a gap of that size.
-    for await (const batch of decodeFrames(fixtures.big(), { analysisSize: 'source', rgb: true, batchSize: 60 })) {
+    for await (const batch of decodeFrames(input, { analysisSize: 'source', rgb: true, batchSize: 60 })) {
       frames += batch.frames.length;
       batch.frames.forEach((f) => f.release());
     }
