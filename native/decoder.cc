@@ -1,5 +1,9 @@
 #include "decoder.h"
 
+extern "C" {
+#include <libavutil/pixdesc.h>
+}
+
 #include <algorithm>
 #include <cmath>
 
@@ -24,6 +28,23 @@ void AnalysisSize(int width, int height, int longestSide, int* outWidth, int* ou
   auto scaled = [scale](int v) { return std::max(2, static_cast<int>(std::lround(v * scale / 2.0)) * 2); };
   *outWidth = width >= height ? longestSide : scaled(width);
   *outHeight = height > width ? longestSide : scaled(height);
+}
+
+void SetProbeSizes(ProbeInfo& probe, int width, int height, int rotation, const DecoderOptions& options) {
+  probe.width = width;
+  probe.height = height;
+  probe.rotation = rotation;
+  const bool quarter = rotation == 90 || rotation == 270;
+  probe.displayWidth = quarter ? height : width;
+  probe.displayHeight = quarter ? width : height;
+  const bool turned = options.applyRotation && quarter;
+  AnalysisSize(turned ? height : width, turned ? width : height, options.analysisSize, &probe.outputWidth, &probe.outputHeight);
+}
+
+void SetProbePixelFormat(ProbeInfo& probe, int format) {
+  const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(format));
+  probe.pixelFormat = desc ? desc->name : "unknown";
+  probe.bitDepth = desc ? desc->comp[0].depth : 8;
 }
 
 }  // namespace framesift

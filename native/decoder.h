@@ -106,4 +106,11 @@ std::unique_ptr<FrameSource> OpenFrameSource(const DecoderOptions& options);
 // Output size for a source of w x h (after rotation) and a longest-side limit.
 void AnalysisSize(int width, int height, int longestSide, int* outWidth, int* outHeight);
 
+// Fills the probe's stored size, display size and analysis output size from the coded size,
+// the display rotation and the options (rotation applied or not).
+void SetProbeSizes(ProbeInfo& probe, int width, int height, int rotation, const DecoderOptions& options);
+
+// Pixel format name and bit depth of a libav pixel format (AVPixelFormat as int).
+void SetProbePixelFormat(ProbeInfo& probe, int format);
+
 }  // namespace framesift

@@ -78,23 +78,12 @@ class ImageSequence final : public FrameSource {
     probe_.input = options.input;
     probe_.container = "image_sequence";
     probe_.codec = first.CodecName();
-    probe_.width = f->width;
-    probe_.height = f->height;
-    probe_.rotation = first.Rotation();
-    const bool quarter = probe_.rotation == 90 || probe_.rotation == 270;
-    probe_.displayWidth = quarter ? f->height : f->width;
-    probe_.displayHeight = quarter ? f->width : f->height;
-    const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(f->format));
-    probe_.pixelFormat = desc ? desc->name : "unknown";
-    probe_.bitDepth = desc ? desc->comp[0].depth : 8;
+    SetProbeSizes(probe_, f->width, f->height, first.Rotation(), options);
+    SetProbePixelFormat(probe_, f->format);
     probe_.avgFrameRate = probe_.realFrameRate = options.sequenceFps;
     probe_.frameCount = static_cast<int64_t>(options.files.size());
     probe_.durationSec = probe_.frameCount / options.sequenceFps;
     probe_.isImageSequence = true;
-    int rotation = options.applyRotation ? probe_.rotation : 0;
-    int w = (rotation == 90 || rotation == 270) ? f->height : f->width;
-    int h = (rotation == 90 || rotation == 270) ? f->width : f->height;
-    AnalysisSize(w, h, options.analysisSize, &probe_.outputWidth, &probe_.outputHeight);
     Seek(options.start > 0 ? options.start : 0);
   }
 

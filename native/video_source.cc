@@ -166,15 +166,8 @@ class VideoSource final : public FrameSource {
     probe_.input = options_.input;
     probe_.container = format_->iformat->name;
     probe_.codec = avcodec_get_name(par->codec_id);
-    probe_.width = par->width;
-    probe_.height = par->height;
-    probe_.rotation = RotationFromDisplayMatrix(stream_);
-    const bool quarter = probe_.rotation == 90 || probe_.rotation == 270;
-    probe_.displayWidth = quarter ? par->height : par->width;
-    probe_.displayHeight = quarter ? par->width : par->height;
-    const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(par->format));
-    probe_.pixelFormat = desc ? desc->name : "unknown";
-    probe_.bitDepth = desc ? desc->comp[0].depth : 8;
+    SetProbeSizes(probe_, par->width, par->height, RotationFromDisplayMatrix(stream_), options_);
+    SetProbePixelFormat(probe_, par->format);
     probe_.avgFrameRate = Rational(stream_->avg_frame_rate);
     probe_.realFrameRate = Rational(stream_->r_frame_rate);
     startTime_ = format_->start_time != AV_NOPTS_VALUE ? format_->start_time / static_cast<double>(AV_TIME_BASE) : 0.0;
@@ -185,10 +178,6 @@ class VideoSource final : public FrameSource {
     // Containers mark VFR by an average rate that differs from the base (real) rate.
     probe_.variableFrameRate = probe_.avgFrameRate > 0 && probe_.realFrameRate > 0 &&
                                std::fabs(probe_.avgFrameRate - probe_.realFrameRate) > 0.01 * probe_.realFrameRate;
-    int rotated = options_.applyRotation ? probe_.rotation : 0;
-    int w = (rotated == 90 || rotated == 270) ? par->height : par->width;
-    int h = (rotated == 90 || rotated == 270) ? par->width : par->height;
-    AnalysisSize(w, h, options_.analysisSize, &probe_.outputWidth, &probe_.outputHeight);
   }
 
   double FrameSeconds(const AVFrame* frame) const {
