@@ -24,22 +24,17 @@
  *   downscale factor, like PIL's BILINEAR, in one tight loop per axis.
  * Both write straight into the batch tensor buffer, and are identical at the model's size.
  */
+import type { PreprocessFrameArg } from '../../bindings/index.js';
 import { invalidArg } from '../errors.js';
 import { native } from '../native.js';
 import { toHalfBits } from './float16.js';
 
-/** A decoded frame: RGB24 packed (`rgb`), 8-bit gray (`gray`), or a plain image (`data`). */
-export interface FrameInput {
-  rgb?: Uint8Array;
-  gray?: Uint8Array;
-  data?: Uint8Array;
-  width: number;
-  height: number;
-  /** Bytes per row; default width * channels. */
-  stride?: number;
-  /** For `data`: 3 (RGB) or 1 (gray); default 3. */
-  channels?: 1 | 3;
-}
+/**
+ * A decoded frame: RGB24 packed (`rgb`), 8-bit gray (`gray`), or a plain image (`data`, with
+ * `channels` 3 or 1, default 3; `stride` bytes per row, default width * channels). The same
+ * shape the native preprocessing reads.
+ */
+export type FrameInput = PreprocessFrameArg;
 
 export type AspectRule = 'preserve' | 'stretch' | 'crop';
 export const ASPECT_RULES: readonly AspectRule[] = ['preserve', 'stretch', 'crop'];
