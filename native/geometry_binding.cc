@@ -64,6 +64,41 @@ void AdjustExternalMemory(napi_env env, int64_t change) {
   napi_adjust_external_memory(env, change, &total);
 }
 
+// Native data owned by a JS wrapper (FeatureSet, MatchGraph): taken over from the
+// environment's pending slot at construction (JS cannot construct one itself), reported to V8
+// as external memory, and freed deterministically by dispose() or by the finalizer.
+template <typename T>
+class WrappedData {
+ public:
+  void Adopt(const Napi::CallbackInfo& info, std::shared_ptr<const T>& pending, const char* cls, const char* factory) {
+    GeometryEnv* geo = GeoOf(info);
+    if (info.Length() != 1 || !info[0].IsExternal() || info[0].As<Napi::External<GeometryEnv>>().Data() != geo ||
+        !pending)
+      ThrowJs(info.Env(), ErrorCode::InvalidArg, std::string(cls) + " objects are created by " + factory);
+    data_ = std::move(pending);
+    bytes_ = static_cast<int64_t>(data_->ByteLength());
+    AdjustExternalMemory(info.Env(), bytes_);
+  }
+  // Frees the data; true when it was still live.
+  bool Release(napi_env env) {
+    const bool wasLive = static_cast<bool>(data_);
+    if (bytes_ != 0) AdjustExternalMemory(env, -bytes_);
+    bytes_ = 0;
+    data_.reset();
+    return wasLive;
+  }
+  // The data, or ERR_FRAMESIFT_CLOSED naming `what` once disposed.
+  std::shared_ptr<const T> Require(const std::string& what, const char* contents) const {
+    if (!data_) Fail(ErrorCode::Closed, what + " was disposed: its " + contents + " are no longer available");
+    return data_;
+  }
+  const T* Get() const { return data_.get(); }
+
+ private:
+  std::shared_ptr<const T> data_;
+  int64_t bytes_ = 0;
+};
+
 // A job that finishes while its environment is being torn down (a terminated Worker) has
 // no one to hand results to.
 void CheckAlive(const GeometryEnv& geo) {
@@ -147,40 +182,39 @@ class FeatureSetWrap : public Napi::ObjectWrap<FeatureSetWrap> {
   }
 
   explicit FeatureSetWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FeatureSetWrap>(info) {
-    GeometryEnv* geo = GeoOf(info);
-    if (info.Length() != 1 || !info[0].IsExternal() || info[0].As<Napi::External<GeometryEnv>>().Data() != geo ||
-        !geo->pendingFeatures)
-      ThrowJs(info.Env(), ErrorCode::InvalidArg, "FeatureSet objects are created by extractFeatures()");
-    data_ = std::move(geo->pendingFeatures);
-    bytes_ = static_cast<int64_t>(data_->ByteLength());
-    AdjustExternalMemory(info.Env(), bytes_);
+    held_.Adopt(info, GeoOf(info)->pendingFeatures, "FeatureSet", "extractFeatures()");
   }
 
-  ~FeatureSetWrap() override { Release(); }
+  ~FeatureSetWrap() override { held_.Release(Env()); }
 
-  // The native data, or an ERR_FRAMESIFT_CLOSED error naming `what` once disposed.
-  std::shared_ptr<const FeatureData> Data(const std::string& what) const {
-    if (!data_) Fail(ErrorCode::Closed, what + " was disposed: its features are no longer available");
-    return data_;
-  }
+  std::shared_ptr<const FeatureData> Data(const std::string& what) const { return held_.Require(what, "features"); }
 
  private:
-  void Release() {
-    if (bytes_ != 0) AdjustExternalMemory(Env(), -bytes_);
-    bytes_ = 0;
-    data_.reset();
+  Napi::Value Count(const Napi::CallbackInfo& info) {
+    const FeatureData* d = held_.Get();
+    return Napi::Number::New(info.Env(), d ? d->Count() : 0);
   }
-  Napi::Value Count(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), data_ ? data_->Count() : 0); }
-  Napi::Value Width(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), data_ ? data_->width : 0); }
-  Napi::Value Height(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), data_ ? data_->height : 0); }
+  Napi::Value Width(const Napi::CallbackInfo& info) {
+    const FeatureData* d = held_.Get();
+    return Napi::Number::New(info.Env(), d ? d->width : 0);
+  }
+  Napi::Value Height(const Napi::CallbackInfo& info) {
+    const FeatureData* d = held_.Get();
+    return Napi::Number::New(info.Env(), d ? d->height : 0);
+  }
   Napi::Value Kind(const Napi::CallbackInfo& info) {
-    return Napi::String::New(info.Env(), data_ && data_->kind == FeatureKind::Orb ? "orb" : "sift");
+    const FeatureData* d = held_.Get();
+    return Napi::String::New(info.Env(), d && d->kind == FeatureKind::Orb ? "orb" : "sift");
   }
-  Napi::Value RootSift(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), data_ && data_->rootSift); }
+  Napi::Value RootSift(const Napi::CallbackInfo& info) {
+    const FeatureData* d = held_.Get();
+    return Napi::Boolean::New(info.Env(), d && d->rootSift);
+  }
   Napi::Value ByteLength(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), static_cast<double>(data_ ? data_->ByteLength() : 0));
+    const FeatureData* d = held_.Get();
+    return Napi::Number::New(info.Env(), static_cast<double>(d ? d->ByteLength() : 0));
   }
-  Napi::Value Disposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !data_); }
+  Napi::Value Disposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), held_.Get() == nullptr); }
   Napi::Value Keypoints(const Napi::CallbackInfo& info) {
     return GuardJs(info.Env(), [&]() -> Napi::Value {
       auto data = Data("featureSet");
@@ -189,14 +223,9 @@ class FeatureSetWrap : public Napi::ObjectWrap<FeatureSetWrap> {
       return out;
     });
   }
-  Napi::Value Dispose(const Napi::CallbackInfo& info) {
-    bool wasLive = static_cast<bool>(data_);
-    Release();
-    return Napi::Boolean::New(info.Env(), wasLive);
-  }
+  Napi::Value Dispose(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), held_.Release(info.Env())); }
 
-  std::shared_ptr<const FeatureData> data_;
-  int64_t bytes_ = 0;
+  WrappedData<FeatureData> held_;
 };
 
 Napi::Object NewFeatureSet(Napi::Env env, GeometryEnv* geo, FeatureData&& data) {
@@ -227,46 +256,30 @@ class MatchGraphWrap : public Napi::ObjectWrap<MatchGraphWrap> {
   }
 
   explicit MatchGraphWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<MatchGraphWrap>(info) {
-    GeometryEnv* geo = GeoOf(info);
-    if (info.Length() != 1 || !info[0].IsExternal() || info[0].As<Napi::External<GeometryEnv>>().Data() != geo ||
-        !geo->pendingGraph)
-      ThrowJs(info.Env(), ErrorCode::InvalidArg, "MatchGraph objects are created by matchPairs()");
-    data_ = std::move(geo->pendingGraph);
-    bytes_ = static_cast<int64_t>(data_->ByteLength());
-    AdjustExternalMemory(info.Env(), bytes_);
+    held_.Adopt(info, GeoOf(info)->pendingGraph, "MatchGraph", "matchPairs()");
   }
 
-  ~MatchGraphWrap() override { Release(); }
+  ~MatchGraphWrap() override { held_.Release(Env()); }
 
-  std::shared_ptr<const MatchGraphData> Data(const std::string& what) const {
-    if (!data_) Fail(ErrorCode::Closed, what + " was disposed: its matches are no longer available");
-    return data_;
-  }
+  std::shared_ptr<const MatchGraphData> Data(const std::string& what) const { return held_.Require(what, "matches"); }
 
  private:
-  void Release() {
-    if (bytes_ != 0) AdjustExternalMemory(Env(), -bytes_);
-    bytes_ = 0;
-    data_.reset();
-  }
   Napi::Value FrameCount(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), data_ ? static_cast<double>(data_->frames.size()) : 0);
+    const MatchGraphData* d = held_.Get();
+    return Napi::Number::New(info.Env(), d ? static_cast<double>(d->frames.size()) : 0);
   }
   Napi::Value PairCount(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), data_ ? static_cast<double>(data_->pairs.size()) : 0);
+    const MatchGraphData* d = held_.Get();
+    return Napi::Number::New(info.Env(), d ? static_cast<double>(d->pairs.size()) : 0);
   }
   Napi::Value ByteLength(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), data_ ? static_cast<double>(data_->ByteLength()) : 0);
+    const MatchGraphData* d = held_.Get();
+    return Napi::Number::New(info.Env(), d ? static_cast<double>(d->ByteLength()) : 0);
   }
-  Napi::Value Disposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !data_); }
-  Napi::Value Dispose(const Napi::CallbackInfo& info) {
-    bool wasLive = static_cast<bool>(data_);
-    Release();
-    return Napi::Boolean::New(info.Env(), wasLive);
-  }
+  Napi::Value Disposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), held_.Get() == nullptr); }
+  Napi::Value Dispose(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), held_.Release(info.Env())); }
 
-  std::shared_ptr<const MatchGraphData> data_;
-  int64_t bytes_ = 0;
+  WrappedData<MatchGraphData> held_;
 };
 
 // ---- extractFeatures(image, opts) / extractFeaturesBatch(images, opts) ----
