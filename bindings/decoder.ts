@@ -32,6 +32,10 @@ export interface NativeDecoderOptions {
   fastDecode?: boolean;
   /** Do not decode non-reference frames (sampled passes). */
   skipNonReference?: boolean;
+  /** >= 0: decode only this many seconds after each keyframe; < 0: off. */
+  gopHeadSec?: number;
+  /** >= 0: a GOP's head grows so that at most this much of it (by the container index) is skipped. */
+  gopMaxSkipSec?: number;
   /** Ascending times (s): deliver only these frames, seeking across long gaps. Empty = all. */
   wantedPts?: number[];
   /** One per wantedPts: the keyframe at or before it (seek target), from an earlier pass. */

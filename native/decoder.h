@@ -26,6 +26,14 @@ struct DecoderOptions {
   // Skip decoding frames no other frame references (most B-frames): a sampled pass (fast mode)
   // decodes a fraction of the stream. Frame indices then come from timestamps.
   bool skipNonReference = false;
+  // >= 0: after each keyframe, send the decoder only the packets of the next gopHeadSec seconds
+  // (a contiguous decode-order run, so every frame sent decodes exactly) and skip the rest of
+  // the GOP unread by the decoder. 0 = keyframes only. Decoding cost falls to the head's share
+  // of each GOP; frame indices then come from timestamps. < 0 (default): off.
+  double gopHeadSec = -1;
+  // >= 0 with gopHeadSec: where the container's index tells a GOP's length, its head grows so
+  // that at most this many seconds of it stay undecoded (no long hole after a long GOP).
+  double gopMaxSkipSec = -1;
   // Analysis decoding: skip H.264/HEVC deblocking and allow non-compliant speed-ups. The
   // analysis image is a downscale, where the difference averages away; full-resolution output
   // frames must not use it.

@@ -44,6 +44,8 @@ DecoderOptions ReadOptions(Napi::Object o) {
   opts.maxPixels = o.Get("maxPixels").As<Napi::Number>().Int64Value();
   opts.applyRotation = o.Get("applyRotation").As<Napi::Boolean>();
   opts.skipNonReference = o.Get("skipNonReference").IsBoolean() && o.Get("skipNonReference").As<Napi::Boolean>();
+  opts.gopHeadSec = o.Get("gopHeadSec").IsNumber() ? o.Get("gopHeadSec").As<Napi::Number>().DoubleValue() : -1;
+  opts.gopMaxSkipSec = o.Get("gopMaxSkipSec").IsNumber() ? o.Get("gopMaxSkipSec").As<Napi::Number>().DoubleValue() : -1;
   opts.fastDecode = o.Get("fastDecode").IsBoolean() && o.Get("fastDecode").As<Napi::Boolean>();
   opts.rgbFullResolution = o.Get("rgbFullResolution").IsBoolean() && o.Get("rgbFullResolution").As<Napi::Boolean>();
   auto readTimes = [&](const char* key, std::vector<double>& out) {

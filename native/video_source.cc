@@ -63,7 +63,7 @@ class VideoSource final : public FrameSource {
     frame_ = av_frame_alloc();
     if (!packet_ || !frame_) throw Error(ErrorCode::Internal, "out of memory", input);
     // Without every frame decoded, the decode counter is not the frame index.
-    if (options_.skipNonReference) indexFromPts_ = true;
+    if (options_.skipNonReference || options_.gopHeadSec >= 0) indexFromPts_ = true;
     if (options_.start > 0) SeekInternal(options_.start);
   }
 
@@ -237,6 +237,7 @@ class VideoSource final : public FrameSource {
     if (avformat_seek_file(format_, -1, INT64_MIN, target, target, 0) < 0) return;  // decode on instead
     avcodec_flush_buffers(codec_);
     keyIndices_.clear();
+    headOpen_ = false;
     indexFromPts_ = true;
   }
   static constexpr double kJumpSeconds = 2.0;
@@ -271,6 +272,10 @@ class VideoSource final : public FrameSource {
       }
       if (!discard) presentablePackets_++;
       const bool key = (packet_->flags & AV_PKT_FLAG_KEY) != 0;
+      if (options_.gopHeadSec >= 0 && !InGopHead(key)) {
+        av_packet_unref(packet_);
+        continue;
+      }
       if (options_.sampling == DecoderOptions::Sampling::Keyframes) {
         if (!key) {  // never even sent: that is what makes keyframe-only decoding fast
           av_packet_unref(packet_);
@@ -290,11 +295,51 @@ class VideoSource final : public FrameSource {
     }
   }
 
+  // GOP-head sampling: a keyframe opens a head of gopHeadSec; later packets go to the decoder
+  // while they stay inside it. The first one past it closes the head for the rest of the GOP,
+  // so what is sent is a decode-order prefix and every reference it needs was sent before it.
+  // Leading pictures of an open GOP (shown before their keyframe) reference the previous GOP's
+  // tail, which was skipped: they are skipped too.
+  bool InGopHead(bool key) {
+    const double pts = packet_->pts != AV_NOPTS_VALUE ? packet_->pts * av_q2d(stream_->time_base) - startTime_ : NAN;
+    if (key) {
+      headOpen_ = true;
+      headKeySec_ = std::isnan(pts) ? lastPacketEnd_ : pts;
+      headSec_ = options_.gopHeadSec;
+      const double length = GopLengthFromIndex(headKeySec_);
+      if (options_.gopMaxSkipSec >= 0 && std::isfinite(length)) headSec_ = std::max(headSec_, length - options_.gopMaxSkipSec);
+      return true;
+    }
+    if (!headOpen_) return false;
+    if (std::isnan(pts)) return true;  // no timestamp: keep the decode-order run unbroken
+    if (pts > headKeySec_ + headSec_ + FrameSchedule::kEps) {
+      headOpen_ = false;
+      return false;
+    }
+    return pts >= headKeySec_ - FrameSchedule::kEps;
+  }
+
+  // Seconds from the keyframe at keySec to the next one (or to the end of the stream after the
+  // last), from the container's index (mp4, mkv cues); NaN when the container has none (TS).
+  double GopLengthFromIndex(double keySec) const {
+    if (avformat_index_get_entries_count(stream_) <= 0) return NAN;
+    const double tb = av_q2d(stream_->time_base);
+    const auto after = static_cast<int64_t>(std::floor((keySec + startTime_) / tb)) + 1;
+    const int next = av_index_search_timestamp(stream_, after, 0);  // keyframe entries only
+    if (next >= 0) {
+      const AVIndexEntry* entry = avformat_index_get_entry(stream_, next);
+      if (entry != nullptr && entry->timestamp != AV_NOPTS_VALUE) return entry->timestamp * tb - startTime_ - keySec;
+    }
+    if (probe_.durationSec > 0) return probe_.startTimeSec - startTime_ + probe_.durationSec - keySec;
+    return NAN;
+  }
+
   void Finish(bool reachedEof) {
     if (finished_) return;
     finished_ = true;
     if (!reachedEof) return;
-    stats_.framesLost = std::max<int64_t>(0, stats_.packetsSent - stats_.framesDecoded);
+    // Frames the decoder drops on purpose (skipNonReference) are not lost: no count then.
+    if (!options_.skipNonReference) stats_.framesLost = std::max<int64_t>(0, stats_.packetsSent - stats_.framesDecoded);
     // A file cut short ends before the duration it declares.
     const double streamEnd = lastPacketEnd_ - (probe_.startTimeSec - startTime_);
     if (!stats_.truncated && probe_.durationSec > 0 && probe_.avgFrameRate > 0 && stats_.packetsRead > 0 &&
@@ -312,6 +357,7 @@ class VideoSource final : public FrameSource {
     const bool exactByDecoding = probe_.variableFrameRate || probe_.avgFrameRate <= 0;
     avcodec_flush_buffers(codec_);
     keyIndices_.clear();
+    headOpen_ = false;  // the seek lands on a keyframe, which opens the next head
     draining_ = false;
     finished_ = false;
     if (exactByDecoding) {
@@ -326,7 +372,7 @@ class VideoSource final : public FrameSource {
       int64_t target = static_cast<int64_t>((seconds + startTime_) * AV_TIME_BASE);
       int err = avformat_seek_file(format_, -1, INT64_MIN, target, target, 0);
       if (err < 0) throw Error(ErrorCode::Decode, options_.input + ": cannot seek to " + std::to_string(seconds) + " s: " + AvError(err), options_.input);
-      indexFromPts_ = seconds > 0 || options_.skipNonReference;
+      indexFromPts_ = seconds > 0 || options_.skipNonReference || options_.gopHeadSec >= 0;
     }
     schedule_.Restart(seconds);
   }
@@ -351,6 +397,9 @@ class VideoSource final : public FrameSource {
   int64_t presentablePackets_ = 0;  // video packets not discarded by an edit list
   std::deque<int64_t> keyIndices_;  // keyframe mode: packet index of each frame in flight
   bool indexFromPts_ = false;
+  bool headOpen_ = false;   // GOP-head sampling: still inside the current keyframe's head
+  double headKeySec_ = 0;   // time of the keyframe that opened it
+  double headSec_ = 0;      // the head's length for this GOP
   bool draining_ = false;
   bool finished_ = false;
 };

@@ -61,6 +61,20 @@ export interface DecodeOptions {
    */
   skipNonReference?: boolean;
   /**
+   * GOP-head sampling (seconds >= 0): after each keyframe, decode only the frames of the next
+   * `gopHeadSec` seconds and skip the rest of the GOP without decoding it. What is decoded is a
+   * decode-order run from the keyframe, so its pixels are exact; decoding costs about the head's
+   * share of each GOP. 0 = keyframes only. Combines with sampling 'all' or 'fps'. Indices come
+   * from timestamps. Default: off.
+   */
+  gopHeadSec?: number;
+  /**
+   * With gopHeadSec: where the container's index gives a GOP's length (mp4, mkv), the head of
+   * that GOP grows so that at most this many seconds of it stay undecoded, so irregular GOPs
+   * (a long one after scene-cut keyframes) leave no long hole. Default: off.
+   */
+  gopMaxSkipSec?: number;
+  /**
    * Deliver only the frames at these presentation times (seconds, as frames report them),
    * seeking across long gaps: how chosen frames are fetched at full resolution.
    */
@@ -148,6 +162,8 @@ export function resolveDecodeOptions(options: DecodeOptions = {}): ResolvedOptio
     wantedPts: o.wantedPts === undefined ? [] : checkAscending('wantedPts', o.wantedPts),
     wantedKeyframePts: o.wantedKeyframePts === undefined ? [] : checkKeyframes(o.wantedKeyframePts, o.wantedPts),
     skipNonReference: o.skipNonReference === undefined ? false : checkBoolean('skipNonReference', o.skipNonReference),
+    gopHeadSec: o.gopHeadSec === undefined ? -1 : checkNumber('gopHeadSec', o.gopHeadSec, 0, 1e6, false),
+    gopMaxSkipSec: o.gopMaxSkipSec === undefined ? -1 : checkNumber('gopMaxSkipSec', o.gopMaxSkipSec, 0, 1e6, false),
     fastDecode: o.fastDecode === undefined ? false : checkBoolean('fastDecode', o.fastDecode),
     rgbFullResolution: o.rgbFullResolution === undefined ? false : checkBoolean('rgbFullResolution', o.rgbFullResolution),
   };
@@ -363,6 +379,8 @@ function nativeOptions(resolved: ResolvedInput, o: ResolvedOptions) {
     wantedPts: o.wantedPts,
     wantedKeyframePts: o.wantedKeyframePts,
     skipNonReference: o.skipNonReference,
+    gopHeadSec: o.gopHeadSec,
+    gopMaxSkipSec: o.gopMaxSkipSec,
     fastDecode: o.fastDecode,
     rgbFullResolution: o.rgbFullResolution,
   };

@@ -24,7 +24,7 @@ import {
   type ManifestFrame,
 } from './output/index.js';
 import { CandidateImages } from './pipeline/candidate-images.js';
-import { describeCandidates, type Descriptions } from './pipeline/describe.js';
+import { describeCandidates, Descriptions } from './pipeline/describe.js';
 import { fetchFullFrames } from './pipeline/fetch.js';
 import { buildFrameTable } from './pipeline/frame-table.js';
 import { makeVerifier, pickGraph } from './pipeline/links.js';
@@ -87,23 +87,38 @@ export async function extractFrames(input: string, options: ExtractOptions): Pro
     }
 
     clock.start('measure');
-    const measured = await measureVideo(input, resolved, progress, logger);
+    candidateImages = new CandidateImages(out.imagesDir, resolved.format, resolved.quality, resolved.signal);
+    descriptions = new Descriptions({
+      detector: resolved.preset.detector,
+      maxFeatures: resolved.preset.maxFeatures,
+      threads: resolved.threads,
+      embedder,
+      images: candidateImages,
+    });
+    // Fast mode on a video: one pass, which describes and encodes as it goes (single-pass.ts).
+    const describeAlong = resolved.preset.sampling === 'sparse' ? descriptions : undefined;
+    const measured = await measureVideo(input, resolved, progress, logger, describeAlong);
     const warnings = [...measured.warnings];
     if (measured.columns.length === 0) {
       throw new FramesiftError(`${input}: no frame could be analysed`, 'ERR_FRAMESIFT_DECODE', { input });
     }
     const longestSide = Math.max(measured.analysisWidth, measured.analysisHeight);
     const table = buildFrameTable(measured.columns, longestSide, embedder !== undefined);
+    descriptions.applyTo(table);
 
     checkpoint();
     clock.start('candidates');
     progress.stage('candidates');
-    const stage = findCandidates(table, resolved.select);
+    let eligible: Uint8Array | undefined;
+    if (measured.kept) {
+      eligible = new Uint8Array(table.length);
+      for (const row of measured.kept) eligible[row] = 1;
+    }
+    const stage = findCandidates(table, resolved.select, eligible);
 
     checkpoint();
     clock.start('describe');
-    candidateImages = new CandidateImages(out.imagesDir, resolved.format, resolved.quality, resolved.signal);
-    descriptions = await describeCandidates(input, table, stage.candidates, resolved, embedder, progress, measured.keyframeTimes, candidateImages);
+    await describeCandidates(input, table, stage.candidates, resolved, descriptions, progress, measured.keyframeTimes);
 
     checkpoint();
     clock.start('select');
@@ -128,8 +143,8 @@ export async function extractFrames(input: string, options: ExtractOptions): Pro
     const written = new Set<string>();
     const missing: number[] = [];
     for (const [k, pick] of selection.picks.entries()) {
-      if (candidateImages.has(pick.frameIndex)) {
-        await candidateImages.promote(pick.frameIndex, names[k]!);
+      if (candidateImages.has(pick.row)) {
+        await candidateImages.promote(pick.row, names[k]!);
         written.add(names[k]!);
       } else missing.push(k);
     }

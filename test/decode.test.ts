@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 
 import { decodeFrames, type Frame, openVideo, probe } from '../src/decode.js';
-import { ffmpeg, frameTypes, psnr, referenceGray, showinfo } from './helpers/ffmpeg.js';
+import { ffmpeg, frameTypes, packets, psnr, referenceGray, showinfo } from './helpers/ffmpeg.js';
 import { fixtures, fixturesDir } from './helpers/fixtures.js';
 
 async function collect(input: string, options: Parameters<typeof openVideo>[1] = {}): Promise<{ frames: Array<Omit<Frame, 'release'> & { copy?: Buffer }>; stats: unknown }> {
@@ -447,10 +447,81 @@ describe('analysis-grade decoding', () => {
   });
 });
 
+describe('GOP-head sampling', () => {
+  /**
+   * The frames a decode-order run of `head` seconds after each keyframe yields, by the packet
+   * list; with `maxSkip`, a GOP's head grows to leave at most that much undecoded (its length
+   * as the index gives it: the next keyframe's dts, or the end of the stream).
+   */
+  function expectedHeadFrames(path: string, head: number, fps: number, maxSkip?: number): number[] {
+    const list = packets(path);
+    const end = Math.max(...list.map((p) => p.ptsSec)) + 1 / fps;
+    const out: number[] = [];
+    let open = false;
+    let key = 0;
+    let length = head;
+    for (const [k, p] of list.entries()) {
+      if (p.keyframe) {
+        [open, key] = [true, p.ptsSec];
+        const next = list.slice(k + 1).find((q) => q.keyframe);
+        length = maxSkip === undefined ? head : Math.max(head, (next ? next.dtsSec : end) - key - maxSkip);
+      } else if (!open) continue;
+      else if (p.ptsSec > key + length + 1e-3) {
+        open = false;
+        continue;
+      } else if (p.ptsSec < key - 1e-3) continue;
+      out.push(Math.round(p.ptsSec * fps));
+    }
+    return out.sort((a, b) => a - b);
+  }
+
+  it('decodes only the head of each GOP, exact in index and pixels', async () => {
+    const clip = fixtures.cfr(); // 30 fps, a keyframe every 15 frames, B-frames
+    const expected = expectedHeadFrames(clip, 0.2, 30);
+    const { frames, stats } = await collect(clip, { gopHeadSec: 0.2 });
+    expect(frames.map((f) => f.index)).toEqual(expected);
+    for (const key of [0, 15, 30, 45, 60, 75]) expect(expected).toContain(key);
+    expect(expected.every((i) => i % 15 <= 6)).toBe(true); // nothing past the head
+    expect(frames.length).toBeLessThan(90 * 0.5);
+    expect((stats as { framesDecoded: number; framesLost: number }).framesDecoded).toBe(frames.length);
+    expect((stats as { framesLost: number }).framesLost).toBe(0);
+    const full = referenceGray(clip, 320, 240);
+    for (const f of frames) expect(psnr(f.copy!, full[f.index]!)).toBeGreaterThan(45);
+  });
+
+  it('0 s is keyframes only, and it composes with a sampled rate', async () => {
+    const clip = fixtures.cfr();
+    expect((await collect(clip, { gopHeadSec: 0 })).frames.map((f) => f.index)).toEqual([0, 15, 30, 45, 60, 75]);
+    const sampled = (await collect(clip, { gopHeadSec: 0.2, sampling: 'fps', fps: 10 })).frames.map((f) => f.index);
+    const head = expectedHeadFrames(clip, 0.2, 30);
+    expect(sampled.length).toBeLessThan(head.length);
+    expect(sampled.every((i) => head.includes(i))).toBe(true);
+    for (let k = 1; k < sampled.length; k++) expect(sampled[k]! - sampled[k - 1]!).toBeGreaterThanOrEqual(3); // 10 fps of a 30 fps clip
+  });
+
+  it('grows the head of a long GOP so that no long stretch is skipped', async () => {
+    const clip = fixtures.irregularGop(); // GOPs of 0.5, 2.5 and 1 s
+    const plain = (await collect(clip, { gopHeadSec: 0.2, analysisSize: 64 })).frames.map((f) => f.index);
+    expect(plain).toEqual(expectedHeadFrames(clip, 0.2, 30));
+    const grown = (await collect(clip, { gopHeadSec: 0.2, gopMaxSkipSec: 0.5, analysisSize: 64 })).frames.map((f) => f.index);
+    expect(grown).toEqual(expectedHeadFrames(clip, 0.2, 30, 0.5));
+    // The 2.5 s GOP is decoded to within ~0.5 s of its end, the short ones keep the plain head.
+    expect(grown.filter((i) => i >= 15 && i < 90).length).toBeGreaterThan(50);
+    expect(grown.filter((i) => i < 15)).toEqual(plain.filter((i) => i < 15));
+    for (let k = 1; k < grown.length; k++) expect(grown[k]! - grown[k - 1]!).toBeLessThanOrEqual(0.5 * 30 + 3);
+  });
+
+  it('rejects a negative head', async () => {
+    await expect(openVideo(fixtures.cfr(), { gopHeadSec: -1 })).rejects.toMatchObject({ code: 'ERR_FRAMESIFT_INVALID_ARG' });
+    await expect(openVideo(fixtures.cfr(), { gopHeadSec: 0.2, gopMaxSkipSec: -2 })).rejects.toMatchObject({ code: 'ERR_FRAMESIFT_INVALID_ARG' });
+  });
+});
+
 describe('skipping non-reference frames', () => {
   it('decodes a subset, exact in index and pixels, with every I and P frame', async () => {
     const types = frameTypes(fixtures.cfr());
-    const { frames } = await collect(fixtures.cfr(), { skipNonReference: true });
+    const { frames, stats } = await collect(fixtures.cfr(), { skipNonReference: true });
+    expect((stats as { framesLost: number }).framesLost).toBe(0); // dropped on purpose, not lost
     const indices = frames.map((f) => f.index);
     expect(indices.length).toBeLessThan(types.length * 0.8); // the fixture's B-frames are mostly non-reference
     expect(indices).toEqual([...new Set(indices)].sort((a, b) => a - b));

@@ -88,6 +88,58 @@ describe('extract on a clip with known defects', () => {
   });
 });
 
+describe('fast mode', () => {
+  it('plans the GOP head and the frame memory from the keyframe gap and the frame size', async () => {
+    const { gopHead, planSparsePass, MAX_SKIPPED_SEC } = await import('../src/pipeline/single-pass.js');
+    const { resolveExtractOptions } = await import('../src/pipeline/options.js');
+    expect(gopHead(0.5)).toBe(0); // keyframes every half second: keyframes only
+    expect(gopHead(2)).toBeCloseTo(0.6, 6); // 30% of a 2 s GOP
+    expect(gopHead(10)).toBeCloseTo(10 - MAX_SKIPPED_SEC, 6); // never more than 1.5 s skipped
+    expect(gopHead(Infinity)).toBeUndefined(); // one GOP: every frame at the sampled rate
+    const options = resolveExtractOptions({ outDir: '/tmp/x', mode: 'fast', count: 40 });
+    const info = (w: number, h: number) => ({ displayWidth: w, displayHeight: h, durationSec: 60 }) as Parameters<typeof planSparsePass>[1];
+    const hd = planSparsePass(2, info(1920, 1080), options);
+    const uhd = planSparsePass(2, info(3840, 2160), options);
+    for (const plan of [hd, uhd]) {
+      // Frames held by the keeper, two batches in flight and the writer's fit in the pool.
+      expect(plan.maxHeld + 2 * plan.decode.batchSize! + 5).toBeLessThanOrEqual(plan.decode.poolSize!);
+      expect(plan.decode.poolSize! * 3840 * 2160 * 3).toBeLessThanOrEqual(plan === uhd ? 400 * 2 ** 20 : Infinity);
+    }
+    expect(hd.keepPerWindow).toBe(3); // 2 kept per pick: 80 over 30 windows of 2 s
+    expect(hd.decode).toMatchObject({ gopHeadSec: expect.closeTo(0.6, 6), gopMaxSkipSec: MAX_SKIPPED_SEC, fastDecode: false, rgbFullResolution: true });
+  });
+
+  it('one pass over the GOP heads: exact count, no defect, images equal the source frames', async () => {
+    const dir = join(tempDir(), 'o');
+    const stages = new Set<string>();
+    const m = await extractFrames(clip, { outDir: dir, count: 6, mode: 'fast', onProgress: (p) => stages.add(p.stage) });
+    expect(m.frames.length).toBe(6);
+    expect(stages.has('describe')).toBe(false); // no second decode
+    const picks = m.frames.map((f) => f.frameIndex);
+    expect(picks.filter((f) => inRange(f, DEFECT_CLIP.blur) || inRange(f, DEFECT_CLIP.dark))).toEqual([]);
+    expect(picks.filter((f) => inRange(f, DEFECT_CLIP.still)).length).toBeLessThanOrEqual(1);
+    // Keyframes at 0, 2 (the blur) and 8 s (the cut): sampled at 6 fps, the 6 s GOP decoded up
+    // to 1.5 s before its end, the short ones whole.
+    const csv = readFileSync(join(dir, 'analysis.csv'), 'utf8').trim().split('\n').slice(1);
+    const analysed = csv.map((row) => Number(row.split(',')[0]));
+    expect(analysed.length).toBe(m.counts.analysed);
+    expect(analysed.length).toBeLessThanOrEqual(DEFECT_CLIP.seconds * 6 + 3);
+    expect(analysed.filter((f) => f > frameOf(6.5) + 1 && f < frameOf(8))).toEqual([]);
+    expect(analysed.some((f) => f >= frameOf(6))).toBe(true);
+    expect(analysed).toContain(frameOf(8));
+    const { referenceRgb, psnr } = await import('./helpers/ffmpeg.js');
+    const reference = referenceRgb(clip, DEFECT_CLIP.width, DEFECT_CLIP.height);
+    for (const frame of m.frames) {
+      const rgb = await sharp(join(dir, 'images', frame.file)).removeAlpha().raw().toBuffer();
+      const own = psnr(rgb, reference[frame.frameIndex]!);
+      expect(own).toBeGreaterThan(40); // JPEG q95 of the exact frame (deblocked: not an analysis-grade decode)
+      if (inRange(frame.frameIndex, DEFECT_CLIP.still)) continue; // neighbours there are the same view
+      expect(own).toBeGreaterThan(psnr(rgb, reference[frame.frameIndex + (frame.frameIndex > 0 ? -1 : 1)]!) + 10);
+    }
+    expect(readdirSync(join(dir, 'images')).filter((f) => f.includes('framesift-tmp') || f.startsWith('.candidate'))).toEqual([]);
+  });
+});
+
 describe('extract behaviour', () => {
   it('keeps the event loop responsive and reports progress', async () => {
     let ticks = 0;

@@ -148,6 +148,21 @@ describe('defect rejection', () => {
 });
 
 describe('count, max-frames, automatic', () => {
+  it('keeps the candidates in proportion to the count, not to the length of the video', async () => {
+    // 10x the video at the same count: about as many candidates (and SIFT descriptors in memory).
+    const short = findCandidates(synthetic(1800, { seed: 4, motionPx: 12 }).table, { count: 10 });
+    const longStage = findCandidates(synthetic(18000, { seed: 4, motionPx: 12 }).table, { count: 10 });
+    expect(longStage.autoCount).toBeGreaterThan(10 * 2 * 3);
+    expect(longStage.candidates.length).toBeLessThanOrEqual(2 * 10 * 3 + 3);
+    expect(longStage.candidates.length).toBeLessThan(2 * short.candidates.length);
+    const long = synthetic(18000, { seed: 4, motionPx: 12 });
+    const sel = await selectFrames(long.table, { count: 10 });
+    expect(sel.picks.length).toBe(10);
+    // Still spread over the whole video: every tenth of it has a pick.
+    const tenths = new Set(sel.picks.map((p) => Math.floor(p.row / 1800)));
+    expect(tenths.size).toBe(10);
+  });
+
   it('gives exactly N when the video allows and fewer with a warning when not', async () => {
     const s = synthetic(600, { seed: 5 });
     for (const count of [1, 7, 25, 60]) {

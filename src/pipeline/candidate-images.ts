@@ -12,6 +12,7 @@ export class CandidateImages {
   readonly #dir: string;
   readonly #format: ImageFormat;
   readonly #writer: ImageWriter;
+  /** Keyed by FrameTable row. */
   readonly #written = new Set<number>();
   readonly #pending = new Set<Promise<void>>();
 
@@ -21,15 +22,15 @@ export class CandidateImages {
     this.#writer = new ImageWriter(imagesDir, { format, quality, ...(signal ? { signal } : {}) });
   }
 
-  #name(frameIndex: number): string {
-    return `.candidate_${frameIndex}.${this.#format}${TEMP_SUFFIX}`;
+  #name(row: number): string {
+    return `.candidate_${row}.${this.#format}${TEMP_SUFFIX}`;
   }
 
   /** Queues the encode (waiting while the writer is full); `done` runs once the pixels are no longer read. */
-  async add(frameIndex: number, rgb: Uint8Array, width: number, height: number, done: () => void): Promise<void> {
+  async add(row: number, rgb: Uint8Array, width: number, height: number, done: () => void): Promise<void> {
     await this.#writer.ready();
-    const job = this.#writer.write(this.#name(frameIndex), rgb, width, height).then(
-      () => void this.#written.add(frameIndex),
+    const job = this.#writer.write(this.#name(row), rgb, width, height).then(
+      () => void this.#written.add(row),
       () => undefined, // a failed candidate is fetched again if chosen
     );
     const tracked = job.finally(() => {
@@ -43,14 +44,14 @@ export class CandidateImages {
     await Promise.all(this.#pending);
   }
 
-  has(frameIndex: number): boolean {
-    return this.#written.has(frameIndex);
+  has(row: number): boolean {
+    return this.#written.has(row);
   }
 
   /** Moves a candidate's image to its final name. */
-  async promote(frameIndex: number, finalName: string): Promise<void> {
-    await rename(join(this.#dir, this.#name(frameIndex)), join(this.#dir, finalName));
-    this.#written.delete(frameIndex);
+  async promote(row: number, finalName: string): Promise<void> {
+    await rename(join(this.#dir, this.#name(row)), join(this.#dir, finalName));
+    this.#written.delete(row);
   }
 
   /** Deletes the candidates that were not chosen. */

@@ -8,7 +8,9 @@ import { openVideo, type VideoInfo } from '../decode.js';
 import { isFramesiftError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { FAST_METRICS, measureFrames, METRIC_FIELDS, type FrameMetricsBatch, type MetricName } from '../metrics.js';
+import type { Descriptions } from './describe.js';
 import type { ResolvedExtractOptions } from './options.js';
+import { planSparsePass, WindowKeeper } from './single-pass.js';
 import type { ProgressReporter } from './progress.js';
 
 /** The metric groups pass 1 measures on every frame (the 'fast' preset: no SIFT/ORB/GLCM/flow). */
@@ -77,6 +79,8 @@ export interface MeasureResult {
   decodeStats: { framesLost: number; corruptFrames: number; truncated: boolean };
   /** Keyframe times seen by pass 1: later passes seek to them (see keyframeBefore()). */
   keyframeTimes: Float64Array;
+  /** Fast mode's single pass: the rows described and encoded during the pass (candidates come from them). */
+  kept?: number[];
 }
 
 /** For each time, the latest keyframe at or before it (binary search); 0 when none is known. */
@@ -96,14 +100,16 @@ export function keyframeBefore(keyframes: Float64Array, times: readonly number[]
   });
 }
 
-/** Keyframes are dense enough to stand for the video when they come at least every this many seconds. */
-const SPARSE_KEYFRAME_MAX_GAP_SEC = 1.0;
-
+/**
+ * Pass 1. With `describeAlong` (fast mode on a video), it is the only pass: see single-pass.ts;
+ * the rows it kept (described, their images encoded) come back in `kept`.
+ */
 export async function measureVideo(
   input: string,
   options: ResolvedExtractOptions,
   progress: ProgressReporter,
   logger: Logger,
+  describeAlong?: Descriptions,
 ): Promise<MeasureResult> {
   const { preset } = options;
   const warnings: string[] = [];
@@ -119,17 +125,19 @@ export async function measureVideo(
   };
   let decoder = await openVideo(input, baseOptions);
   const info = decoder.info;
+  let keeper: WindowKeeper | undefined;
   if (preset.sampling === 'sparse' && !info.isImageSequence) {
-    // Fast mode: keyframes only when the encoder put them close together (decoding then skips
-    // every other frame); otherwise a sampled rate.
     await decoder.close();
     const keyframeGap = await estimateKeyframeGap(input, baseOptions);
-    const sampling =
-      keyframeGap <= SPARSE_KEYFRAME_MAX_GAP_SEC
-        ? { sampling: 'keyframes' as const }
-        : { sampling: 'fps' as const, fps: preset.sparseFps, skipNonReference: true };
-    logger.info({ keyframeGap, ...sampling }, 'fast mode sampling');
-    decoder = await openVideo(input, { ...baseOptions, ...sampling });
+    const plan = planSparsePass(keyframeGap, info, options);
+    logger.info({ keyframeGap, gopHeadSec: plan.decode.gopHeadSec, windowSec: plan.windowSec, keepPerWindow: plan.keepPerWindow }, 'fast mode sampling');
+    if (describeAlong) {
+      keeper = new WindowKeeper(plan, describeAlong, Math.max(info.outputWidth, info.outputHeight));
+      decoder = await openVideo(input, { ...baseOptions, ...plan.decode });
+    } else {
+      const { sampling, fps, gopHeadSec, gopMaxSkipSec } = plan.decode;
+      decoder = await openVideo(input, { ...baseOptions, sampling, fps, ...(gopHeadSec !== undefined ? { gopHeadSec, gopMaxSkipSec } : {}) });
+    }
   }
 
   const columns = new MeasureColumns(PASS1_FIELDS);
@@ -141,26 +149,47 @@ export async function measureVideo(
   try {
     for await (const batch of decoder.batches({ signal: options.signal, closeOnExit: false })) {
       const metrics = await measureFrames(batch.frames, { metrics: PASS1_METRICS, threads: options.threads, previous });
+      const firstRow = columns.length;
       columns.append(batch.frames, metrics);
-      previous?.release();
-      previous = batch.frames.at(-1)!;
-      for (const frame of batch.frames) if (frame !== previous) frame.release();
+      if (keeper) {
+        // The keeper owns the frames now, and holds the last one until the next batch is measured.
+        await keeper.take(batch.frames, firstRow, columns);
+        previous = batch.frames.at(-1)!;
+      } else {
+        previous?.release();
+        previous = batch.frames.at(-1)!;
+        for (const frame of batch.frames) if (frame !== previous) frame.release();
+      }
       stats = { framesLost: batch.stats.framesLost, corruptFrames: batch.stats.corruptFrames, truncated: batch.stats.truncated };
       progress.update(columns.length, expected);
     }
+    await keeper?.finish();
   } catch (err) {
     // A cut-off file still yields every frame before the cut: keep that work.
-    if (!isFramesiftError(err, 'ERR_FRAMESIFT_TRUNCATED')) throw err;
+    if (!isFramesiftError(err, 'ERR_FRAMESIFT_TRUNCATED')) {
+      keeper?.dispose();
+      throw err;
+    }
     warnings.push(`${(err as Error).message}; using the ${columns.length} frames before the cut`);
     stats.truncated = true;
+    await keeper?.finish();
   } finally {
-    previous?.release();
+    if (!keeper) previous?.release();
     keyframeTimes = decoder.keyframeTimes() as Float64Array<ArrayBuffer>; // before close: later passes seek by them
     await decoder.close();
   }
   if (stats.framesLost > 0) warnings.push(`${stats.framesLost} frames could not be decoded (damaged data) and were skipped`);
   progress.update(columns.length, columns.length, true);
-  return { info, columns, analysisWidth: info.outputWidth, analysisHeight: info.outputHeight, warnings, decodeStats: stats, keyframeTimes };
+  return {
+    info,
+    columns,
+    analysisWidth: info.outputWidth,
+    analysisHeight: info.outputHeight,
+    warnings,
+    decodeStats: stats,
+    keyframeTimes,
+    ...(keeper ? { kept: keeper.kept } : {}),
+  };
 }
 
 /** Mean keyframe spacing over the first keyframes, from a cheap keyframe-only scan. */

@@ -51,8 +51,12 @@ export interface CandidateStage {
   autoCount: number;
 }
 
-/** Stage 1 (cheap metrics only): defects, motion timeline, segments, candidates, target count. */
-export function findCandidates(table: FrameTable, options: SelectOptions = {}): CandidateStage {
+/**
+ * Stage 1 (cheap metrics only): defects, motion timeline, segments, candidates, target count.
+ * `eligible` (optional, per row): the rows already described (fast mode's single pass); the
+ * usable ones among them are the candidates, the others still count for defects and coverage.
+ */
+export function findCandidates(table: FrameTable, options: SelectOptions = {}, eligible?: Uint8Array): CandidateStage {
   validateFrameTable(table);
   const opts = resolveSelectOptions(options, tableHasModel(table));
   const n = table.length;
@@ -69,19 +73,24 @@ export function findCandidates(table: FrameTable, options: SelectOptions = {}): 
     const usableSec = usable * medianStepSec(table.ptsSec, n);
     opts.minSpacingSec = Math.min(opts.minSpacingSec, (SPACING_SHARE * usableSec) / targetCount);
   }
-  // Several candidates per target pick: segments of a fraction of the overlap step when the
-  // count asks for more picks than there are overlap steps.
+  // Several candidates per target pick, whatever the video's length: segments of a fraction of
+  // the overlap step when the count asks for more picks than there are overlap steps, of
+  // several steps when it asks for fewer (a long video then keeps its candidates, and the
+  // memory of their descriptors, in proportion to the count, not to its length).
   const wanted = SEGMENTS_PER_PICK * targetCount;
-  const unit = wanted > autoCount ? Math.max(1e-9, Math.min(1, total / wanted)) : 1;
+  const unit = wanted === autoCount || total <= 0 ? 1 : Math.max(1e-9, total / wanted);
   const segments = unit === 1 ? overlapSegments : segmentTimeline(timeline.progress, defects.cut, unit, n);
-  const candidates = chooseCandidates(
-    segments,
-    defects.reject,
-    (row) => cheapQuality(table, row) * relativeQuality(table, defects.levels, row),
-    opts.candidatesPerSegment,
-    table.ptsSec,
-    opts.minSpacingSec,
-  );
+  // Described already (fast mode's single pass): every usable one is a candidate, at no cost.
+  const candidates = eligible
+    ? Int32Array.from({ length: n }, (_, row) => row).filter((row) => eligible[row] === 1 && !defects.reject[row])
+    : chooseCandidates(
+        segments,
+        defects.reject,
+        (row) => cheapQuality(table, row) * relativeQuality(table, defects.levels, row),
+        opts.candidatesPerSegment,
+        table.ptsSec,
+        opts.minSpacingSec,
+      );
   return { options: opts, defects, timeline, segments, candidates, targetCount, autoCount };
 }
 

@@ -32,6 +32,27 @@ export function showinfo(path: string, inputArgs: string[] = []): ShowinfoFrame[
   return frames;
 }
 
+export interface PacketInfo {
+  dtsSec: number;
+  ptsSec: number;
+  keyframe: boolean;
+}
+
+/** The video packets in decode order (stream copy through framecrc), times relative to the first frame's pts. */
+export function packets(path: string): PacketInfo[] {
+  const text = ffmpeg(['-i', path, '-an', '-c', 'copy', '-f', 'framecrc', '-']).toString('utf8');
+  const tb = /#tb 0: (\d+)\/(\d+)/.exec(text);
+  if (!tb) throw new Error(`no time base in framecrc output of ${path}`);
+  const seconds = Number(tb[1]) / Number(tb[2]);
+  const list = [...text.matchAll(/^0,\s*(-?\d+),\s*(-?\d+),[^\n]*?(?:, F=(0x[0-9a-fA-F]+))?$/gm)].map((m) => ({
+    dtsSec: Number(m[1]) * seconds,
+    ptsSec: Number(m[2]) * seconds,
+    keyframe: m[3] === undefined || (Number(m[3]) & 1) === 1,
+  }));
+  const first = Math.min(...list.map((p) => p.ptsSec));
+  return list.map((p) => ({ ...p, dtsSec: p.dtsSec - first, ptsSec: p.ptsSec - first }));
+}
+
 /** Picture type (I, P, B) of every decoded frame, in presentation order. */
 export function frameTypes(path: string): string[] {
   const run = spawnSync(ffmpegPath, ['-hide_banner', '-nostdin', '-i', path, '-an', '-vf', 'showinfo', '-f', 'null', '-'], { encoding: 'utf8', maxBuffer: 1 << 28 });

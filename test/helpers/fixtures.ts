@@ -25,6 +25,8 @@ const testsrc = (size: string, rate: number, seconds: number) => ['-f', 'lavfi',
 
 export const fixtures = {
   /** 320x240, 30 fps, 3 s = 90 frames, H.264 with B-frames, a keyframe every 15 frames. */
+  /** 30 fps, 4 s, keyframes at 0, 0.5 and 3 s only: GOPs of 0.5, 2.5 and 1 s. */
+  irregularGop: () => make('irregular-gop.mp4', (p) => ffmpeg([...testsrc('320x240', 30, 4), '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-g', '1000', '-sc_threshold', '0', '-force_key_frames', '0,0.5,3', '-f', 'mp4', p])),
   cfr: () => make('cfr.mp4', (p) => ffmpeg([...testsrc('320x240', 30, 3), '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-g', '15', '-keyint_min', '15', '-sc_threshold', '0', '-f', 'mp4', p])),
   /** cfr with a display-rotation tag (ffmpeg's legacy `rotate` metadata). */
   rotated: (degrees: 90 | 180 | 270) =>
