@@ -140,6 +140,32 @@ describe('fast mode', () => {
   });
 });
 
+describe('fast mode, interrupted', () => {
+  it('an abort during the single pass leaves no partial files and no frame held', async () => {
+    const dir = join(tempDir(), 'o');
+    const controller = new AbortController();
+    let seen = 0;
+    const run = extractFrames(clip, {
+      outDir: dir,
+      count: 6,
+      mode: 'fast',
+      signal: controller.signal,
+      onProgress: (p) => {
+        // Abort once some windows were kept (images encoding) and more frames are in flight.
+        if (p.stage === 'measure' && (seen = p.done) >= 20) controller.abort();
+      },
+    });
+    await expect(run).rejects.toMatchObject({ code: 'ERR_FRAMESIFT_ABORTED' });
+    expect(seen).toBeGreaterThanOrEqual(20);
+    const left = readdirSync(dir, { recursive: true }).map(String);
+    expect(left.filter((f) => f.includes('framesift-tmp') || f.includes('.candidate'))).toEqual([]);
+    expect(left).not.toContain('manifest.json');
+    // The same folder runs again at once (nothing left locked or half-written).
+    const again = await extractFrames(clip, { outDir: dir, count: 6, mode: 'fast', force: true });
+    expect(again.frames.length).toBe(6);
+  });
+});
+
 describe('extract behaviour', () => {
   it('keeps the event loop responsive and reports progress', async () => {
     let ticks = 0;

@@ -108,6 +108,20 @@ describe('defect rejection', () => {
     expect(softSel.stats.usable).toBeGreaterThan(580);
   });
 
+  it('a plainer stretch beside a defect is not a ramp: only the guard band goes', async () => {
+    const s = synthetic(900, { seed: 23 });
+    // A plain stretch (detail 400) then a detailed one (1000) from row 470: the window's sharp
+    // level near row 440 is the detailed stretch's. Motion blur at rows 440..449.
+    s.table.detail = Float32Array.from({ length: 900 }, (_, i) => (i < 470 ? 400 : 1000) * (1 + 0.02 * Math.sin(i)));
+    s.table.brightness = new Float32Array(900).fill(140);
+    for (let i = 440; i < 450; i++) s.table.detail[i] = 40;
+    const sel = await selectFrames(s.table, { count: 30 });
+    const label = (r: number) => fateLabel(sel.fate[r]);
+    for (let r = 440; r < 450; r++) expect(label(r)).toBe('rejected:blur');
+    expect(label(438)).toBe('rejected:blur'); // guard band (0.15 s)
+    for (let r = 420; r <= 434; r++) expect(label(r), `row ${r}`).not.toMatch(/rejected/);
+  });
+
   it('gives exactly N at high density with long defect stretches (N = 80 in 18 s)', async () => {
     const s = synthetic(540, { seed: 19, motionPx: 3 });
     blackRows(s, 60, 100);

@@ -55,10 +55,13 @@ export const DEFECT_THRESHOLDS = Object.freeze({
   guardMinRows: 3,
   /**
    * Ramps: before the guard, a defect run extends for up to rampSec over rows that are partly
-   * affected (hysteresis): brightness off the local median by more than rampBrightnessRatio, or
-   * detail under rampDetailRatio of the sharp level.
+   * affected (hysteresis): brightness off by more than rampBrightnessRatio, or detail under
+   * rampDetailRatio, of the window's level and also of the usable rows just beyond the ramp
+   * (the rampReferenceSec past it on that side, when there are any): a plainer stretch beside a
+   * defect is not a ramp.
    */
   rampSec: 0.3,
+  rampReferenceSec: 0.5,
   rampBrightnessRatio: 1.12,
   rampDetailRatio: 0.6,
   /** Scene cut: meanAbsDiff robust z and hash distance to the previous row. */
@@ -210,10 +213,17 @@ export function detectDefects(table: FrameTable, options: Pick<ResolvedSelectOpt
 
   const rampB = Math.log(t.rampBrightnessRatio);
   const rampD = Math.log(t.rampDetailRatio);
-  const partly = (r: number) =>
-    (logB !== undefined && logBLevel !== undefined && Math.abs(logB[r] - logBLevel[r]) > rampB) ||
-    (logD !== undefined && logDetailLevel !== undefined && logD[r] - logDetailLevel[r] < rampD);
-  guardDefectRuns(table, reject, t.guardMinRows, t.guardSec, t.rampSec, partly);
+  const medianOf = (values: Float64Array, rows: readonly number[]) => {
+    const sorted = rows.map((r) => values[r]!).filter(Number.isFinite).sort((a, b) => a - b);
+    return sorted.length ? sorted[sorted.length >> 1]! : NaN;
+  };
+  // Off the window's level and, where there are usable rows beyond the ramp, off theirs too.
+  const off = (x: number, windowLevel: number, values: Float64Array, reference: readonly number[], test: (x: number, level: number) => boolean) =>
+    test(x, windowLevel) && (reference.length === 0 || test(x, medianOf(values, reference)));
+  const partly = (r: number, reference: readonly number[]) =>
+    (logB !== undefined && logBLevel !== undefined && off(logB[r]!, logBLevel[r]!, logB, reference, (x, level) => Math.abs(x - level) > rampB)) ||
+    (logD !== undefined && logDetailLevel !== undefined && off(logD[r]!, logDetailLevel[r]!, logD, reference, (x, level) => x - level < rampD));
+  guardDefectRuns(table, reject, t.guardMinRows, t.guardSec, t.rampSec, partly, t.rampReferenceSec);
 
   // Stationary camera: runs of rows without motion and with the same hash as the run's first
   // frame keep one representative (the sharpest usable) and reject the rest as duplicates.
@@ -262,8 +272,9 @@ const isQualityDefect = (code: number) => code === REJECT.exposure || code === R
 
 /**
  * Widens each run of at least `minRows` quality-defect rows (blur, exposure, textureless, in any
- * mix): first over up to `rampSec` of rows that are `partly` affected, then over `guardSec` of
- * any usable rows; the added rows take the reason of the run's nearest row.
+ * mix): first over up to `rampSec` of rows that are `partly` affected (judged against the usable
+ * rows of the `referenceSec` beyond the ramp on that side), then over `guardSec` of any usable
+ * rows; the added rows take the reason of the run's nearest row.
  */
 export function guardDefectRuns(
   table: FrameTable,
@@ -271,7 +282,8 @@ export function guardDefectRuns(
   minRows: number,
   guardSec: number,
   rampSec = 0,
-  partly: (row: number) => boolean = () => false,
+  partly: (row: number, reference: readonly number[]) => boolean = () => false,
+  referenceSec = 0,
 ): void {
   const n = table.length;
   const pts = table.ptsSec;
@@ -285,10 +297,15 @@ export function guardDefectRuns(
     let end = i;
     while (end < n && isQualityDefect(reject[end])) end++;
     if (end - i >= minRows) {
+      // Usable rows beyond the ramp zone on each side: what the ramp rows are compared with.
+      const before: number[] = [];
+      for (let r = i - 1; r >= 0 && pts[i] - pts[r] <= rampSec + referenceSec; r--) if (!reject[r] && pts[i] - pts[r] > rampSec) before.push(r);
+      const after: number[] = [];
+      for (let r = end; r < n && pts[r] - pts[end - 1] <= rampSec + referenceSec; r++) if (!reject[r] && pts[r] - pts[end - 1] > rampSec) after.push(r);
       let lo = i;
-      while (lo > 0 && !reject[lo - 1] && pts[i] - pts[lo - 1] <= rampSec && partly(lo - 1)) lo--;
+      while (lo > 0 && !reject[lo - 1] && pts[i] - pts[lo - 1] <= rampSec && partly(lo - 1, before)) lo--;
       let hi = end - 1;
-      while (hi + 1 < n && !reject[hi + 1] && pts[hi + 1] - pts[end - 1] <= rampSec && partly(hi + 1)) hi++;
+      while (hi + 1 < n && !reject[hi + 1] && pts[hi + 1] - pts[end - 1] <= rampSec && partly(hi + 1, after)) hi++;
       for (let r = lo - 1; r >= 0 && pts[lo] - pts[r] <= guardSec && !reject[r]; r--) marks.push([r, reject[i]]);
       for (let r = hi + 1; r < n && pts[r] - pts[hi] <= guardSec && !reject[r]; r++) marks.push([r, reject[end - 1]]);
       for (let r = lo; r < i; r++) marks.push([r, reject[i]]);
