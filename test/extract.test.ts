@@ -97,7 +97,14 @@ describe('fast mode', () => {
     expect(gopHead(10)).toBeCloseTo(10 - MAX_SKIPPED_SEC, 6); // never more than 1.5 s skipped
     expect(gopHead(Infinity)).toBeUndefined(); // one GOP: every frame at the sampled rate
     const options = resolveExtractOptions({ outDir: '/tmp/x', mode: 'fast', count: 40 });
-    const info = (w: number, h: number) => ({ displayWidth: w, displayHeight: h, durationSec: 60 }) as Parameters<typeof planSparsePass>[1];
+    // A dense count needs more samples: a larger share of each GOP, a faster rate.
+    expect(gopHead(2, 2, 6)).toBeCloseTo(2 / 3, 6); // 2 samples/s at 6 fps: a third of each GOP
+    expect(gopHead(0.5, 6, 6)).toBeUndefined(); // keyframes (2/s) too few for 6/s: every frame at 6 fps
+    expect(gopHead(0.5, 1, 6)).toBe(0);
+    const info = (w: number, h: number, durationSec = 60) => ({ displayWidth: w, displayHeight: h, durationSec, avgFrameRate: 30 }) as Parameters<typeof planSparsePass>[1];
+    const dense = planSparsePass(2.6, info(1280, 720, 18), options); // 40 picks in 18 s
+    expect(dense.decode.gopHeadSec).toBeUndefined();
+    expect(dense.decode.fps).toBeCloseTo((3 * 40) / 18, 6);
     const hd = planSparsePass(2, info(1920, 1080), options);
     const uhd = planSparsePass(2, info(3840, 2160), options);
     for (const plan of [hd, uhd]) {
@@ -106,7 +113,7 @@ describe('fast mode', () => {
       expect(plan.decode.poolSize! * 3840 * 2160 * 3).toBeLessThanOrEqual(plan === uhd ? 400 * 2 ** 20 : Infinity);
     }
     expect(hd.keepPerWindow).toBe(3); // 2 kept per pick: 80 over 30 windows of 2 s
-    expect(hd.decode).toMatchObject({ gopHeadSec: expect.closeTo(0.6, 6), gopMaxSkipSec: MAX_SKIPPED_SEC, fastDecode: false, rgbFullResolution: true });
+    expect(hd.decode).toMatchObject({ fps: 6, gopHeadSec: expect.closeTo(2 / 3, 6), gopMaxSkipSec: MAX_SKIPPED_SEC, fastDecode: false, rgbFullResolution: true });
   });
 
   it('one pass over the GOP heads: exact count, no defect, images equal the source frames', async () => {

@@ -13,12 +13,14 @@ import { RowQuality } from './frame-table.js';
 import type { MeasureColumns } from './measure.js';
 import type { ResolvedExtractOptions } from './options.js';
 
-/** Keyframes alone stand for the video when they come at least this often (seconds). */
+/** Keyframes alone stand for the video when they come at least this often (seconds)... */
 export const KEYFRAMES_ONLY_MAX_GAP_SEC = 1.0;
 /** Share of each GOP decoded at least... */
 export const HEAD_SHARE = 0.3;
 /** ...and at most this much time (s) left undecoded before the next keyframe. */
 export const MAX_SKIPPED_SEC = 1.5;
+/** ...and enough sampled frames for the count: this many per target pick (defects take some). */
+export const SAMPLES_PER_PICK = 3;
 /** Kept frames per target pick (spread over windows). */
 const KEEP_PER_PICK = 2;
 /** Kept frames per window when the count is automatic. */
@@ -38,27 +40,37 @@ export interface SparsePlan {
   maxHeld: number;
 }
 
-/** GOP head (s) for a mean keyframe gap: undefined = no head (decode every frame at the sampled rate). */
-export function gopHead(keyframeGapSec: number): number | undefined {
-  if (keyframeGapSec <= KEYFRAMES_ONLY_MAX_GAP_SEC) return 0;
-  const head = Math.max(HEAD_SHARE * keyframeGapSec, keyframeGapSec - MAX_SKIPPED_SEC);
+/**
+ * GOP head (s) for a mean keyframe gap, given the samples per second the count needs (0 when
+ * the count is automatic) at the sampled rate `fps`: undefined = no head (decode every frame
+ * at the sampled rate).
+ */
+export function gopHead(keyframeGapSec: number, neededPerSec = 0, fps = Infinity): number | undefined {
+  if (keyframeGapSec <= KEYFRAMES_ONLY_MAX_GAP_SEC && 1 / keyframeGapSec >= neededPerSec) return 0;
+  const share = Math.max(HEAD_SHARE, neededPerSec / fps);
+  if (share >= 1) return undefined;
+  const head = Math.max(share * keyframeGapSec, keyframeGapSec - MAX_SKIPPED_SEC);
   return Number.isFinite(head) ? head : undefined;
 }
 
 export function planSparsePass(keyframeGapSec: number, info: VideoInfo, options: ResolvedExtractOptions): SparsePlan {
-  const head = gopHead(keyframeGapSec);
+  const windowSec = Number.isFinite(keyframeGapSec) ? Math.max(keyframeGapSec, 1) : 1;
+  const spanSec = Math.max(windowSec, (options.end ?? info.durationSec) - (options.start ?? 0));
+  const target = options.select.count ?? options.select.maxFrames;
+  // A dense count (many picks per second) samples faster and decodes more of each GOP.
+  const neededPerSec = target === undefined ? 0 : (SAMPLES_PER_PICK * target) / spanSec;
+  const frameRate = info.avgFrameRate > 0 ? info.avgFrameRate : Infinity;
+  const fps = Math.min(frameRate, Math.max(options.preset.sparseFps, neededPerSec));
+  const head = gopHead(keyframeGapSec, neededPerSec, fps);
   const slotBytes = Math.max(1, info.displayWidth * info.displayHeight * 3);
   const slots = Math.max(12, Math.min(24, Math.floor(POOL_BUDGET_BYTES / slotBytes)));
   const batchSize = slots >= 20 ? 4 : 2;
   const maxHeld = Math.max(2, slots - 2 * batchSize - WRITER_HOLD);
-  const windowSec = Number.isFinite(keyframeGapSec) ? Math.max(keyframeGapSec, 1) : 1;
-  const spanSec = Math.max(windowSec, (options.end ?? info.durationSec) - (options.start ?? 0));
-  const target = options.select.count ?? options.select.maxFrames;
   const wanted = target === undefined ? KEEP_AUTO : Math.ceil((KEEP_PER_PICK * target * windowSec) / spanSec);
   return {
     decode: {
       sampling: 'fps',
-      fps: options.preset.sparseFps,
+      fps,
       ...(head !== undefined ? { gopHeadSec: head, gopMaxSkipSec: MAX_SKIPPED_SEC } : {}),
       rgb: true,
       rgbFullResolution: true,
