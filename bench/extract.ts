@@ -4,7 +4,8 @@
  * same file to null and (b) the sharpest-per-bin baseline of ../shared/eval/baselines (N=40),
  * plus fast mode's ratio to (a), all in the same run, alternating run by run.
  * Targets: balanced <= the baseline's time; fast <= 0.6x the ffmpeg decode.
- * Usage: npx tsc -p tsconfig.json && node dist/bench/extract.js [--seconds 60] [--runs 3] [--count 40]
+ * Usage: npx tsc -p tsconfig.json && node dist/bench/extract.js [--seconds 60] [--runs 3] [--count 40] [--fast-only]
+ * (--fast-only: the ffmpeg decode and fast mode only, for the fast-mode target).
  * The eval folder: FRAMESIFT_EVAL_DIR, else ../shared/eval beside the package root.
  */
 import { spawnSync } from 'node:child_process';
@@ -23,13 +24,15 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '60' },
     runs: { type: 'string', default: '3' },
     count: { type: 'string', default: '40' },
+    'fast-only': { type: 'boolean', default: false },
   },
 });
 const runs = Number(values.runs);
+const withBalanced = !values['fast-only'];
 const count = Number(values.count);
 const evalDir = process.env.FRAMESIFT_EVAL_DIR || resolve(packageRoot(), '..', 'shared', 'eval');
 const sharpest = join(evalDir, 'baselines', 'sharpest.sh');
-const baselineSkip = existsSync(sharpest) ? undefined : existsSync(evalDir) ? `${sharpest} not found` : '../shared/eval not found';
+const baselineSkip = !withBalanced ? '--fast-only' : existsSync(sharpest) ? undefined : existsSync(evalDir) ? `${sharpest} not found` : '../shared/eval not found';
 
 /** The sharpest-per-bin baseline writing `count` frames into a temporary folder (removed). */
 function sharpestSeconds(clip: string): number {
@@ -56,23 +59,23 @@ const fast: ExtractRun[] = [];
 const baseline: number[] = [];
 for (let r = 0; r < runs; r++) {
   decode.push(ffmpegDecodeSeconds(clip, 0));
-  balanced.push(await timedExtract(clip, { mode: 'balanced', count }));
+  if (withBalanced) balanced.push(await timedExtract(clip, { mode: 'balanced', count }));
   if (!baselineSkip) baseline.push(sharpestSeconds(clip));
   fast.push(await timedExtract(clip, { mode: 'fast', count }));
   console.log(
-    `run ${r + 1}: ffmpeg ${decode[r]!.toFixed(2)} s, balanced ${balanced[r]!.seconds.toFixed(2)} s, ` +
+    `run ${r + 1}: ffmpeg ${decode[r]!.toFixed(2)} s, ${withBalanced ? `balanced ${balanced[r]!.seconds.toFixed(2)} s, ` : ''}` +
       `${baselineSkip ? '' : `sharpest ${baseline[r]!.toFixed(2)} s, `}fast ${fast[r]!.seconds.toFixed(2)} s`,
   );
 }
 const secs = (xs: ExtractRun[]) => xs.map((x) => x.seconds);
 const ratio = (a: number[], b: number[]) => stats(a.map((x, i) => x / b[i]!));
 console.log(`\nffmpeg binary decode to null   ${fmt(stats(decode))}`);
-console.log(`balanced (no model)            ${fmt(stats(secs(balanced)))}; chose ${balanced[0]!.manifest.counts.chosen}, peak RSS ${Math.max(...balanced.map((b) => b.peakRssMB))} MiB`);
+if (withBalanced) console.log(`balanced (no model)            ${fmt(stats(secs(balanced)))}; chose ${balanced[0]!.manifest.counts.chosen}, peak RSS ${Math.max(...balanced.map((b) => b.peakRssMB))} MiB`);
 console.log(`fast                           ${fmt(stats(secs(fast)))}; chose ${fast[0]!.manifest.counts.chosen}, peak RSS ${Math.max(...fast.map((b) => b.peakRssMB))} MiB`);
 if (baselineSkip) console.log(`sharpest-per-bin baseline      skipped: ${baselineSkip}`);
 else console.log(`sharpest-per-bin baseline      ${fmt(stats(baseline))}`);
-console.log(`\nratio balanced / ffmpeg decode ${fmt(ratio(secs(balanced), decode), 'x')}`);
+if (withBalanced) console.log(`\nratio balanced / ffmpeg decode ${fmt(ratio(secs(balanced), decode), 'x')}`);
 if (!baselineSkip) console.log(`ratio balanced / sharpest      ${fmt(ratio(secs(balanced), baseline), 'x')}  (target <= 1)`);
 console.log(`ratio fast / ffmpeg decode     ${fmt(ratio(secs(fast), decode), 'x')}  (target <= 0.6)`);
-console.log(`balanced stages (s, run 1): ${JSON.stringify(Object.fromEntries(Object.entries(balanced[0]!.manifest.timings).map(([k, v]) => [k, +v.toFixed(2)])))}`);
+if (withBalanced) console.log(`balanced stages (s, run 1): ${JSON.stringify(Object.fromEntries(Object.entries(balanced[0]!.manifest.timings).map(([k, v]) => [k, +v.toFixed(2)])))}`);
 console.log(`fast stages (s, run 1):     ${JSON.stringify(Object.fromEntries(Object.entries(fast[0]!.manifest.timings).map(([k, v]) => [k, +v.toFixed(2)])))}`);
