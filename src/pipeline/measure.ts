@@ -126,11 +126,13 @@ export async function measureVideo(
   let decoder = await openVideo(input, baseOptions);
   const info = decoder.info;
   let keeper: WindowKeeper | undefined;
+  let expected = info.frameCount > 0 ? info.frameCount : Math.round(info.durationSec * info.avgFrameRate);
   if (preset.sampling === 'sparse' && !info.isImageSequence) {
     await decoder.close();
     const keyframeGap = await estimateKeyframeGap(input, baseOptions);
     const plan = planSparsePass(keyframeGap, info, options);
-    logger.info({ keyframeGap, gopHeadSec: plan.decode.gopHeadSec, windowSec: plan.windowSec, keepPerWindow: plan.keepPerWindow }, 'fast mode sampling');
+    logger.info({ keyframeGap, fps: plan.decode.fps, gopHeadSec: plan.decode.gopHeadSec, windowSec: plan.windowSec, keepPerWindow: plan.keepPerWindow }, 'fast mode sampling');
+    expected = plan.expectedFrames;
     if (describeAlong) {
       keeper = new WindowKeeper(plan, describeAlong, Math.max(info.outputWidth, info.outputHeight));
       decoder = await openVideo(input, { ...baseOptions, ...plan.decode });
@@ -141,7 +143,6 @@ export async function measureVideo(
   }
 
   const columns = new MeasureColumns(PASS1_FIELDS);
-  const expected = info.frameCount > 0 ? info.frameCount : Math.round(info.durationSec * info.avgFrameRate);
   progress.stage('measure', expected);
   let previous: Frame | null = null;
   let stats = { framesLost: 0, corruptFrames: 0, truncated: false };

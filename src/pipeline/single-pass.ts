@@ -38,6 +38,8 @@ export interface SparsePlan {
   keepPerWindow: number;
   /** Frames a window may hold before it is decided early (pool bound). */
   maxHeld: number;
+  /** About how many frames the pass will deliver (for progress). */
+  expectedFrames: number;
 }
 
 /**
@@ -81,7 +83,15 @@ export function planSparsePass(keyframeGapSec: number, info: VideoInfo, options:
     windowSec,
     keepPerWindow: Math.max(2, Math.min(maxHeld, wanted)),
     maxHeld,
+    expectedFrames: Math.max(1, Math.round(spanSec * sampledShare(keyframeGapSec, head, fps))),
   };
+}
+
+/** Frames per second of video the pass delivers: keyframes, a head's worth of samples per GOP, or the rate. */
+function sampledShare(keyframeGapSec: number, head: number | undefined, fps: number): number {
+  if (head === undefined || !Number.isFinite(keyframeGapSec)) return fps;
+  if (head === 0) return Math.min(fps, 1 / keyframeGapSec);
+  return Math.min(fps, (Math.floor(head * fps) + 1) / keyframeGapSec);
 }
 
 interface Held {
