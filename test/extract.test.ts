@@ -17,6 +17,18 @@ function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'framesift-extract-'));
 }
 
+/** Resolves shortly after a run has created DIR/images (its analysis is under way). */
+function analysisUnderWay(dir: string): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const poll = setInterval(() => {
+      if (existsSync(join(dir, 'images'))) {
+        clearInterval(poll);
+        setTimeout(resolve, 300);
+      }
+    }, 20);
+  });
+}
+
 async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
@@ -262,15 +274,7 @@ describe('extract CLI', () => {
     const child = spawn(process.execPath, [bin, 'extract', clip, '-o', dir, '-n', '10', '--mode', 'high_quality'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
-    // Interrupt once the analysis is under way.
-    await new Promise<void>((resolve) => {
-      const poll = setInterval(() => {
-        if (existsSync(join(dir, 'images'))) {
-          clearInterval(poll);
-          setTimeout(resolve, 300);
-        }
-      }, 20);
-    });
+    await analysisUnderWay(dir);
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).toBe(130);
@@ -278,6 +282,40 @@ describe('extract CLI', () => {
     const left = readdirSync(dir, { recursive: true }).map(String);
     expect(left.filter((f) => f.includes('framesift-tmp'))).toEqual([]);
     expect(left).not.toContain('manifest.json');
+  });
+
+  it('Ctrl-C from a terminal (to the launcher and its worker at once) still stops cleanly', async () => {
+    const { spawn } = await import('node:child_process');
+    const dir = join(tempDir(), 'o');
+    const bin = join(import.meta.dirname, '..', 'bin', 'framesift.js');
+    const env = { ...process.env };
+    delete env.MALLOC_ARENA_MAX; // the launcher starts a worker process with it
+    const child = spawn(process.execPath, [bin, 'extract', clip, '-o', dir, '-n', '10', '--mode', 'high_quality'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    await analysisUnderWay(dir);
+    process.kill(-child.pid!, 'SIGINT'); // the whole process group, as a terminal does
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(130);
+    expect(stderr).toContain('stopping cleanly');
+    expect(stderr).not.toContain('quitting now'); // one Ctrl-C, seen once
+    const left = readdirSync(dir, { recursive: true }).map(String);
+    expect(left.filter((f) => f.includes('framesift-tmp'))).toEqual([]);
+  });
+
+  it('the launcher passes output and exit statuses through (0, 1, 2)', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const bin = join(import.meta.dirname, '..', 'bin', 'framesift.js');
+    const env = { ...process.env };
+    delete env.MALLOC_ARENA_MAX;
+    const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env });
+    const ok = run(['probe', clip, '--json']);
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(ok.stdout).width).toBe(DEFECT_CLIP.width);
+    const bad = run(['probe', fixtures.notVideo()]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('ERR_FRAMESIFT_OPEN');
+    expect(run(['extract', clip]).status).toBe(2);
   });
 
   it('a corrupt input exits 1 with its error code', async () => {

@@ -28,12 +28,22 @@ export async function main(args: string[], io: Partial<Pick<CliContext, 'stdout'
   const stdout = io.stdout ?? ((t: string) => void process.stdout.write(t));
   const stderr = io.stderr ?? ((t: string) => void process.stderr.write(t));
   const controller = new AbortController();
+  // The first signal stops cleanly. The same Ctrl-C can arrive twice (from the terminal and
+  // relayed by bin/framesift.js): a repeat within a second is that one; a later one quits now.
+  let interruptedAt = 0;
   const onSignal = () => {
+    const now = performance.now();
+    if (interruptedAt > 0 && now - interruptedAt < 1000) return;
+    if (interruptedAt > 0) {
+      stderr('framesift: interrupted again, quitting now\n');
+      process.exit(EXIT_INTERRUPTED);
+    }
+    interruptedAt = now;
     stderr('\nframesift: interrupted, stopping cleanly…\n');
     controller.abort();
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   const levelIndex = args.findIndex((a) => a === '--log-level' || a.startsWith('--log-level='));
   const levelArg = levelIndex < 0 ? undefined : args[levelIndex]!.includes('=') ? args[levelIndex]!.split('=')[1] : args[levelIndex + 1];
