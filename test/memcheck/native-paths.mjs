@@ -1,5 +1,5 @@
 // Exercises the addon's native paths for valgrind (scripts/memcheck.sh): video and image
-// decoding into pooled frames (odd sizes, rotation, full-resolution RGB), metrics, SIFT and
+// decoding into pooled frames (odd sizes, rotation, full-resolution RGB, GOP heads), metrics, SIFT and
 // matching. Plain JS on the built addon, small inputs: valgrind makes everything ~50x slower.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
@@ -32,6 +32,8 @@ const base = { files: [], sequenceFps: 1, sampling: 'all', fps: 0, start: 0, end
 const runs = [
   { ...base, input: video, analysisSize: 101, gray: true, rgb: true },
   { ...base, input: video, analysisSize: 0, gray: true, rgb: true, rgbFullResolution: true, wantedPts: [0.2, 0.7] },
+  // fast mode's single pass: GOP heads grown from the container index, sampled rate, full-resolution RGB
+  { ...base, input: video, analysisSize: 101, gray: true, rgb: true, rgbFullResolution: true, sampling: 'fps', fps: 6, gopHeadSec: 0.3, gopMaxSkipSec: 0.2 },
   { ...base, input: images, files, analysisSize: 0, gray: false, rgb: true },
   { ...base, input: images, files, analysisSize: 97, gray: true, rgb: true, rgbFullResolution: true },
 ];
