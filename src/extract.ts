@@ -95,9 +95,8 @@ export async function extractFrames(input: string, options: ExtractOptions): Pro
       embedder,
       images: candidateImages,
     });
-    // Fast mode on a video: one pass, which describes and encodes as it goes (single-pass.ts).
-    const describeAlong = resolved.preset.sampling === 'sparse' ? descriptions : undefined;
-    const measured = await measureVideo(input, resolved, progress, logger, describeAlong);
+    // Fast mode on a video describes and encodes during this pass already (single-pass.ts).
+    const measured = await measureVideo(input, resolved, progress, logger, descriptions);
     const warnings = [...measured.warnings];
     if (measured.columns.length === 0) {
       throw new FramesiftError(`${input}: no frame could be analysed`, 'ERR_FRAMESIFT_DECODE', { input });

@@ -101,15 +101,15 @@ export function keyframeBefore(keyframes: Float64Array, times: readonly number[]
 }
 
 /**
- * Pass 1. With `describeAlong` (fast mode on a video), it is the only pass: see single-pass.ts;
- * the rows it kept (described, their images encoded) come back in `kept`.
+ * Pass 1. In fast mode on a video it is the only pass (single-pass.ts): it describes the frames
+ * it keeps into `descriptions`, and returns those rows in `kept`.
  */
 export async function measureVideo(
   input: string,
   options: ResolvedExtractOptions,
   progress: ProgressReporter,
   logger: Logger,
-  describeAlong?: Descriptions,
+  descriptions: Descriptions,
 ): Promise<MeasureResult> {
   const { preset } = options;
   const warnings: string[] = [];
@@ -133,13 +133,8 @@ export async function measureVideo(
     const plan = planSparsePass(keyframeGap, info, options);
     logger.info({ keyframeGap, fps: plan.decode.fps, gopHeadSec: plan.decode.gopHeadSec, windowSec: plan.windowSec, keepPerWindow: plan.keepPerWindow }, 'fast mode sampling');
     expected = plan.expectedFrames;
-    if (describeAlong) {
-      keeper = new WindowKeeper(plan, describeAlong, Math.max(info.outputWidth, info.outputHeight));
-      decoder = await openVideo(input, { ...baseOptions, ...plan.decode });
-    } else {
-      const { sampling, fps, gopHeadSec, gopMaxSkipSec } = plan.decode;
-      decoder = await openVideo(input, { ...baseOptions, sampling, fps, ...(gopHeadSec !== undefined ? { gopHeadSec, gopMaxSkipSec } : {}) });
-    }
+    keeper = new WindowKeeper(plan, descriptions, Math.max(info.outputWidth, info.outputHeight));
+    decoder = await openVideo(input, { ...baseOptions, ...plan.decode });
   }
 
   const columns = new MeasureColumns(PASS1_FIELDS);

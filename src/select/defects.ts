@@ -217,13 +217,18 @@ export function detectDefects(table: FrameTable, options: Pick<ResolvedSelectOpt
     const sorted = rows.map((r) => values[r]!).filter(Number.isFinite).sort((a, b) => a - b);
     return sorted.length ? sorted[sorted.length >> 1]! : NaN;
   };
-  // Off the window's level and, where there are usable rows beyond the ramp, off theirs too.
-  const off = (x: number, windowLevel: number, values: Float64Array, reference: readonly number[], test: (x: number, level: number) => boolean) =>
-    test(x, windowLevel) && (reference.length === 0 || test(x, medianOf(values, reference)));
-  const partly = (r: number, reference: readonly number[]) =>
-    (logB !== undefined && logBLevel !== undefined && off(logB[r]!, logBLevel[r]!, logB, reference, (x, level) => Math.abs(x - level) > rampB)) ||
-    (logD !== undefined && logDetailLevel !== undefined && off(logD[r]!, logDetailLevel[r]!, logD, reference, (x, level) => x - level < rampD));
-  guardDefectRuns(table, reject, t.guardMinRows, t.guardSec, t.rampSec, partly, t.rampReferenceSec);
+  // Off the window's level and, where there are usable rows beyond the ramp, off theirs too
+  // (their levels computed once per side of a run).
+  const partlyAgainst = (reference: readonly number[]) => {
+    const refB = logB && reference.length ? medianOf(logB, reference) : undefined;
+    const refD = logD && reference.length ? medianOf(logD, reference) : undefined;
+    const offB = (x: number, level: number) => Math.abs(x - level) > rampB;
+    const offD = (x: number, level: number) => x - level < rampD;
+    return (r: number) =>
+      (logB !== undefined && logBLevel !== undefined && offB(logB[r]!, logBLevel[r]!) && (refB === undefined || offB(logB[r]!, refB))) ||
+      (logD !== undefined && logDetailLevel !== undefined && offD(logD[r]!, logDetailLevel[r]!) && (refD === undefined || offD(logD[r]!, refD)));
+  };
+  guardDefectRuns(table, reject, t.guardMinRows, t.guardSec, t.rampSec, partlyAgainst, t.rampReferenceSec);
 
   // Stationary camera: runs of rows without motion and with the same hash as the run's first
   // frame keep one representative (the sharpest usable) and reject the rest as duplicates.
@@ -272,9 +277,9 @@ const isQualityDefect = (code: number) => code === REJECT.exposure || code === R
 
 /**
  * Widens each run of at least `minRows` quality-defect rows (blur, exposure, textureless, in any
- * mix): first over up to `rampSec` of rows that are `partly` affected (judged against the usable
- * rows of the `referenceSec` beyond the ramp on that side), then over `guardSec` of any usable
- * rows; the added rows take the reason of the run's nearest row.
+ * mix): first over up to `rampSec` of rows that are partly affected (the predicate that
+ * `partlyAgainst` gives for the usable rows of the `referenceSec` beyond the ramp on that side),
+ * then over `guardSec` of any usable rows; the added rows take the reason of the run's nearest row.
  */
 export function guardDefectRuns(
   table: FrameTable,
@@ -282,7 +287,7 @@ export function guardDefectRuns(
   minRows: number,
   guardSec: number,
   rampSec = 0,
-  partly: (row: number, reference: readonly number[]) => boolean = () => false,
+  partlyAgainst: (reference: readonly number[]) => (row: number) => boolean = () => () => false,
   referenceSec = 0,
 ): void {
   const n = table.length;
@@ -303,9 +308,11 @@ export function guardDefectRuns(
       const after: number[] = [];
       for (let r = end; r < n && pts[r] - pts[end - 1] <= rampSec + referenceSec; r++) if (!reject[r] && pts[r] - pts[end - 1] > rampSec) after.push(r);
       let lo = i;
-      while (lo > 0 && !reject[lo - 1] && pts[i] - pts[lo - 1] <= rampSec && partly(lo - 1, before)) lo--;
+      const partlyBefore = partlyAgainst(before);
+      const partlyAfter = partlyAgainst(after);
+      while (lo > 0 && !reject[lo - 1] && pts[i] - pts[lo - 1] <= rampSec && partlyBefore(lo - 1)) lo--;
       let hi = end - 1;
-      while (hi + 1 < n && !reject[hi + 1] && pts[hi + 1] - pts[end - 1] <= rampSec && partly(hi + 1, after)) hi++;
+      while (hi + 1 < n && !reject[hi + 1] && pts[hi + 1] - pts[end - 1] <= rampSec && partlyAfter(hi + 1)) hi++;
       for (let r = lo - 1; r >= 0 && pts[lo] - pts[r] <= guardSec && !reject[r]; r--) marks.push([r, reject[i]]);
       for (let r = hi + 1; r < n && pts[r] - pts[hi] <= guardSec && !reject[r]; r++) marks.push([r, reject[end - 1]]);
       for (let r = lo; r < i; r++) marks.push([r, reject[i]]);
