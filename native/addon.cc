@@ -23,6 +23,7 @@ void InitDecoder(Napi::Env env, Napi::Object exports);
 void InitMetrics(Napi::Env env, Napi::Object exports);
 void InitGeometry(Napi::Env env, Napi::Object exports);
 void InitEmbed(Napi::Env env, Napi::Object exports);
+void InitCodecs(Napi::Env env, Napi::Object exports);
 }  // namespace framesift
 
 namespace {
@@ -69,6 +70,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   framesift::InitMetrics(env, exports);
   framesift::InitGeometry(env, exports);
   framesift::InitEmbed(env, exports);
+  framesift::InitCodecs(env, exports);
   exports.Set("versions", Versions(env));
   return exports;
 }
