@@ -151,6 +151,7 @@ export function loadNative(): NativeAddon {
       ...failures.map((f) => `  tried ${f}`),
       ...(noPrebuild && !process.env.FRAMESIFT_NATIVE ? [`framesift ships a prebuilt addon for linux-x64 (glibc) only; here it needs a source build.`] : []),
       ...advice,
+      ...(existsSync(join(root, 'build', 'install.log')) ? [`The install step's source build failed: its log is ${join(root, 'build', 'install.log')}.`] : []),
       ...(isDevelopmentCheckout(root)
         ? ['In this checkout: bash scripts/setup.sh (installs the Debian packages and builds the addon), or npm run build:native.']
         : sourceBuildAdvice()),
