@@ -149,7 +149,7 @@ export function loadNative(): NativeAddon {
     [
       `framesift could not load its native addon on ${process.platform}-${process.arch}${currentLibc() ? ` (${currentLibc()})` : ''}, Node ${process.version}.`,
       ...failures.map((f) => `  tried ${f}`),
-      ...(noPrebuild && !process.env.FRAMESIFT_NATIVE ? [`framesift ships a prebuilt addon for linux-x64 (glibc) only; here it needs a source build.`] : []),
+      ...(noPrebuild && !process.env.FRAMESIFT_NATIVE ? [`This package has no prebuilt addon for ${process.platform}-${process.arch} (framesift ships one for linux-x64 with glibc): it needs a source build.`] : []),
       ...advice,
       ...(existsSync(join(root, 'build', 'install.log')) ? [`The install step's source build failed: its log is ${join(root, 'build', 'install.log')}.`] : []),
       ...(isDevelopmentCheckout(root)

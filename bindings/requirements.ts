@@ -78,8 +78,9 @@ export function sourceBuildAdvice(missing: readonly string[] = isDebianLike() ? 
         : `The source build needs a C++17 compiler, make, cmake, pkg-config and the FFmpeg (libavformat, libavcodec, libavutil, libswscale) and OpenCV 4 (core, imgproc, features2d, calib3d, video, flann, imgcodecs) development files; on Debian/Ubuntu: ${aptLine(missing)}`,
     );
   }
+  else lines.push('The packages a source build needs are installed here.');
   lines.push(
-    'Then build the addon inside your project: npm rebuild framesift',
+    'Build the addon inside your project: npm rebuild framesift',
     '(npm runs install scripts only for approved packages in npm 12, and lists unapproved ones in npm 11: approve framesift\'s first with `npm approve-scripts framesift`; pnpm: `pnpm approve-builds`).',
   );
   return lines;
@@ -130,7 +131,7 @@ export function runtimeAdvice(nodeFile: string, loadError: string): string[] {
   const lines = missing.map((soname) => {
     const pkg = manifest?.libraries[soname];
     if (pkg && !packages.includes(pkg)) packages.push(pkg);
-    return `  missing ${soname}${pkg ? ` (Debian package ${pkg})` : ' (needed by a library above; the packages below bring it)'}`;
+    return `  missing ${soname}${pkg ? ` (Debian package ${pkg})` : ''}`;
   });
   const builtOn = manifest ? ` built on ${manifest.builtOn}` : '';
   lines.unshift(`The addon ${nodeFile}${builtOn} needs shared libraries this system does not have:`);
