@@ -18,8 +18,8 @@ import { join } from 'node:path';
 import { packageRoot } from '../bindings/index.js';
 import { ffmpegPath, stats } from '../src/bench/common.js';
 import { runSiftReference, siftReferencePath } from '../src/bench/sift.js';
-import { buildTracks, extractFeatures, extractFeaturesBatch, matchPairs, schedulePairs } from '../src/geometry.js';
-import { native } from '../src/native.js';
+import { buildTracks, extractFeatures, extractFeaturesBatch, matchPairs, schedulePairs } from '../src/core/geometry.js';
+import { native } from '../src/core/native.js';
 
 const WIDTH = 960;
 const HEIGHT = 540;

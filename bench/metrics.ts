@@ -15,8 +15,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { ffmpegPath, stats } from '../src/bench/common.js';
-import { measureFrames, METRIC_NAMES, type MeasurableImage, type MeasureOptions } from '../src/metrics.js';
-import { native } from '../src/native.js';
+import { measureFrames, METRIC_NAMES, type MeasurableImage, type MeasureOptions } from '../src/core/metrics.js';
+import { native } from '../src/core/native.js';
 
 const seconds = Number(process.argv[2] ?? 4);
 const runs = Number(process.argv[3] ?? 5);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { packageRoot } from '../../bindings/index.js';
-import { extractFeatures, extractFeaturesBatch, matchPairs, schedulePairs } from '../geometry.js';
+import { extractFeatures, extractFeaturesBatch, matchPairs, schedulePairs } from '../core/geometry.js';
 import { mapStats, measure, paired } from './common.js';
 import type { Figure, SkippedPart } from './schema.js';
 import { decodedCopies, figure, statsJson, timeRatio, type PlainImage, type SuiteContext, type SuiteOutput } from './suite.js';
