@@ -3,7 +3,7 @@
  * metric stands for sharpness, blur, texture, motion... in one place, so it is easy to tune.
  */
 import { cheapQuality, createFrameTable, type FrameTable } from '../select/index.js';
-import type { MeasureColumns } from './measure.js';
+import type { MeasureColumns } from './types.js';
 
 export function buildFrameTable(columns: MeasureColumns, analysisLongestSide: number, withModel: boolean): FrameTable {
   const n = columns.length;

@@ -10,8 +10,8 @@
  */
 import { availableParallelism } from 'node:os';
 
-import type { NativeFrame, NativeGrayImage } from '../bindings/index.js';
-import { invalidArg, withCallerStack } from './errors.js';
+import type { NativeFrame, NativeGrayImage } from '../../bindings/index.js';
+import { invalidArg, withCallerStack } from '../errors.js';
 import { native } from './native.js';
 
 /** Metric groups, in the order of their bits in the native selection mask. */
