@@ -11,10 +11,10 @@ import { dirname, join, resolve } from 'node:path';
 
 import { nativeLoadInfo, packageRoot, type NativeCodecKey } from '../bindings/index.js';
 import { nvidiaGpus } from './bench/machine.js';
-import { openVideo } from './decode.js';
+import { openVideo } from './core/decode.js';
 import { checkProviders } from './embed/provider-check.js';
 import { ONNXRUNTIME_INSTALL_HINT } from './embed/runtime.js';
-import { native } from './native.js';
+import { native } from './core/native.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'n/a';
 

@@ -5,7 +5,7 @@
  * (src/internals.ts) for programs that build their own pipeline; they may change in any release.
  */
 export { extractFrames, type ExtractOptions, type Manifest, type Progress } from './extract.js';
-export { probe, openVideo, decodeFrames, Frame, VideoDecoder, type DecodeOptions, type VideoInfo, type FrameBatch, type DecodeStats } from './decode.js';
+export { probe, openVideo, decodeFrames, Frame, VideoDecoder, type DecodeOptions, type VideoInfo, type FrameBatch, type DecodeStats } from './core/decode.js';
 export { FramesiftError, isFramesiftError, type FramesiftErrorCode } from './errors.js';
 export { validateManifest, MANIFEST_SCHEMA_PATH } from './output/index.js';
 export { runDoctor, type DoctorReport, type DoctorCheck, type DoctorOptions, type CheckStatus } from './doctor.js';

@@ -4,7 +4,7 @@ import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os'
 
 import { currentProviderEnvironment, type ProviderEnvironment } from '../embed/providers.js';
 import { loadOnnxRuntime } from '../embed/runtime.js';
-import { native } from '../native.js';
+import { native } from '../core/native.js';
 import { ffmpegPath } from './common.js';
 
 export interface GpuInfo {
