@@ -58,6 +58,11 @@ function ok(result: SpawnSyncReturns<string>): string {
   return result.stdout;
 }
 
+/** Every file under `dir`, relative to it. */
+function files(dir: string, prefix = ''): string[] {
+  return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(dir, join(prefix, e.name)) : [join(prefix, e.name)]));
+}
+
 let tarball: string;
 let clip: string;
 let model: string;
@@ -91,6 +96,19 @@ describe('the packed tarball', () => {
     const runtime = JSON.parse(readFileSync(join(app, 'node_modules', 'framesift', 'prebuilds', 'linux-x64', 'framesift.runtime.json'), 'utf8'));
     expect(runtime.libraries['libavcodec.so.59']).toBe('libavcodec59');
     expect(runtime.libraries['libopencv_core.so.406']).toBe('libopencv-core406');
+  });
+
+  it('imports onnxruntime-node and onnx-proto only lazily (nothing that ships loads them at import)', () => {
+    const root = join(app, 'node_modules', 'framesift');
+    const staticImporters = (pkg: string) =>
+      files(root)
+        .filter((f) => f.endsWith('.js') || f.endsWith('.mjs'))
+        .filter((f) => new RegExp(`^\\s*import\\s[^;]*?['"]${pkg}['"]`, 'm').test(readFileSync(join(root, f), 'utf8')));
+    expect(staticImporters('onnxruntime-node')).toEqual([]);
+    // The test-model writer (framesift bench without --model) is imported by `await import()` only.
+    expect(staticImporters('onnx-proto')).toEqual(['dist/scripts/make-test-model.js']);
+    expect(staticImporters('../../scripts/make-test-model.js')).toEqual([]);
+    expect(readFileSync(join(root, 'dist', 'src', 'bench', 'inference.js'), 'utf8')).toContain("await import('../../scripts/make-test-model.js')");
   });
 
   it('passes publint with no message at all, suggestions included', async () => {
@@ -152,6 +170,7 @@ describe('in a fresh project', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('[ERR_FRAMESIFT_ONNXRUNTIME_MISSING]');
     expect(result.stderr).toContain('ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node');
+    expect(existsSync(join(app, 'out-no-ort'))).toBe(false);
   });
 
   it('never fails the install step: with the prebuild it is silent, with a broken override it explains and exits 0', () => {
