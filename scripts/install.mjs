@@ -6,7 +6,7 @@
 // needs none of this: with install scripts blocked (npm 12 until approved, --ignore-scripts)
 // the loader finds the prebuild by itself. Plain JavaScript: it runs before anything is built.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,9 +57,12 @@ if (!ready) {
 say('no prebuilt addon loads here: building it from source with cmake-js (a few minutes)');
 const cmakeJs = createRequire(import.meta.url).resolve('cmake-js/bin/cmake-js');
 const build = spawnSync(process.execPath, [cmakeJs, 'compile', '--out', 'build'], { cwd: root, encoding: 'utf8' });
-mkdirSync(dirname(logPath), { recursive: true });
-writeFileSync(logPath, `${build.stdout ?? ''}\n${build.stderr ?? ''}\n${build.error ? String(build.error) : ''}`);
+rmSync(logPath, { force: true });
 const after = loads();
-if (after) say(`the source build did not give a loadable addon (log: ${logPath}).\n${after.message}`);
-else say(`built ${join(root, 'build', 'Release', 'framesift.node')}`);
+if (after) {
+  // The loader's message points to this log from now on.
+  mkdirSync(dirname(logPath), { recursive: true });
+  writeFileSync(logPath, `${build.stdout ?? ''}\n${build.stderr ?? ''}\n${build.error ? String(build.error) : ''}`);
+  say(`the source build did not give a loadable addon (log: ${logPath}).\n${after.message}`);
+} else say(`built ${join(root, 'build', 'Release', 'framesift.node')}`);
 process.exit(0);
