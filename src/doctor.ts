@@ -223,14 +223,15 @@ function outputCheck(outDir: string | undefined): DoctorCheck {
   const target = resolve(outDir);
   let dir = target;
   while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  const isFolder = statSync(dir).isDirectory();
   try {
-    if (!statSync(dir).isDirectory()) throw new Error(`${dir} is not a folder`);
+    if (!isFolder) throw new Error(`${dir} is a file, not a folder`);
     accessSync(dir, constants.W_OK | constants.X_OK);
     const probe = mkdtempSync(join(dir, '.framesift-doctor-'));
     rmSync(probe, { recursive: true, force: true });
     return { id: 'output', status: 'ok', detail: dir === target ? `${target} is writable` : `${target} can be created (in ${dir})`, data: { path: target } };
   } catch (err) {
-    return { id: 'output', status: 'fail', detail: `${target} cannot be written: ${errorText(err)}`, fix: `choose another -o folder or give this user write access to ${dir}`, data: { path: target } };
+    return { id: 'output', status: 'fail', detail: `${target} cannot be written: ${errorText(err)}`, fix: isFolder ? `choose another -o folder or give this user write access to ${dir}` : 'choose another -o folder', data: { path: target } };
   }
 }
 

@@ -182,6 +182,16 @@ describe('in a fresh project', () => {
     expect(broken.stderr).toContain(`tried ${join(app, 'nowhere.node')} (FRAMESIFT_NATIVE): not found`);
   });
 
+  it('needs no install script for the prebuild (npm install --ignore-scripts, as npm 12 does for unapproved packages)', () => {
+    const strict = join(work, 'app-no-scripts');
+    mkdirSync(strict);
+    writeFileSync(join(strict, 'package.json'), JSON.stringify({ name: 'framesift-user-no-scripts', version: '1.0.0', private: true, type: 'module' }));
+    ok(run('npm install --ignore-scripts framesift.tgz', 'npm', ['install', tarball, '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: strict }));
+    const script = `import { probe } from 'framesift'; console.log((await probe(${JSON.stringify(clip)})).frameCount);`;
+    expect(ok(run('node: probe (no install scripts)', process.execPath, ['--input-type=module', '-e', script], { cwd: strict })).trim()).toBe('90');
+    expect(existsSync(join(strict, 'node_modules', 'framesift', 'build'))).toBe(false);
+  });
+
   it('type-checks examples.ts against the installed types (strict, skipLibCheck off)', () => {
     copyFileSync(join(repo, 'test', 'package', 'examples.ts'), join(app, 'examples.ts'));
     writeFileSync(
