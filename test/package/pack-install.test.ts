@@ -186,7 +186,7 @@ describe('in a fresh project', () => {
     const strict = join(work, 'app-no-scripts');
     mkdirSync(strict);
     writeFileSync(join(strict, 'package.json'), JSON.stringify({ name: 'framesift-user-no-scripts', version: '1.0.0', private: true, type: 'module' }));
-    ok(run('npm install --ignore-scripts framesift.tgz', 'npm', ['install', tarball, '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: strict }));
+    ok(run('npm install --ignore-scripts framesift.tgz', 'npm', ['install', tarball, '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: strict }));
     const script = `import { probe } from 'framesift'; console.log((await probe(${JSON.stringify(clip)})).frameCount);`;
     expect(ok(run('node: probe (no install scripts)', process.execPath, ['--input-type=module', '-e', script], { cwd: strict })).trim()).toBe('90');
     expect(existsSync(join(strict, 'node_modules', 'framesift', 'build'))).toBe(false);
@@ -205,7 +205,7 @@ describe('in a fresh project', () => {
   });
 
   it('installs onnxruntime-node the CPU way and extracts with a generated model', () => {
-    ok(run('npm install onnxruntime-node (CPU)', 'npm', ['install', `onnxruntime-node@${onnxVersion}`, '--no-audit', '--no-fund'], { env: userEnv({ ONNXRUNTIME_NODE_INSTALL: 'skip' }) }));
+    ok(run('npm install onnxruntime-node (CPU)', 'npm', ['install', `onnxruntime-node@${onnxVersion}`, '--prefer-offline', '--no-audit', '--no-fund'], { env: userEnv({ ONNXRUNTIME_NODE_INSTALL: 'skip' }) }));
     const summary = JSON.parse(ok(run('npx framesift extract --model', 'npx', ['framesift', 'extract', clip, '-o', 'out-model', '--count', '4', '--model', model, '--device', 'cpu', '--json', '--quiet'])));
     expect(summary).toMatchObject({ chosen: 4, provider: 'cpu' });
     const written = JSON.parse(readFileSync(join(app, 'out-model', 'manifest.json'), 'utf8'));
