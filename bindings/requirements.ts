@@ -119,6 +119,12 @@ export function readRuntimeManifest(nodeFile: string): RuntimeManifest | undefin
  * loader's own message is the reason).
  */
 export function runtimeAdvice(nodeFile: string, loadError: string): string[] {
+  // An older C or C++ runtime than the build machine's: no package of this system fixes that.
+  const symbol = /version `((?:GLIBC|GLIBCXX|CXXABI)_[\d.]+)' not found/.exec(loadError)?.[1];
+  if (symbol) {
+    const builtOn = readRuntimeManifest(nodeFile)?.builtOn ?? 'a newer system';
+    return [`The addon ${nodeFile} was built on ${builtOn} and needs ${symbol}, newer than this system's; build it from source here (below).`];
+  }
   let missing = missingLibraries(nodeFile);
   if (missing.length === 0) {
     // No ldd (or it ran but could not tell): the dynamic loader names the first one itself.

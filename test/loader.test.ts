@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { candidatePaths, loadNative, packageRoot } from '../bindings/index.js';
-import { aptLine, missingDebianPackages, RUNTIME_MANIFEST, SOURCE_BUILD_PACKAGES, sourceBuildAdvice } from '../bindings/requirements.js';
+import { aptLine, missingDebianPackages, RUNTIME_MANIFEST, runtimeAdvice, SOURCE_BUILD_PACKAGES, sourceBuildAdvice } from '../bindings/requirements.js';
 
 const work = mkdtempSync(join(tmpdir(), 'framesift-loader-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -98,6 +98,16 @@ describe('load errors', () => {
     expect(error?.message).toContain(`${join(dir, 'framesift.node')} built on Debian GNU/Linux 12 (bookworm) needs shared libraries this system does not have:`);
     expect(error?.message).toContain(`missing ${soname} (Debian package libframesift-gone7)`);
     expect(error?.message).toContain(`Install them: ${aptLine(['libframesift-gone7'])}`);
+  });
+
+  it('says when the prebuild needs a newer glibc than the system has', () => {
+    const dir = join(work, 'old-glibc');
+    mkdirSync(dir);
+    const file = join(dir, 'framesift.glibc.node');
+    writeFileSync(join(dir, RUNTIME_MANIFEST), JSON.stringify({ builtOn: 'Debian GNU/Linux 12 (bookworm)', libraries: {} }));
+    // The dynamic loader's wording (glibc's dl-version.c).
+    const message = `/lib/x86_64-linux-gnu/libc.so.6: version \`GLIBC_2.34' not found (required by ${file})`;
+    expect(runtimeAdvice(file, message)).toEqual([`The addon ${file} was built on Debian GNU/Linux 12 (bookworm) and needs GLIBC_2.34, newer than this system's; build it from source here (below).`]);
   });
 
   it('lists exactly the source-build packages dpkg does not have', () => {
