@@ -37,6 +37,15 @@ export interface RuntimeManifest {
   libraries: Record<string, string>;
 }
 
+/** PRETTY_NAME of /etc/os-release (the same string scripts/prebuild-runtime.ts records). */
+export function systemName(): string {
+  try {
+    return /^PRETTY_NAME="?([^"\n]+)"?/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? 'unknown';
+  } catch {
+    return `${process.platform} (no /etc/os-release)`;
+  }
+}
+
 /** `sudo apt-get install -y ...`, without sudo for root. */
 export function aptLine(packages: readonly string[]): string {
   const sudo = typeof process.getuid === 'function' && process.getuid() !== 0 ? 'sudo ' : '';
@@ -141,7 +150,13 @@ export function runtimeAdvice(nodeFile: string, loadError: string): string[] {
   });
   const builtOn = manifest ? ` built on ${manifest.builtOn}` : '';
   lines.unshift(`The addon ${nodeFile}${builtOn} needs shared libraries this system does not have:`);
-  if (packages.length > 0) lines.push(`Install them: ${aptLine(packages)}`);
-  lines.push('On another distribution install the packages that provide these exact library versions, or build from source (below).');
+  const here = systemName();
+  const sameSystem = manifest !== undefined && here === manifest.builtOn;
+  if (packages.length > 0) lines.push(`${sameSystem ? 'Install them' : `On ${manifest?.builtOn ?? 'Debian 12'}`}: ${aptLine(packages)}`);
+  lines.push(
+    sameSystem
+      ? 'Or build from source (below).'
+      : `This system is ${here}: install the packages that provide these exact library versions, or build from source (below).`,
+  );
   return lines;
 }

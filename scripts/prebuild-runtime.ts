@@ -5,10 +5,10 @@
  * machine lacks (bindings/requirements.ts). Run by scripts/prebuild.sh.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { RUNTIME_MANIFEST, type RuntimeManifest } from '../bindings/requirements.js';
+import { RUNTIME_MANIFEST, systemName, type RuntimeManifest } from '../bindings/requirements.js';
 
 const dir = process.argv[2];
 if (!dir) throw new Error('usage: prebuild-runtime.js PREBUILD_DIR');
@@ -35,7 +35,6 @@ for (const soname of needed) {
   const pkg = path ? debianPackage(path) : undefined;
   if (pkg) libraries[soname] = pkg;
 }
-const osRelease = readFileSync('/etc/os-release', 'utf8');
-const manifest: RuntimeManifest = { builtOn: /^PRETTY_NAME="?([^"\n]+)"?/m.exec(osRelease)?.[1] ?? 'unknown', libraries };
+const manifest: RuntimeManifest = { builtOn: systemName(), libraries };
 writeFileSync(join(dir, RUNTIME_MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
 console.log(`prebuild-runtime: ${file}: ${Object.keys(libraries).length} of ${needed.length} libraries mapped to Debian packages`);

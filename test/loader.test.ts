@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { candidatePaths, loadNative, packageRoot } from '../bindings/index.js';
-import { aptLine, missingDebianPackages, RUNTIME_MANIFEST, runtimeAdvice, SOURCE_BUILD_PACKAGES, sourceBuildAdvice } from '../bindings/requirements.js';
+import { aptLine, missingDebianPackages, RUNTIME_MANIFEST, runtimeAdvice, SOURCE_BUILD_PACKAGES, sourceBuildAdvice, systemName } from '../bindings/requirements.js';
 
 const work = mkdtempSync(join(tmpdir(), 'framesift-loader-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -86,18 +86,26 @@ describe('load errors', () => {
     execFileSync('cc', ['-shared', '-fPIC', `-Wl,-soname,${soname}`, '-o', join(dir, soname), join(dir, 'gone.c')]);
     execFileSync('cc', ['-shared', '-fPIC', '-o', join(dir, 'framesift.node'), join(dir, 'addon.c'), `-L${dir}`, `-l:${soname}`]);
     rmSync(join(dir, soname));
-    writeFileSync(join(dir, RUNTIME_MANIFEST), JSON.stringify({ builtOn: 'Debian GNU/Linux 12 (bookworm)', libraries: { [soname]: 'libframesift-gone7' } }));
     process.env.FRAMESIFT_NATIVE = join(dir, 'framesift.node');
-    let error: (Error & { code?: string }) | undefined;
-    try {
-      loadNative();
-    } catch (err) {
-      error = err as Error & { code?: string };
-    }
-    expect(error?.code).toBe('ERR_FRAMESIFT_NATIVE_LOAD');
-    expect(error?.message).toContain(`${join(dir, 'framesift.node')} built on Debian GNU/Linux 12 (bookworm) needs shared libraries this system does not have:`);
-    expect(error?.message).toContain(`missing ${soname} (Debian package libframesift-gone7)`);
-    expect(error?.message).toContain(`Install them: ${aptLine(['libframesift-gone7'])}`);
+    const loadError = (builtOn: string) => {
+      writeFileSync(join(dir, RUNTIME_MANIFEST), JSON.stringify({ builtOn, libraries: { [soname]: 'libframesift-gone7' } }));
+      try {
+        loadNative();
+      } catch (err) {
+        return err as Error & { code?: string };
+      }
+      throw new Error('the addon loaded without its library');
+    };
+    // Built on this system: the apt line is the fix.
+    const here = loadError(systemName());
+    expect(here.code).toBe('ERR_FRAMESIFT_NATIVE_LOAD');
+    expect(here.message).toContain(`${join(dir, 'framesift.node')} built on ${systemName()} needs shared libraries this system does not have:`);
+    expect(here.message).toContain(`missing ${soname} (Debian package libframesift-gone7)`);
+    expect(here.message).toContain(`Install them: ${aptLine(['libframesift-gone7'])}`);
+    // Built elsewhere: the packages are that system's; this one needs the same versions or a source build.
+    const elsewhere = loadError('Otherix 9');
+    expect(elsewhere.message).toContain(`On Otherix 9: ${aptLine(['libframesift-gone7'])}`);
+    expect(elsewhere.message).toContain(`This system is ${systemName()}: install the packages that provide these exact library versions, or build from source (below).`);
   });
 
   it('says when the prebuild needs a newer glibc than the system has', () => {
