@@ -124,12 +124,13 @@ async function ffmpegBinary(): Promise<{ path?: string; version?: string; reason
 }
 
 function ffmpegCheck(binary: Awaited<ReturnType<typeof ffmpegBinary>>): DoctorCheck {
+  const platform = `${process.platform}-${process.arch}`;
   if (binary.version) return { id: 'ffmpeg', status: 'ok', detail: `${binary.path} (ffmpeg ${binary.version})`, data: { ...binary } };
   return {
     id: 'ffmpeg',
     status: 'warn',
     detail: binary.reason!,
-    fix: 'only `framesift bench` and the 10-bit check need it: `npm rebuild @ffmpeg-installer/ffmpeg` (its install step makes the binary executable; approve it with `npm approve-scripts` under npm 12)',
+    fix: `only \`framesift bench\` and the 10-bit check need it: \`npm rebuild @ffmpeg-installer/${platform}\` (its install step makes the binary executable; under npm 12 approve it first: \`npm approve-scripts @ffmpeg-installer/${platform}\`)`,
     data: { ...binary },
   };
 }
