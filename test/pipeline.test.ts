@@ -10,7 +10,9 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { openVideo, probe } from '../src/core/decode.js';
+import { deliveredFrameCount, openVideo, probe } from '../src/core/decode.js';
+import { extractFrames } from '../src/extract.js';
+import { validateManifest } from '../src/output/index.js';
 import { native } from '../src/core/native.js';
 import { CandidateImages } from '../src/pipeline/candidate-images.js';
 import { Descriptions } from '../src/pipeline/descriptions.js';
@@ -18,7 +20,7 @@ import { RowQuality } from '../src/pipeline/frame-table.js';
 import { resolveExtractOptions } from '../src/pipeline/options.js';
 import { ProgressReporter } from '../src/pipeline/progress.js';
 import { MAX_KEPT_SHARE, planDensePass } from '../src/pipeline/single-pass.js';
-import { REPLACE_QUALITY, resolveCandidates } from '../src/pipeline/stages/candidates.js';
+import { REPLACE_QUALITY, resolveCandidates, STAND_IN_MIN_CHOICE } from '../src/pipeline/stages/candidates.js';
 import { measureVideo } from '../src/pipeline/stages/measure.js';
 import { keyframeBefore } from '../src/pipeline/types.js';
 import { silentLogger } from '../src/log.js';
@@ -39,14 +41,14 @@ describe('keyframeBefore', () => {
 
 describe('planDensePass', () => {
   const info = { avgFrameRate: 30, durationSec: 60, displayWidth: 1920, displayHeight: 1080, outputWidth: 640, outputHeight: 360 } as Parameters<typeof planDensePass>[0];
-  it('keeps about KEEP_MARGIN x the candidates the count allows, in half-second windows', () => {
+  it('keeps one frame per KEEP_MARGIN x candidates the count allows', () => {
     const plan = planDensePass(info, resolveExtractOptions({ outDir: dir, count: 10 }))!;
-    // 6 bins per pick x 10 picks over 60 s = 1 candidate/s; x1.5 = 0.75 per 15-frame window -> 1.
-    expect(plan.windowSec).toBe(0.5);
+    // 6 bins per pick x 10 picks = 60 candidates in 1,800 frames, x1.5: one frame in 20 (a hair under 20 frames of time).
     expect(plan.keepPerWindow).toBe(1);
+    expect(plan.windowSec).toBeCloseTo(19.5 / 30, 9);
     expect(plan.decode).toMatchObject({ rgb: true, rgbFullResolution: true, fastDecode: false });
-    // At most one candidate per 0.25 s: 40 picks give 4/s, kept 6/s = 3 per window.
-    expect(planDensePass(info, resolveExtractOptions({ outDir: dir, count: 40 }))!.keepPerWindow).toBe(3);
+    // At most one candidate per 0.25 s: 40 picks give 240 candidates, x1.5: one frame in 5.
+    expect(planDensePass(info, resolveExtractOptions({ outDir: dir, count: 40 }))!.windowSec).toBeCloseTo(4.5 / 30, 9);
   });
   it('declines (two passes) when the superset would hold more than MAX_KEPT_SHARE of the frames', () => {
     // 18 s at 30 fps with a spacing of 0.05 s and 100 picks: candidates in a third of the frames.
@@ -70,15 +72,19 @@ describe('one pass: keep windows over a real decode', () => {
       const info = await probe(clip);
       const plan = planDensePass({ ...info, outputWidth: measured.analysisWidth, outputHeight: measured.analysisHeight } as never, options)!;
       expect(measured.columns.length).toBe(90);
-      // Windows of 0.5 s from the first frame of each: rows 0-14, 15-29, ...
+      // Windows from the first frame of each, plan.windowSec long (5 frames here: 18 windows).
       const quality = new RowQuality(Math.max(measured.analysisWidth, measured.analysisHeight));
-      const expected: number[] = [];
-      for (let start = 0; start < 90; start += 15) {
-        const rows = Array.from({ length: 15 }, (_, k) => start + k);
-        const q = rows.map((r) => ({ r, q: quality.of(measured.columns, r) }));
-        q.sort((a, b) => b.q - a.q || a.r - b.r);
-        expected.push(...q.slice(0, plan.keepPerWindow).map((x) => x.r).sort((a, b) => a - b));
+      const windows: number[][] = [];
+      let start = -Infinity;
+      for (let r = 0; r < measured.columns.length; r++) {
+        if (measured.columns.ptsSec[r]! >= start + plan.windowSec) {
+          windows.push([]);
+          start = measured.columns.ptsSec[r]!;
+        }
+        windows.at(-1)!.push(r);
       }
+      expect(windows.length).toBe(18);
+      const expected = windows.map((rows) => rows.map((r) => ({ r, q: quality.of(measured.columns, r) })).sort((a, b) => b.q - a.q || a.r - b.r)[0]!.r);
       expect(measured.kept).toEqual(expected);
       expect([...descriptions.features.keys()].sort((a, b) => a - b)).toEqual(expected);
       for (const row of expected) expect(images.has(row)).toBe(true);
@@ -86,6 +92,23 @@ describe('one pass: keep windows over a real decode', () => {
       await images.discardRest();
       descriptions.dispose();
     }
+  });
+});
+
+describe('extract: decodes', () => {
+  it('each frame of a video once in balanced mode; with twoPass, the candidates once more', async () => {
+    const clip = fixtures.cfr(); // 90 frames
+    const before = deliveredFrameCount();
+    const one = await extractFrames(clip, { outDir: join(dir, 'once'), count: 4 });
+    expect(deliveredFrameCount() - before).toBe(90);
+    expect(one.counts).toMatchObject({ analysed: 90, chosen: 4 });
+    expect(one.decode).toMatchObject({ passes: 1, pass1: 'all', framesDecoded: { measure: 90, describe: 0 }, candidates: { fetched: 0 } });
+    expect(validateManifest(one).errors).toEqual([]);
+
+    const middle = deliveredFrameCount();
+    const two = await extractFrames(clip, { outDir: join(dir, 'twice'), count: 4, twoPass: true });
+    expect(two.decode).toMatchObject({ passes: 2, kept: 0, fallback: 'requested', framesDecoded: { measure: 90, describe: two.counts.candidates } });
+    expect(deliveredFrameCount() - middle).toBe(90 + two.counts.candidates);
   });
 });
 
@@ -134,6 +157,11 @@ describe('resolveCandidates', () => {
     expect(fetched.sources).toMatchObject({ replaced: 0, fetched: 1 });
     expect(fetched.stage.candidates.includes(c)).toBe(true);
     expect(fetched.stage.candidates.includes(bad[0]!)).toBe(false);
+    // A dense count (fewer than STAND_IN_MIN_CHOICE candidates per pick): no stand-in at all.
+    const dense = { ...stage, targetCount: Math.ceil(cands.length / STAND_IN_MIN_CHOICE) + 1 };
+    const strict = resolveCandidates(table, dense, (r) => others.has(r) || r === good[0]);
+    expect(strict.sources).toMatchObject({ replaced: 0, fetched: 1 });
+    expect(strict.stage.candidates.includes(c)).toBe(true);
   });
 });
 

@@ -5,10 +5,12 @@
  * - fast mode: the rows its single pass described are the only eligible ones;
  * - one pass (balanced, high_quality): the global rule chooses over every row, then each
  *   candidate the keep windows did not describe is replaced by the best described row of its
- *   bin (else of its segment) that is as good by the quality the rule ranks with (at least
- *   REPLACE_QUALITY of it), keeps the rule's minimum spacing and is not a candidate already; any other candidate is left for the
+ *   bin (else of its segment, else up to the next candidate) that is as good by the quality the rule ranks with (at least
+ *   REPLACE_QUALITY of it), keeps REPLACE_SPACING of the minimum spacing and is not a candidate already; any other candidate is left for the
  *   describe stage to decode again (the automatic second pass, counted in the manifest). So
- *   the candidates are the global rule's, or as good, whatever that rule is.
+ *   the candidates are the global rule's, or as good, whatever that rule is. A dense count
+ *   (fewer than STAND_IN_MIN_CHOICE candidates per pick) gets no stand-ins: every missed
+ *   candidate is decoded again.
  */
 import { FramesiftError } from '../../errors.js';
 import { cheapQuality, findCandidates, type CandidateStage, type FrameTable, type SelectOptions } from '../../select/index.js';
@@ -41,6 +43,16 @@ export function candidateStage(table: FrameTable, select: SelectOptions, eligibl
 /** A described row stands in for a candidate when its quality is at least this share of the candidate's. */
 export const REPLACE_QUALITY = 0.95;
 
+/** ...and is at least this share of the minimum spacing after the candidate before it. */
+export const REPLACE_SPACING = 0.5;
+
+/**
+ * Stand-ins only when the rule offers at least this many candidates per target pick: with fewer,
+ * the selection needs nearly every one where the rule put it (a dense count), and the missed
+ * ones are decoded again instead.
+ */
+export const STAND_IN_MIN_CHOICE = 2;
+
 /** Where the candidates of a one-pass run came from. */
 export interface CandidateSources {
   /** Candidates of the global rule. */
@@ -58,16 +70,19 @@ export interface CandidateSources {
  * `described(row)`: whether pass 1 described it.
  */
 export function resolveCandidates(table: FrameTable, stage: CandidateStage, described: (row: number) => boolean): { stage: CandidateStage; sources: CandidateSources } {
+  const standIns = stage.candidates.length >= STAND_IN_MIN_CHOICE * stage.targetCount;
   const { segments, defects } = stage;
   const perSegment = stage.options.candidatesPerSegment;
   const reject = defects.reject;
   const quality = (row: number) => cheapQuality(table, row) * relativeQuality(table, defects.levels, row);
   const out = new Set<number>();
   const global = new Set(stage.candidates);
-  const spacing = stage.options.minSpacingSec;
   const pts = table.ptsSec;
-  // A stand-in keeps the rule's spacing to the candidate before it (as resolved), as the rule does.
+  // A stand-in keeps most of the rule's spacing to the candidate before it (as resolved): the
+  // selection enforces the full spacing between picks, the candidates only offer them.
+  const spacing = REPLACE_SPACING * stage.options.minSpacingSec;
   let previous = -Infinity;
+  let previousRow = -1;
   const bestDescribed = (lo: number, hi: number, floor: number): number => {
     let best = -1;
     let bestQ = floor;
@@ -84,10 +99,11 @@ export function resolveCandidates(table: FrameTable, stage: CandidateStage, desc
   };
   const sources: CandidateSources = { global: stage.candidates.length, kept: 0, replaced: 0, fetched: 0 };
   let s = 0;
-  for (const row of stage.candidates) {
+  for (const [k, row] of stage.candidates.entries()) {
     if (described(row)) {
       sources.kept++;
       out.add(row);
+      previousRow = row;
       previous = pts[row]!;
       continue;
     }
@@ -96,9 +112,11 @@ export function resolveCandidates(table: FrameTable, stage: CandidateStage, desc
     const len = segments.end[s]! - a;
     const bins = Math.max(1, Math.min(perSegment, len));
     const b = Math.min(bins - 1, Math.floor(((row - a) * bins) / len));
-    const floor = REPLACE_QUALITY * quality(row);
+    const floor = standIns ? REPLACE_QUALITY * quality(row) : Infinity;
     let sub = bestDescribed(a + Math.floor((b * len) / bins), a + Math.floor(((b + 1) * len) / bins), floor);
     if (sub < 0) sub = bestDescribed(a, a + len, floor);
+    // Else anywhere before the next candidate (spacing after the previous one still holds).
+    if (sub < 0) sub = bestDescribed(previousRow + 1, k + 1 < stage.candidates.length ? stage.candidates[k + 1]! : table.length, floor);
     if (sub >= 0) {
       sources.replaced++;
       out.add(sub);
@@ -106,7 +124,8 @@ export function resolveCandidates(table: FrameTable, stage: CandidateStage, desc
       sources.fetched++;
       out.add(row);
     }
-    previous = pts[sub >= 0 ? sub : row]!;
+    previousRow = sub >= 0 ? sub : row;
+    previous = pts[previousRow]!;
   }
   const candidates = Int32Array.from([...out].sort((x, y) => x - y));
   return { stage: { ...stage, candidates }, sources };
