@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <opencv2/calib3d.hpp>
 #include <opencv2/features2d.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/video/tracking.hpp>
@@ -128,6 +129,13 @@ const std::vector<FieldInfo>& Fields() {
       {"flowMedian", kOpticalFlow, &FrameMetrics::flowMedian},
       {"flowTracked", kOpticalFlow, &FrameMetrics::flowTracked},
       {"flowScore", kOpticalFlow, &FrameMetrics::flowScore},
+      {"motionMedianPx", kCameraMotion, &FrameMetrics::motionMedianPx},
+      {"motionP90Px", kCameraMotion, &FrameMetrics::motionP90Px},
+      {"motionDx", kCameraMotion, &FrameMetrics::motionDx},
+      {"motionDy", kCameraMotion, &FrameMetrics::motionDy},
+      {"parallaxPx", kCameraMotion, &FrameMetrics::parallaxPx},
+      {"motionTracked", kCameraMotion, &FrameMetrics::motionTracked},
+      {"motionScore", kCameraMotion, &FrameMetrics::motionScore},
       {"frameDiff", kFrameDiff, &FrameMetrics::frameDiff},
       {"frameDiffScore", kFrameDiff, &FrameMetrics::frameDiffScore},
   };
@@ -160,6 +168,12 @@ struct Scratch {
   std::vector<cv::Point2f> corners, tracked;
   std::vector<uint8_t> status;
   std::vector<float> flowError, magnitudes;
+  // camera motion
+  cv::Mat motionPrev;  // half-size copy for large analysis images
+  std::vector<cv::Point2f> forward, backward;
+  std::vector<uint8_t> statusForward, statusBackward;
+  std::vector<float> errorForward, errorBackward, gridResponse, residuals, dxs, dys;
+  cv::Mat inlierMask;
 };
 
 void ScratchDeleter::operator()(Scratch* s) const { delete s; }
@@ -587,7 +601,8 @@ void ComputeSpectrum(const GrayView& img, Scratch& s, Spectrum& out) {
   WindowedDft(s.motionCrop, s, out);
 }
 
-void MeasureFrame(const GrayView& img, uint32_t metrics, Scratch& s, FrameMetrics& out, Spectrum* spectrum) {
+void MeasureFrame(const GrayView& img, uint32_t metrics, Scratch& s, FrameMetrics& out, Spectrum* spectrum,
+                  MotionPrep* motion) {
   const cv::Mat image = img.Wrap();
   const double area = static_cast<double>(img.width) * img.height;
   s.smallReady = false;  // keep the buffer, recompute its pixels for this frame
@@ -616,6 +631,8 @@ void MeasureFrame(const GrayView& img, uint32_t metrics, Scratch& s, FrameMetric
       out.coverage = static_cast<double>(filled) / cells.size();
     }
   }
+  // Camera motion reuses the FAST corners of the coverage pass (same image, threshold 20).
+  if ((metrics & kCameraMotion) && motion) PrepareMotion(img, s, *motion, (metrics & (kFast | kCoverage)) != 0);
   if (metrics & kOrb) {
     const int features = std::max(500, static_cast<int>(area / 100));
     if (!s.orb || s.orbFeatures != features) {
@@ -653,8 +670,112 @@ void MeasureFrame(const GrayView& img, uint32_t metrics, Scratch& s, FrameMetric
   if (metrics & kPhash) PerceptualHash(SmallImage(img, s), s, out);
 }
 
+namespace {
+
+// Value at quantile q of v (reorders v; v not empty).
+float Quantile(std::vector<float>& v, double q) {
+  const size_t k = std::min(v.size() - 1, static_cast<size_t>(q * (v.size() - 1) + 0.5));
+  std::nth_element(v.begin(), v.begin() + k, v.end());
+  return v[k];
+}
+
+// The strongest corner of each cell of a grid over the image (from `keypoints`): corners
+// spread over the whole view, so a textured object in one corner does not speak for the
+// camera's motion.
+void GridCorners(const cv::Mat& image, const std::vector<cv::KeyPoint>& keypoints, double keypointScale, Scratch& s,
+                 std::vector<cv::Point2f>& corners) {
+  const int longer = std::max(image.cols, image.rows);
+  const int cell = std::max(8, (longer + kMotionGridCols - 1) / kMotionGridCols);
+  const int cols = (image.cols + cell - 1) / cell, rows = (image.rows + cell - 1) / cell;
+  corners.assign(static_cast<size_t>(cols) * rows, cv::Point2f(-1, -1));
+  s.gridResponse.assign(corners.size(), 0.0f);
+  // LK needs its window inside the image: keep corners at least 8 px from the border.
+  const float margin = 8.0f;
+  for (const cv::KeyPoint& kp : keypoints) {
+    const cv::Point2f p(static_cast<float>(kp.pt.x * keypointScale), static_cast<float>(kp.pt.y * keypointScale));
+    if (p.x < margin || p.y < margin || p.x >= image.cols - margin || p.y >= image.rows - margin) continue;
+    const size_t c = static_cast<size_t>(p.y / cell) * cols + static_cast<size_t>(p.x / cell);
+    if (kp.response > s.gridResponse[c]) s.gridResponse[c] = kp.response, corners[c] = p;
+  }
+  size_t kept = 0;
+  for (const cv::Point2f& p : corners)
+    if (p.x >= 0) corners[kept++] = p;
+  corners.resize(kept);
+}
+
+const cv::Size kMotionWindow(11, 11);
+
+// Sparse camera motion between two prepared frames (kCameraMotion fields of `out`).
+void CameraMotion(const MotionPrep& prev, const MotionPrep& cur, const cv::Size& size, Scratch& s, FrameMetrics& out) {
+  const size_t n = prev.corners.size();
+  out.motionTracked = 0;
+  if (n < static_cast<size_t>(kMotionMinTracks) || prev.levels != cur.levels) return;  // too plain to tell: NaN
+  const double scale = prev.scale;
+  const cv::TermCriteria stop(cv::TermCriteria::COUNT | cv::TermCriteria::EPS, 10, 0.03);
+  cv::calcOpticalFlowPyrLK(prev.pyramid, cur.pyramid, prev.corners, s.forward, s.statusForward, s.errorForward,
+                           kMotionWindow, prev.levels, stop);
+  s.backward = prev.corners;  // start the way back at the corners (the forward flow reversed)
+  cv::calcOpticalFlowPyrLK(cur.pyramid, prev.pyramid, s.forward, s.backward, s.statusBackward, s.errorBackward,
+                           kMotionWindow, prev.levels, stop, cv::OPTFLOW_USE_INITIAL_FLOW);
+  s.corners.clear();
+  s.tracked.clear();
+  s.magnitudes.clear();
+  s.dxs.clear();
+  s.dys.clear();
+  for (size_t i = 0; i < n; ++i) {
+    if (!s.statusForward[i] || !s.statusBackward[i]) continue;
+    const cv::Point2f back = s.backward[i] - prev.corners[i];
+    if (back.dot(back) > kMotionFbMaxPx * kMotionFbMaxPx) continue;
+    const cv::Point2f d = s.forward[i] - prev.corners[i];
+    s.corners.push_back(prev.corners[i]);
+    s.tracked.push_back(s.forward[i]);
+    s.magnitudes.push_back(static_cast<float>(std::hypot(d.x, d.y) * scale));
+    s.dxs.push_back(static_cast<float>(d.x * scale));
+    s.dys.push_back(static_cast<float>(d.y * scale));
+  }
+  const size_t m = s.magnitudes.size();
+  out.motionTracked = static_cast<double>(m) / n;
+  if (m < static_cast<size_t>(kMotionMinTracks)) return;
+  out.motionMedianPx = Quantile(s.magnitudes, 0.5);
+  out.motionP90Px = Quantile(s.magnitudes, 0.9);
+  out.motionDx = Quantile(s.dxs, 0.5);
+  out.motionDy = Quantile(s.dys, 0.5);
+  out.motionScore = Saturate(out.motionMedianPx / std::hypot(size.width, size.height), 0.05);
+  // Parallax: what a homography (pure rotation, or a planar scene) leaves unexplained.
+  const cv::Mat h = cv::findHomography(s.corners, s.tracked, cv::RANSAC, 1.0, s.inlierMask, 500, 0.995);
+  if (h.empty()) return;
+  const double* H = h.ptr<double>();
+  s.residuals.clear();
+  for (size_t i = 0; i < m; ++i) {
+    const cv::Point2f p = s.corners[i];
+    const double w = H[6] * p.x + H[7] * p.y + H[8];
+    if (std::abs(w) < 1e-12) continue;
+    const double x = (H[0] * p.x + H[1] * p.y + H[2]) / w, y = (H[3] * p.x + H[4] * p.y + H[5]) / w;
+    s.residuals.push_back(static_cast<float>(std::hypot(x - s.tracked[i].x, y - s.tracked[i].y) * scale));
+  }
+  if (!s.residuals.empty()) out.parallaxPx = Quantile(s.residuals, 0.75);
+}
+
+}  // namespace
+
+void PrepareMotion(const GrayView& image, Scratch& s, MotionPrep& prep, bool reuseKeypoints) {
+  cv::Mat wrapped = image.Wrap();
+  const cv::Mat* track = &wrapped;
+  prep.scale = 1.0;
+  if (std::max(image.width, image.height) > kMotionSide) {
+    cv::pyrDown(wrapped, s.motionPrev);
+    track = &s.motionPrev, prep.scale = 2.0;
+    reuseKeypoints = false;
+  }
+  if (!reuseKeypoints) cv::FAST(*track, s.keypoints, kMotionFastThreshold, true, cv::FastFeatureDetector::TYPE_9_16);
+  GridCorners(*track, s.keypoints, 1.0, s, prep.corners);
+  prep.levels = cv::buildOpticalFlowPyramid(*track, prep.pyramid, kMotionWindow, 3, true);
+  prep.ready = true;
+}
+
 void MeasurePair(const GrayView& previous, const GrayView& current, const Spectrum& previousSpectrum,
-                 const Spectrum& currentSpectrum, uint32_t metrics, Scratch& s, FrameMetrics& out) {
+                 const Spectrum& currentSpectrum, uint32_t metrics, Scratch& s, FrameMetrics& out,
+                 const MotionPrep* previousMotion, const MotionPrep* currentMotion) {
   if (previous.width != current.width || previous.height != current.height) return;  // NaN: sizes differ
   const double diagonal = std::hypot(current.width, current.height);
 
@@ -708,6 +829,12 @@ void MeasurePair(const GrayView& previous, const GrayView& current, const Spectr
   }
 
   const cv::Mat prev = previous.Wrap(), cur = current.Wrap();
+  if (metrics & kCameraMotion) {
+    MotionPrep prevLocal, curLocal;
+    if (!previousMotion || !previousMotion->ready) PrepareMotion(previous, s, prevLocal), previousMotion = &prevLocal;
+    if (!currentMotion || !currentMotion->ready) PrepareMotion(current, s, curLocal), currentMotion = &curLocal;
+    CameraMotion(*previousMotion, *currentMotion, cv::Size(current.width, current.height), s, out);
+  }
   if (metrics & kOpticalFlow) {
     cv::goodFeaturesToTrack(prev, s.corners, 200, 0.01, std::max(5.0, 0.02 * diagonal));
     s.magnitudes.clear();
