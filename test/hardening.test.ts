@@ -4,18 +4,21 @@
  * stalled URL, the cap on frames decoded).
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
-import { packageRoot } from '../bindings/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { openVideo, probe } from '../src/decode.js';
-import { buildTracks } from '../src/geometry.js';
-import { measureFrames } from '../src/metrics.js';
-import { native } from '../src/native.js';
+import { packageRoot } from '../bindings/index.js';
+import { main } from '../src/cli/index.js';
+import { openVideo, probe } from '../src/core/decode.js';
+import { buildTracks } from '../src/core/geometry.js';
+import { measureFrames } from '../src/core/metrics.js';
+import { native } from '../src/core/native.js';
+import { extractFrames } from '../src/extract.js';
 import { fixtures } from './helpers/fixtures.js';
 
 async function codeOf(run: () => unknown): Promise<string | undefined> {
@@ -90,9 +93,15 @@ describe('leak and fd run', () => {
       [fixtures.absurdSize(), 'ERR_FRAMESIFT_TOO_LARGE'],
       [fixtures.cfr() + '.missing', 'ERR_FRAMESIFT_NOT_FOUND'],
     ];
-    // A process of its own with --expose-gc: V8's garbage must not count as growth.
+    // A process of its own with --expose-gc (V8's garbage must not count as growth) and the
+    // CLI's MALLOC_ARENA_MAX=2 (under load glibc otherwise touches new per-thread arenas for
+    // a while: allocator growth, not a leak).
     const script = join(packageRoot(), 'test', 'leak', 'open-close.mjs');
-    const run = spawnSync(process.execPath, ['--expose-gc', script, join(packageRoot(), 'build', 'Release', 'framesift.node'), fixtures.cfr(), ...bad.map(([p]) => p)], { encoding: 'utf8', timeout: 50_000 });
+    const run = spawnSync(process.execPath, ['--expose-gc', script, join(packageRoot(), 'build', 'Release', 'framesift.node'), fixtures.cfr(), ...bad.map(([p]) => p)], {
+      encoding: 'utf8',
+      timeout: 50_000,
+      env: { ...process.env, MALLOC_ARENA_MAX: '2' },
+    });
     expect(run.status, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout) as { cycles: number; fds: [number, number]; rssMB: number; codes: Record<string, string> };
     expect(result.cycles).toBe(200);
@@ -162,5 +171,43 @@ describe('limits against hostile input', () => {
     expect(decoder.stats?.capped).toBe(true);
     expect(await codeOf(() => openVideo(fixtures.cfr(), { maxFramesDecoded: 0 }))).toBe('ERR_FRAMESIFT_INVALID_ARG');
     expect(await codeOf(() => openVideo(fixtures.cfr(), { readTimeoutSec: -1 }))).toBe('ERR_FRAMESIFT_INVALID_ARG');
+  });
+
+  it('extract: a stalled URL ends the CLI with ERR_FRAMESIFT_TIMEOUT (--read-timeout), not a hang', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'framesift-timeout-'));
+    let stderr = '';
+    const started = Date.now();
+    const code = await main(['extract', `${base}/stall-header`, '-o', join(out, 'o'), '--count', '3', '--read-timeout', '1', '--quiet'], {
+      stdout: () => undefined,
+      stderr: (t) => void (stderr += t),
+    });
+    rmSync(out, { recursive: true, force: true });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/ERR_FRAMESIFT_TIMEOUT/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('extract: maxAnalysedFrames caps the analysis with a warning; absurd option values are refused', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'framesift-cap-'));
+    const manifest = await extractFrames(fixtures.cfr(), { outDir: join(out, 'o'), count: 3, mode: 'fast', maxAnalysedFrames: 20 });
+    expect(manifest.counts.analysed).toBeLessThanOrEqual(20);
+    expect(manifest.frames.every((f) => f.frameIndex < 60)).toBe(true);
+    expect(manifest.warnings.some((w) => /stopped after 20 decoded frames \(maxAnalysedFrames\)/.test(w))).toBe(true);
+    rmSync(out, { recursive: true, force: true });
+    const bad: Array<[Record<string, unknown>, RegExp]> = [
+      [{ force: 'no' }, /Expected true or false for force but received "no"/],
+      [{ strictDevice: 1 }, /Expected true or false for strictDevice/],
+      [{ onProgress: 5 }, /Expected a function for onProgress/],
+      [{ signal: {} }, /Expected an AbortSignal for signal/],
+      [{ logger: {} }, /Expected a pino-style logger/],
+      [{ maxAnalysedFrames: 0 }, /Expected an integer from 1 to 1000000000 for maxAnalysedFrames but received 0/],
+      [{ maxAnalysedFrames: 2.5 }, /maxAnalysedFrames/],
+      [{ readTimeoutSec: -1 }, /Expected a number from 0 to 86400 for readTimeoutSec but received -1/],
+    ];
+    for (const [options, message] of bad) {
+      const err = await extractFrames(fixtures.cfr(), { outDir: join(out, 'never'), ...options } as never).catch((e: unknown) => e as { code: string; message: string });
+      expect(err, JSON.stringify(options)).toMatchObject({ code: 'ERR_FRAMESIFT_INVALID_ARG' });
+      expect(err.message).toMatch(message);
+    }
   });
 });
