@@ -46,6 +46,8 @@ export type NativeCodecKey = 'h264' | 'hevc' | 'vp9' | 'av1' | 'prores' | 'mjpeg
 export interface NativeAddon extends DecoderExports, MetricsExports, GeometryExports, EmbedExports {
   versions: NativeVersions;
   decoders(): Record<NativeCodecKey, NativeDecoderInfo[]>;
+  /** OpenCV's own thread pool (fixed to 1 at load: native jobs split their work over their `threads` argument). */
+  openCvThreads(): number;
   setErrorClass(cls: new (message: string, code: string) => Error): void;
 }
 

@@ -21,6 +21,7 @@ export type FramesiftErrorCode =
   | 'ERR_FRAMESIFT_OUTPUT'
   | 'ERR_FRAMESIFT_ABORTED'
   | 'ERR_FRAMESIFT_NATIVE_LOAD'
+  | 'ERR_FRAMESIFT_TIMEOUT'
   | 'ERR_FRAMESIFT_INTERNAL';
 
 export class FramesiftError extends Error {
