@@ -75,7 +75,8 @@ export async function extractFrames(input: string, options: ExtractOptions): Pro
   const sampler = setInterval(() => (clock.peakRss = Math.max(clock.peakRss, process.memoryUsage().rss)), 250);
   sampler.unref();
   try {
-    if (resolved.model) {
+    if (options.embedder) embedder = options.embedder;
+    else if (resolved.model) {
       embedder = await Embedder.create({
         model: resolved.model,
         device: resolved.device,
@@ -207,7 +208,7 @@ export async function extractFrames(input: string, options: ExtractOptions): Pro
   } finally {
     clearInterval(sampler);
     descriptions?.dispose();
-    await embedder?.close();
+    if (embedder !== options.embedder) await embedder?.close();
   }
 }
 

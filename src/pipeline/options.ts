@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 
+import type { Embedder } from '../embed/index.js';
 import { invalidArg } from '../errors.js';
 import type { Logger } from '../log.js';
 import { resolveSelectOptions, type SelectMode, type SelectOptions, type Weights } from '../select/index.js';
@@ -23,6 +24,11 @@ export interface ExtractOptions {
   mode?: SelectMode;
   /** A DINOv3/DINOv2 ONNX file: adds spatial complexity, semantic richness and redundancy by embedding. */
   model?: string;
+  /**
+   * A loaded Embedder to use instead of loading `model` (a batch worker keeps one across
+   * clips); the caller owns it and closes it. `model` still names it for the manifest.
+   */
+  embedder?: Embedder;
   /** Execution provider for the model. Default 'auto'. */
   device?: DeviceName;
   /** Fail instead of falling back to CPU when the requested device cannot load. */
