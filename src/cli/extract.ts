@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 
 import { FramesiftError, invalidArg } from '../errors.js';
 import { extractFrames } from '../extract.js';
+import { runSummary } from '../output/summary.js';
 import type { ExtractOptions } from '../pipeline/options.js';
 import type { Progress } from '../pipeline/progress.js';
 import type { CliContext } from './context.js';
@@ -139,16 +140,7 @@ export function registerExtract(yargs: Argv, context: CliContext): Argv {
         onProgress: progressPrinter(context, argv.quiet || argv.json),
       });
       for (const warning of manifest.warnings) context.stderr(`framesift: warning: ${warning}\n`);
-      const summary = {
-        outDir: options.outDir,
-        chosen: manifest.counts.chosen,
-        analysed: manifest.counts.analysed,
-        rejected: manifest.rejected.byReason,
-        sequences: manifest.sequences.length,
-        provider: manifest.device?.provider ?? null,
-        seconds: Object.values(manifest.timings).reduce((a, b) => a + b, 0),
-        warnings: manifest.warnings,
-      };
+      const summary = runSummary(manifest, options.outDir);
       if (argv.json) context.stdout(JSON.stringify(summary) + '\n');
       else {
         context.stdout(

@@ -13,6 +13,8 @@ import type { CliContext } from './context.js';
 import { registerBench } from './bench.js';
 import { registerExtract } from './extract.js';
 import { registerProbe } from './probe.js';
+import { registerQueue } from './queue.js';
+import { registerWorker } from './worker.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -76,6 +78,8 @@ export async function main(args: string[], io: Partial<Pick<CliContext, 'stdout'
   parser = registerExtract(parser, context);
   parser = registerProbe(parser, context);
   parser = registerBench(parser, context);
+  parser = registerQueue(parser, context);
+  parser = registerWorker(parser, context);
 
   try {
     await parser.parseAsync(args, {}, (err, _argv, output) => {

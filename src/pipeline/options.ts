@@ -112,6 +112,9 @@ function num(name: string, value: unknown, min: number, max: number, integer = f
   return value;
 }
 
+/** The number check every option uses (also for the CLI's own flags: one bound, one message). */
+export const checkNumber = num;
+
 const opt = <T>(value: T | undefined, check: (v: T) => T): T | undefined => (value === undefined ? undefined : check(value));
 
 export function resolveExtractOptions(o: ExtractOptions): ResolvedExtractOptions {
