@@ -14,6 +14,7 @@ import { registerBench } from './bench.js';
 import { registerExtract } from './extract.js';
 import { registerProbe } from './probe.js';
 import { registerQueue } from './queue.js';
+import { registerServe } from './serve.js';
 import { registerWorker } from './worker.js';
 
 export const EXIT_OK = 0;
@@ -80,6 +81,7 @@ export async function main(args: string[], io: Partial<Pick<CliContext, 'stdout'
   parser = registerBench(parser, context);
   parser = registerQueue(parser, context);
   parser = registerWorker(parser, context);
+  parser = registerServe(parser, context);
 
   try {
     await parser.parseAsync(args, {}, (err, _argv, output) => {
