@@ -10,3 +10,5 @@ export { extractFeatures, extractFeaturesBatch, matchPairs, buildTracks, schedul
 export { Embedder, type EmbedderOptions, type FrameEmbedding } from './embed/index.js';
 export { selectFrames, findCandidates, createFrameTable, type FrameTable, type Selection, type SelectOptions } from './select/index.js';
 export { validateManifest, MANIFEST_SCHEMA_PATH } from './output/index.js';
+export { createQueue, runWorker, jobIdFor, FramesiftQueue, FramesiftWorker, type QueueLocation, type FramesiftJobData, type FramesiftJobResult, type FramesiftJobProgress, type JobOptions, type JobView, type AddJobOptions, type RunWorkerOptions } from './queue/index.js';
+export { createServer, serve, type ServeOptions, type JobServer } from './serve/index.js';

@@ -13,7 +13,7 @@ import { createQueue, jobIdFor, runWorker, type FramesiftQueue } from '../src/qu
 import { ffmpeg } from './helpers/ffmpeg.js';
 import { fixtures } from './helpers/fixtures.js';
 import { bin, clipCopies, expectOneCompleteOutput, QUICK, spawnWorker, tempDir, until, workerReady } from './helpers/queue-fixtures.js';
-import { RedisServer } from './helpers/redis.js';
+import { RedisServer } from '../src/bench/redis-server.js';
 
 let redis: RedisServer;
 /** The default queue, as the CLI commands use it; the tests run in order on it. */

@@ -14,7 +14,7 @@ import { createServer, serve, type JobServer } from '../src/serve/index.js';
 import { ffmpeg } from './helpers/ffmpeg.js';
 import { expectOneCompleteOutput, QUICK, tempDir, until } from './helpers/queue-fixtures.js';
 import { clipCopies } from './helpers/queue-fixtures.js';
-import { RedisServer } from './helpers/redis.js';
+import { RedisServer } from '../src/bench/redis-server.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 let redis: RedisServer;

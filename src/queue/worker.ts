@@ -12,7 +12,7 @@ import { availableParallelism, hostname } from 'node:os';
 import { UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 
-import { extractFrames, type Progress } from '../index.js';
+import { extractFrames, type Progress } from '../extract.js';
 import { silentLogger, type Logger } from '../log.js';
 import { runSummary } from '../output/summary.js';
 import { cancelRequested, subscribeCancels, type CancelSubscription } from './cancel.js';

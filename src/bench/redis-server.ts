@@ -1,5 +1,5 @@
 /**
- * A real redis-server for a test file: 127.0.0.1, a free port, its own temporary folder, the
+ * A real redis-server for the queue and API tests and bench/queue.ts: 127.0.0.1, a free port, its own temporary folder, the
  * append-only file on (so a restart keeps the queue, as a production Redis with persistence
  * does). stop() shuts it down (saving), start() brings it back on the same port and data.
  */
