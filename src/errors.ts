@@ -20,6 +20,8 @@ export type FramesiftErrorCode =
   | 'ERR_FRAMESIFT_OUTPUT'
   | 'ERR_FRAMESIFT_ABORTED'
   | 'ERR_FRAMESIFT_NATIVE_LOAD'
+  /** A batch job whose worker process died (native crash, OOM kill) twice. */
+  | 'ERR_FRAMESIFT_CRASHED'
   | 'ERR_FRAMESIFT_INTERNAL';
 
 export class FramesiftError extends Error {
