@@ -17,7 +17,7 @@ class BatchDisplay {
   #quiet: boolean;
   #total = 0;
   #finished = 0;
-  #frames = 0;
+  #frames = new Map<number, number>();
   #started = performance.now();
   #workers: string[] = [];
   #drawn = 0;
@@ -46,7 +46,7 @@ class BatchDisplay {
       case 'done':
         this.#workers[event.worker] = 'idle';
         if (event.pass === 'extract') this.#finished++;
-        this.#frames += event.job.frames ?? 0;
+        this.#frames.set(event.job.id, event.job.frames ?? 0);
         if (!tty && event.pass === 'extract') this.#line(`framesift: [${this.#finished}/${this.#total}] ${event.job.name}: ${event.job.frames} frames in ${(event.job.seconds ?? 0).toFixed(1)} s`);
         else if (!tty) this.#line(`framesift: ${event.job.name}: brought to its share, ${event.job.frames} frames`);
         break;
@@ -86,7 +86,7 @@ class BatchDisplay {
     const elapsed = (now - this.#started) / 1000;
     const eta = this.#finished > 0 && this.#finished < this.#total ? ` ETA ${Math.ceil((elapsed / this.#finished) * (this.#total - this.#finished))} s` : '';
     const lines = [
-      `batch [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.#finished}/${this.#total} jobs, ${this.#frames} frames${eta}`,
+      `batch [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.#finished}/${this.#total} jobs, ${[...this.#frames.values()].reduce((a, b) => a + b, 0)} frames${eta}`,
       ...this.#workers.map((w, i) => `  worker ${i + 1}: ${w}`),
     ];
     this.#clear();

@@ -69,7 +69,8 @@ export type BatchEvent =
   | { type: 'planned'; jobs: JobView[]; toRun: number; workers: number; threadsPerJob: number }
   /** Done in an earlier run with the same input and options: not run again. */
   | { type: 'kept'; job: JobView }
-  | { type: 'started'; job: JobView; worker: number; pass: 'extract' | 'share' }
+  /** pid: the worker process running the job. */
+  | { type: 'started'; job: JobView; worker: number; pid: number; pass: 'extract' | 'share' }
   | { type: 'progress'; job: JobView; worker: number; stage: Stage; done: number; total: number }
   | { type: 'done'; job: JobView; worker: number; pass: 'extract' | 'share' }
   /** retry: the worker died and the job runs once more. */
@@ -334,7 +335,7 @@ async function runTask(ctx: Context, worker: WorkerProcess, task: Task): Promise
   }
   let row = store.markRunning(id, pid);
   jobLogger.info({ worker: worker.slot, pid, pass: task.pass }, 'job started');
-  emit({ type: 'started', job: view(row), worker: worker.slot, pass: task.pass });
+  emit({ type: 'started', job: view(row), worker: worker.slot, pid, pass: task.pass });
   const onAbort = () => worker.abort();
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   let outcome: JobOutcome;
