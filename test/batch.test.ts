@@ -2,7 +2,7 @@
  * framesift batch: real SQLite store, real worker processes, generated clips. Each test has
  * its own batch folder; clips are generated once into test/.fixtures/batch/.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,6 +96,35 @@ async function runCli(args: string[]): Promise<{ code: number; stdout: string; s
   let stderr = '';
   const code = await main(args, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
   return { code, stdout, stderr };
+}
+
+const bin = fileURLToPath(new URL('../bin/framesift.js', import.meta.url));
+
+/** Starts the CLI on a batch and sends it `signal` once one job is done and another running. */
+async function signalMidBatch(args: string[], out: string, signal: NodeJS.Signals): Promise<{ child: ChildProcess; killedAt: JobRow[]; code: number | null }> {
+  // MALLOC_ARENA_MAX set: the launcher runs the CLI in this very process (no relaunch child).
+  const child = spawn(process.execPath, [bin, ...args], { stdio: 'ignore', env: { ...process.env, MALLOC_ARENA_MAX: '2' } });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const killedAt = await new Promise<JobRow[]>((resolve, reject) => {
+    const poll = setInterval(() => {
+      let now: JobRow[];
+      try {
+        now = rows(out);
+      } catch {
+        return; // the store is not there yet, or its schema is being written
+      }
+      if (now.some((r) => r.state === 'done') && now.some((r) => r.state === 'running')) {
+        clearInterval(poll);
+        child.kill(signal);
+        resolve(now);
+      }
+    }, 25);
+    void exited.then(() => {
+      clearInterval(poll);
+      reject(new Error('the batch ended before the signal'));
+    });
+  });
+  return { child, killedAt, code: await exited };
 }
 
 const fast = ['--mode', 'fast', '--count', '4'];
@@ -261,30 +290,21 @@ describe('framesift batch', () => {
     // More clips, so the kill lands mid-batch.
     for (const n of [1, 2, 3]) copyFileSync(join(root, 'long.mp4'), join(root, `more${n}.mp4`));
     const out = join(mkdtempSync(join(tmpdir(), 'framesift-batch-')), 'out');
-    const bin = fileURLToPath(new URL('../bin/framesift.js', import.meta.url));
     const args = ['batch', root, '-o', out, '--jobs', '1', '--mode', 'fast', '--count', '3', '--quiet'];
-    // MALLOC_ARENA_MAX set: the launcher runs the CLI in this very process (no relaunch child).
-    const child = spawn(process.execPath, [bin, ...args], { stdio: 'ignore', env: { ...process.env, MALLOC_ARENA_MAX: '2' } });
-    const killedAt = await new Promise<JobRow[]>((resolve, reject) => {
-      const poll = setInterval(() => {
-        let now: JobRow[];
-        try {
-          now = rows(out);
-        } catch {
-          return; // the store is not there yet, or its schema is being written
-        }
-        if (now.some((r) => r.state === 'done') && now.some((r) => r.state === 'running')) {
-          clearInterval(poll);
-          child.kill('SIGKILL');
-          resolve(rows(out));
-        }
-      }, 25);
-      child.once('exit', () => {
-        clearInterval(poll);
-        reject(new Error('the batch ended before it could be killed'));
-      });
-    });
-    await new Promise((r) => setTimeout(r, 300)); // its worker sees the parent gone and exits
+    const { child, killedAt } = await signalMidBatch(args, out, 'SIGKILL');
+    expect(child.signalCode).toBe('SIGKILL');
+    // Its worker sees the supervisor gone (the IPC channel closes) and exits on its own.
+    const orphan = killedAt.find((r) => r.state === 'running')!.workerPid!;
+    const alive = () => {
+      try {
+        process.kill(orphan, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let waited = 0; alive() && waited < 5000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    expect(alive()).toBe(false);
     const doneBefore = killedAt.filter((r) => r.state === 'done');
     const createdBefore = Object.fromEntries(doneBefore.map((r) => [r.relName, manifestOf(r.outDir).createdAt]));
     expect(doneBefore.length).toBeGreaterThanOrEqual(1);
@@ -303,5 +323,19 @@ describe('framesift batch', () => {
     const summary = JSON.parse(resumed.stdout) as BatchSummary;
     expect(summary.counts.done).toBe(7);
     expectComplete(out);
+  });
+
+  it('Ctrl-C (SIGINT) stops with status 130, the store consistent and no partial files', async () => {
+    const root = archive();
+    const out = join(mkdtempSync(join(tmpdir(), 'framesift-batch-')), 'out');
+    const { code, killedAt } = await signalMidBatch(['batch', root, '-o', out, '--jobs', '1', '--mode', 'fast', '--count', '3', '--quiet'], out, 'SIGINT');
+    expect(code).toBe(130);
+    const after = rows(out);
+    expect(after.filter((r) => r.state === 'running')).toEqual([]);
+    expect(after.filter((r) => r.state === 'done').length).toBeGreaterThanOrEqual(killedAt.filter((r) => r.state === 'done').length);
+    expect(after.filter((r) => r.state === 'queued').length).toBeGreaterThanOrEqual(1);
+    for (const r of after.filter((x) => x.state === 'queued')) expect(existsSync(r.outDir)).toBe(false);
+    expectComplete(out);
+    expect(JSON.parse(readFileSync(join(out, 'batch.json'), 'utf8')).interrupted).toBe(true);
   });
 });

@@ -19,7 +19,7 @@ import type { Stage } from '../pipeline/progress.js';
 import { shareBudget } from './budget.js';
 import { fingerprintInput, fingerprintOptions } from './fingerprint.js';
 import { BATCH_STORE_FILE, expandInputs, type BatchInput } from './inputs.js';
-import { defaultJobs, threadsPerJob, WorkerProcess, type JobOutcome } from './pool.js';
+import { defaultJobs, threadsPerJob, WorkerProcess } from './pool.js';
 import type { PlainExtractOptions } from './protocol.js';
 import { JobStore, type JobRow } from './store.js';
 
@@ -181,7 +181,7 @@ async function runBatch(specs: readonly (string | BatchInput)[], options: BatchO
   const workers: WorkerProcess[] = [];
   try {
     // What the job writes depends on these; threads, batch size and memory limits do not.
-    const { force: _force, threads: _threads, batchSize: _batchSize, maxMemoryMB: _maxMemory, ...outputOptions } = extractOptions;
+    const { outDir: _outDir, force: _force, threads: _threads, batchSize: _batchSize, maxMemoryMB: _maxMemory, ...outputOptions } = extractOptions;
     const modelStats = extractOptions.model ? await stat(extractOptions.model).catch(() => undefined) : undefined;
     const optionsFp = fingerprintOptions({ ...outputOptions, totalFrames, model: extractOptions.model ? [extractOptions.model, modelStats?.size, modelStats?.mtimeMs] : undefined });
 
@@ -336,16 +336,13 @@ async function runTask(ctx: Context, worker: WorkerProcess, task: Task): Promise
   let row = store.markRunning(id, pid);
   jobLogger.info({ worker: worker.slot, pid, pass: task.pass }, 'job started');
   emit({ type: 'started', job: view(row), worker: worker.slot, pid, pass: task.pass });
-  const onAbort = () => worker.abort();
-  ctx.signal.addEventListener('abort', onAbort, { once: true });
-  let outcome: JobOutcome;
-  try {
-    outcome = await worker.run(id, task.row.input, { ...task.options, outDir: work }, (p) =>
-      emit({ type: 'progress', job: view(row), worker: worker.slot, stage: p.stage as Stage, done: p.done, total: p.total }),
-    );
-  } finally {
-    ctx.signal.removeEventListener('abort', onAbort);
-  }
+  const outcome = await worker.run(
+    id,
+    task.row.input,
+    { ...task.options, outDir: work },
+    (p) => emit({ type: 'progress', job: view(row), worker: worker.slot, stage: p.stage as Stage, done: p.done, total: p.total }),
+    ctx.signal,
+  );
 
   if (outcome.kind === 'done') {
     // Complete in the work folder: it replaces the old output in one rename, then the row says done.

@@ -98,21 +98,29 @@ export class WorkerProcess {
   }
 
   /** Runs one job; resolves with its outcome (never rejects once the worker has started). */
-  async run(jobId: number, input: string, options: PlainExtractOptions, onProgress: (p: WorkerProgress) => void): Promise<JobOutcome> {
+  async run(jobId: number, input: string, options: PlainExtractOptions, onProgress: (p: WorkerProgress) => void, signal?: AbortSignal): Promise<JobOutcome> {
     await this.start();
     const child = this.#child!;
-    return new Promise<JobOutcome>((resolve) => {
-      this.#job = {
-        jobId,
-        onProgress,
-        settle: (outcome) => {
-          this.#job = undefined;
-          resolve(outcome);
-        },
-      };
-      const message: ParentMessage = { type: 'run', jobId, input, options };
-      child.send(message);
-    });
+    const onAbort = () => this.abort();
+    try {
+      return await new Promise<JobOutcome>((resolve) => {
+        this.#job = {
+          jobId,
+          onProgress,
+          settle: (outcome) => {
+            this.#job = undefined;
+            resolve(outcome);
+          },
+        };
+        const message: ParentMessage = { type: 'run', jobId, input, options };
+        child.send(message);
+        // Stopped before or while the job runs: the worker ends it cleanly (its extract aborts).
+        if (signal?.aborted) this.abort();
+        else signal?.addEventListener('abort', onAbort, { once: true });
+      });
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
   }
 
   /** Asks the running job to stop cleanly (its extract removes its partial files). */
