@@ -10,3 +10,5 @@ export { extractFeatures, extractFeaturesBatch, matchPairs, buildTracks, schedul
 export { Embedder, type EmbedderOptions, type FrameEmbedding } from './embed/index.js';
 export { selectFrames, findCandidates, createFrameTable, type FrameTable, type Selection, type SelectOptions } from './select/index.js';
 export { validateManifest, MANIFEST_SCHEMA_PATH } from './output/index.js';
+export { extractBatch, type BatchOptions, type BatchEvent, type BatchSummary, type JobView } from './jobs/batch.js';
+export { expandInputs, type BatchInput } from './jobs/inputs.js';
