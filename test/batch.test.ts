@@ -2,7 +2,7 @@
  * framesift batch: real SQLite store, real worker processes, generated clips. Each test has
  * its own batch folder; clips are generated once into test/.fixtures/batch/.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/index.js';
 import { isFramesiftError } from '../src/errors.js';
 import { extractBatch, type BatchEvent, type BatchSummary } from '../src/jobs/batch.js';
+import { TEST_MODELS, writeTestModel, type TestModelSpec } from '../scripts/make-test-model.js';
 import { fingerprintInput } from '../src/jobs/fingerprint.js';
 import type { JobRow } from '../src/jobs/store.js';
 import { fixturesDir } from './helpers/fixtures.js';
@@ -323,6 +324,27 @@ describe('framesift batch', () => {
     const summary = JSON.parse(resumed.stdout) as BatchSummary;
     expect(summary.counts.done).toBe(7);
     expectComplete(out);
+  });
+
+  it('loads --model once per worker and uses it for every clip', async () => {
+    const root = archive();
+    const model = await writeTestModel(join(mkdtempSync(join(tmpdir(), 'framesift-batch-model-')), 'dinov3.onnx'), TEST_MODELS['dinov3-f32'] as TestModelSpec);
+    const out = join(mkdtempSync(join(tmpdir(), 'framesift-batch-')), 'out');
+    const run = spawnSync(process.execPath, [bin, 'batch', root, '-o', out, '--jobs', '1', '--model', model, '--mode', 'fast', '--count', '3', '--quiet', '--log-level', 'info'], {
+      encoding: 'utf8',
+      env: { ...process.env, MALLOC_ARENA_MAX: '2' },
+    });
+    expect(run.status).toBe(0);
+    const logs = run.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    expect(logs.filter((l) => l.msg === 'model loaded')).toHaveLength(1);
+    // The supervisor's and the worker's lines about a job carry its id.
+    expect(logs.filter((l) => l.msg === 'job done').every((l) => Number.isInteger(l.jobId))).toBe(true);
+    expect(logs.filter((l) => l.msg === 'job done').length).toBeGreaterThanOrEqual(4);
+    for (const row of rows(out)) {
+      expect(row.state).toBe('done');
+      const manifest = JSON.parse(readFileSync(join(row.outDir, 'manifest.json'), 'utf8'));
+      expect(manifest.device?.provider).toBe('cpu');
+    }
   });
 
   it('Ctrl-C (SIGINT) stops with status 130, the store consistent and no partial files', async () => {

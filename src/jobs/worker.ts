@@ -34,7 +34,10 @@ function embedderFor(options: ExtractOptions, threads: number): Promise<Embedder
       logger,
     });
     // A model that fails to load fails each job that needs it, with its own error.
-    embedder.catch(() => embedders.delete(key));
+    embedder.then(
+      (e) => logger.info({ model: options.model, provider: e.info.provider }, 'model loaded'),
+      () => embedders.delete(key),
+    );
     embedders.set(key, embedder);
   }
   return embedder;
