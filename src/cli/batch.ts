@@ -23,14 +23,19 @@ class BatchDisplay {
   #drawn = 0;
   #lastDraw = 0;
 
+  #tty: boolean;
+
   constructor(context: CliContext, quiet: boolean) {
     this.#context = context;
     this.#quiet = quiet;
+    // Log lines below warn would land inside the redrawn block: print plain lines then.
+    const level = context.logger.levels.values[context.logger.level] ?? 40;
+    this.#tty = context.isTTY && level >= 40;
   }
 
   onEvent(event: BatchEvent): void {
     if (this.#quiet) return;
-    const tty = this.#context.isTTY;
+    const tty = this.#tty;
     switch (event.type) {
       case 'planned':
         this.#total = event.toRun;

@@ -320,7 +320,7 @@ async function runTask(ctx: Context, worker: WorkerProcess, task: Task): Promise
     store.markRunning(id, process.pid);
     const row = store.markFailed(id, 'ERR_FRAMESIFT_NOT_FOUND', `${task.row.input}: no such file or folder`);
     await rm(final, { recursive: true, force: true });
-    jobLogger.warn({ code: row.errorCode }, 'job failed');
+    jobLogger.info({ code: row.errorCode }, 'job failed');
     emit({ type: 'failed', job: view(row), worker: worker.slot, retry: false });
     return false;
   }
@@ -376,7 +376,9 @@ async function runTask(ctx: Context, worker: WorkerProcess, task: Task): Promise
   }
   // A failed job has no output: a stale one from an earlier run would pass for a result.
   await rm(final, { recursive: true, force: true });
-  jobLogger.warn({ code: row.errorCode, err: row.errorMessage }, 'job failed');
+  // info: the failure is in the events, the table and batch.json; a warn line per bad clip would
+  // only repeat them (and break the TTY display).
+  jobLogger.info({ code: row.errorCode, err: row.errorMessage }, 'job failed');
   emit({ type: 'failed', job: view(row), worker: worker.slot, retry: false });
   return false;
 }
