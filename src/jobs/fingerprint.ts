@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { IMAGE_EXTENSIONS } from '../input.js';
+import { IMAGE_EXTENSIONS } from '../core/input.js';
 import type { BatchInput } from './inputs.js';
 
 const CHUNK = 64 * 1024;
