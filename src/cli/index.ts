@@ -10,6 +10,7 @@ import { packageRoot } from '../../bindings/index.js';
 import { FramesiftError } from '../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
 import type { CliContext } from './context.js';
+import { registerBatch } from './batch.js';
 import { registerBench } from './bench.js';
 import { registerExtract } from './extract.js';
 import { registerProbe } from './probe.js';
@@ -50,12 +51,14 @@ export async function main(args: string[], io: Partial<Pick<CliContext, 'stdout'
 
   const levelIndex = args.findIndex((a) => a === '--log-level' || a.startsWith('--log-level='));
   const levelArg = levelIndex < 0 ? undefined : args[levelIndex]!.includes('=') ? args[levelIndex]!.split('=')[1] : args[levelIndex + 1];
+  let exitCode = EXIT_OK;
   const context: CliContext = {
     stdout,
     stderr,
     logger: createLogger((levelArg as LogLevel) ?? (process.env.FRAMESIFT_LOG_LEVEL as LogLevel) ?? 'warn'),
     signal: controller.signal,
     isTTY: Boolean(process.stderr.isTTY),
+    setExitCode: (code) => void (exitCode = code),
   };
 
   let usageError: string | undefined;
@@ -68,7 +71,7 @@ export async function main(args: string[], io: Partial<Pick<CliContext, 'stdout'
     .help()
     .alias('h', 'help')
     .strict()
-    .demandCommand(1, 'Name a command: extract or probe')
+    .demandCommand(1, 'Name a command: extract, batch or probe')
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
@@ -77,6 +80,7 @@ export async function main(args: string[], io: Partial<Pick<CliContext, 'stdout'
       else usageError = message;
     });
   parser = registerExtract(parser, context);
+  parser = registerBatch(parser, context);
   parser = registerProbe(parser, context);
   parser = registerBench(parser, context);
   parser = registerQueue(parser, context);
@@ -114,5 +118,5 @@ export async function main(args: string[], io: Partial<Pick<CliContext, 'stdout'
     context.logger.debug({ err: failure }, 'command failed');
     return EXIT_FAILURE;
   }
-  return EXIT_OK;
+  return exitCode;
 }

@@ -14,7 +14,7 @@ import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } 
 import { glob, isDynamicPattern } from 'tinyglobby';
 
 import { FramesiftError } from '../errors.js';
-import { byName, IMAGE_EXTENSIONS, URL_SCHEME } from '../input.js';
+import { byName, IMAGE_EXTENSIONS, URL_SCHEME } from '../core/input.js';
 
 export interface BatchInput {
   /** What to pass to extractFrames (absolute path, image folder or glob, or URL). */

@@ -103,6 +103,8 @@ export interface ResolvedExtractOptions {
   sequenceFps: number;
   select: SelectOptions;
   signal: AbortSignal | undefined;
+  /** A caller's loaded Embedder (ExtractOptions.embedder): used as is, never closed here. */
+  embedder: Embedder | undefined;
 }
 
 function num(name: string, value: unknown, min: number, max: number, integer = false): number {
@@ -161,5 +163,6 @@ export function resolveExtractOptions(o: ExtractOptions): ResolvedExtractOptions
     sequenceFps: o.sequenceFps === undefined ? 1 : num('sequenceFps', o.sequenceFps, 1e-3, 1000),
     select,
     signal: o.signal,
+    embedder: o.embedder,
   };
 }
