@@ -92,7 +92,7 @@ describe('framesift worker processes', () => {
     ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=30', '-t', '10', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', long]);
     const job = { input: long, outDir: join(dir, 'out', 'finish'), options: { mode: 'balanced' as const, count: 4 } };
     const finishing = spawnWorker(redis.url);
-    const impatient = spawnWorker(redis.url, ['--shutdown-timeout', '0']);
+    let impatient: ReturnType<typeof spawnWorker> | undefined;
     try {
       await workerReady(finishing);
       const { id } = await queue.add(job);
@@ -103,6 +103,7 @@ describe('framesift worker processes', () => {
       expect((await queue.get(id))?.state).toBe('completed');
       expectOneCompleteOutput(job.outDir, id, 4);
 
+      impatient = spawnWorker(redis.url, ['--shutdown-timeout', '0']);
       await workerReady(impatient);
       const second = { ...job, outDir: join(dir, 'out', 'requeue') };
       const { id: secondId } = await queue.add(second);
@@ -116,7 +117,7 @@ describe('framesift worker processes', () => {
       expect(await queue.cancel(secondId)).toBe('removed');
     } finally {
       finishing.child.kill('SIGKILL');
-      impatient.child.kill('SIGKILL');
+      impatient?.child.kill('SIGKILL');
     }
   });
 });

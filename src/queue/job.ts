@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 
 import type { ExtractOptions } from '../index.js';
+import { stableJson } from '../jobs/fingerprint.js';
 import type { RunSummary } from '../output/summary.js';
 
 /** ExtractOptions that travel through Redis (JSON): no output folder, signal or callbacks. */
@@ -42,19 +43,7 @@ export interface FramesiftJobProgress {
   fraction: number;
 }
 
-/** JSON with keys sorted and undefined values dropped: equal options give equal text. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 /** The job's id: 32 hex digits of SHA-256 over input, output folder and options. */
 export function jobIdFor(data: FramesiftJobData): string {
-  return createHash('sha256').update(canonicalJson([data.input, data.outDir, data.options])).digest('hex').slice(0, 32);
+  return createHash('sha256').update(stableJson([data.input, data.outDir, data.options])).digest('hex').slice(0, 32);
 }

@@ -89,8 +89,11 @@ export class FramesiftQueue {
   }
 
   async get(id: string): Promise<JobView | undefined> {
+    // State first, then the job's fields: these are then at least as new as the state (a
+    // final 'failed' never shows the attempt count of an earlier try).
+    const state = await this.bull.getJobState(id);
     const job = await this.bull.getJob(id);
-    return job ? viewOf(job, await job.getState()) : undefined;
+    return job ? viewOf(job, state) : undefined;
   }
 
   /** Jobs in one state, `limit` from `start` (newest first). */
