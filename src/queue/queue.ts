@@ -77,7 +77,7 @@ export class FramesiftQueue {
   async add(data: FramesiftJobData, options: AddJobOptions = {}): Promise<AddResult> {
     resolveExtractOptions({ ...data.options, outDir: data.outDir });
     const id = jobIdFor(data);
-    if (await this.bull.getJob(id)) return { id, added: false };
+    if ((await this.redis.exists(this.bull.toKey(id))) === 1) return { id, added: false };
     await clearCancel(this.redis, this.location, [id]);
     await this.bull.add('extract', data, {
       jobId: id,
