@@ -162,6 +162,27 @@ describe('failure semantics (worker in this process)', () => {
     }
   });
 
+  it('an extract process killed mid-job (a native crash, an OOM kill) fails that attempt only: retried, completed', async () => {
+    const dir = tempDir('framesift-queue-crash-');
+    const worker = await runWorker({ redis: redis.url });
+    try {
+      const job = { input: fixtures.cfr(), outDir: join(dir, 'out'), options: { mode: 'balanced' as const, count: 4 } };
+      const { id } = await queue.add(job, { attempts: 3, backoffMs: 50 });
+      await until('the job to start', async () => (await queue.get(id))?.progress?.stage === 'measure');
+      const [pid] = worker.extractPids;
+      process.kill(pid!, 'SIGKILL');
+      const done = await until('the job completed', async () => {
+        const view = await queue.get(id);
+        return view?.state === 'completed' && view;
+      });
+      expect(done.attemptsMade).toBe(2);
+      expect(worker.extractPids).not.toContain(pid);
+      expectOneCompleteOutput(job.outDir, id, 4);
+    } finally {
+      await worker.close();
+    }
+  });
+
   it('Redis restarts mid-run: the worker reconnects and every job completes', async () => {
     const dir = tempDir('framesift-queue-restart-');
     const worker = await runWorker({ redis: redis.url, lockDurationMs: 5000, stalledIntervalMs: 1000 });

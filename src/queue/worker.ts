@@ -1,29 +1,36 @@
 /**
- * The consumer side: a BullMQ Worker whose jobs run extractFrames. Progress goes to the job
- * (job.updateProgress), the result is the run summary and the manifest's path, the output
- * folder is written atomically (job-output.ts). Failures: failure.ts. Cancel requests arrive
+ * The consumer side: a BullMQ Worker whose jobs run extractFrames in the batch's worker
+ * processes (src/jobs/pool.ts: one per concurrency slot, reused, the model loaded once per
+ * process; a native crash or an OOM kill ends that process and fails only the attempt, which
+ * is retried). Progress goes to the job (job.updateProgress), the result is the run summary
+ * and the manifest's path, the output folder is written atomically (job-output.ts). Failures: failure.ts. Cancel requests arrive
  * on the cancel channel (cancel.ts) and abort the job's AbortSignal. close() stops taking
  * jobs, lets the active ones finish, and after `shutdownTimeoutMs` aborts them and puts them
  * back in the queue for another worker.
  */
 import { randomBytes } from 'node:crypto';
-import { availableParallelism, hostname } from 'node:os';
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 
 import { UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 
-import { extractFrames, type Progress } from '../extract.js';
+import { FramesiftError, type FramesiftErrorCode } from '../errors.js';
+import type { Manifest } from '../extract.js';
+import { threadsPerJob, WorkerProcess, type WorkerProgress } from '../jobs/pool.js';
 import { silentLogger, type Logger } from '../log.js';
+import { MANIFEST_FILE } from '../output/out-dir.js';
 import { runSummary } from '../output/summary.js';
 import { cancelRequested, subscribeCancels, type CancelSubscription } from './cancel.js';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, framesiftKey, redisConnection, type QueueLocation } from './connection.js';
 import { jobFailure } from './failure.js';
 import { OutputTakenError, writeJobOutput } from './job-output.js';
-import type { FramesiftJobData, FramesiftJobProgress, FramesiftJobResult } from './job.js';
+import type { FramesiftJobData, FramesiftJobProgress, FramesiftJobResult, JobOptions } from './job.js';
 import type { FramesiftBullJob } from './queue.js';
 
 export interface RunWorkerOptions extends QueueLocation {
-  /** Jobs run at once in this process. Default 1. */
+  /** Jobs run at once by this worker (each in its own extract process). Default 1. */
   concurrency?: number;
   /** How long a job's lock lives without renewal (ms); a dead worker's job is taken over after it. Default 30000. */
   lockDurationMs?: number;
@@ -52,7 +59,7 @@ const SHUTDOWN = 'shutdown';
 const HEARTBEAT_MS = 5000;
 
 /** Share of the whole job done when a stage starts (measure is most of a run). */
-const STAGE_SPAN: Record<Progress['stage'], [number, number]> = {
+const STAGE_SPAN = {
   probe: [0, 0.02],
   measure: [0.02, 0.6],
   candidates: [0.6, 0.62],
@@ -61,12 +68,12 @@ const STAGE_SPAN: Record<Progress['stage'], [number, number]> = {
   tracks: [0.9, 0.95],
   write: [0.95, 1],
   done: [1, 1],
-};
+} as const satisfies Record<string, readonly [number, number]>;
 
-function jobProgress(p: Progress): FramesiftJobProgress {
-  const [from, to] = STAGE_SPAN[p.stage] ?? [0, 1];
+function jobProgress(p: WorkerProgress): FramesiftJobProgress {
+  const [from, to] = STAGE_SPAN[p.stage as keyof typeof STAGE_SPAN] ?? [0, 1];
   const within = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
-  return { stage: p.stage, done: p.done, total: p.total, ...(p.etaSec !== undefined ? { etaSec: p.etaSec } : {}), fraction: from + (to - from) * within };
+  return { stage: p.stage, done: p.done, total: p.total, fraction: from + (to - from) * within };
 }
 
 export class FramesiftWorker {
@@ -81,6 +88,10 @@ export class FramesiftWorker {
   #threads: number;
   #closing: Promise<void> | undefined;
   #active = 0;
+  /** Extract processes not running a job now (one per concurrency slot). */
+  #idle: WorkerProcess[];
+  readonly #extractors: WorkerProcess[];
+  #runs = 0;
 
   constructor(options: RunWorkerOptions) {
     this.location = { redis: options.redis, queueName: options.queueName ?? DEFAULT_QUEUE_NAME, prefix: options.prefix ?? DEFAULT_PREFIX };
@@ -88,7 +99,9 @@ export class FramesiftWorker {
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 60_000;
     const concurrency = options.concurrency ?? 1;
     // Jobs side by side share the cores instead of each taking all of them.
-    this.#threads = Math.max(1, Math.floor(availableParallelism() / concurrency));
+    this.#threads = threadsPerJob(concurrency);
+    this.#extractors = Array.from({ length: concurrency }, (_, slot) => new WorkerProcess(slot, this.#logger.level));
+    this.#idle = [...this.#extractors];
     const connection = redisConnection(options.redis);
     this.#redis = new Redis(connection);
     this.#redis.on('error', () => undefined);
@@ -117,6 +130,11 @@ export class FramesiftWorker {
     this.bull.on('failed', (job, err) => this.#logger.warn({ job: job?.id, err: err.message }, 'job failed'));
   }
 
+  /** Process ids of the extract processes running now. */
+  get extractPids(): number[] {
+    return this.#extractors.map((p) => p.pid).filter((pid): pid is number => pid !== undefined);
+  }
+
   /** Connects, subscribes to cancel requests and starts taking jobs. */
   async start(): Promise<void> {
     this.#cancels = await subscribeCancels(this.location, (jobId) => this.bull.cancelJob(jobId, CANCELLED));
@@ -139,6 +157,7 @@ export class FramesiftWorker {
         await this.bull.close();
       } finally {
         clearTimeout(timer);
+        await Promise.all(this.#extractors.map((p) => p.close()));
         await this.#cancels?.close();
         await this.#redis.hdel(framesiftKey(this.location, 'workers'), this.id).catch(() => undefined);
         this.#redis.disconnect();
@@ -147,14 +166,31 @@ export class FramesiftWorker {
     return this.#closing;
   }
 
+  /** extractFrames in an idle extract process; its manifest, or its failure as a FramesiftError. */
+  async #extractInProcess(input: string, options: JobOptions & { outDir: string }, onProgress: (p: WorkerProgress) => void, signal: AbortSignal | undefined): Promise<Manifest> {
+    const extractor = this.#idle.pop();
+    if (!extractor) throw new FramesiftError('no idle extract process (more jobs than --concurrency)', 'ERR_FRAMESIFT_INTERNAL');
+    try {
+      const outcome = await extractor.run(++this.#runs, input, options, onProgress, signal);
+      if (outcome.kind === 'failed') throw new FramesiftError(outcome.message, outcome.code as FramesiftErrorCode, { input });
+      // A crash ends the process, not the worker: the next job starts a fresh one; this attempt is retried.
+      if (outcome.kind === 'crashed') throw new FramesiftError(`${input}: the extract process died (${outcome.how})`, 'ERR_FRAMESIFT_CRASHED', { input });
+      return JSON.parse(await readFile(join(options.outDir, MANIFEST_FILE), 'utf8')) as Manifest;
+    } finally {
+      this.#idle.push(extractor);
+    }
+  }
+
   /** Publishes this process's memory for the API's /metrics. */
   async #beat(): Promise<void> {
     const memory = process.memoryUsage();
+    let childrenRss = 0;
+    for (const extractor of this.#extractors) if (extractor.pid) childrenRss += await residentBytes(extractor.pid);
     const state: WorkerMemory = {
       workerId: this.id,
       host: hostname(),
       pid: process.pid,
-      rssBytes: memory.rss,
+      rssBytes: memory.rss + childrenRss,
       heapUsedBytes: memory.heapUsed,
       activeJobs: this.#active,
       at: Date.now(),
@@ -175,18 +211,11 @@ export class FramesiftWorker {
     const started = performance.now();
     const { input, outDir, options } = job.data;
     if (await cancelRequested(this.#redis, this.location, job.id!)) throw new UnrecoverableError(`ERR_FRAMESIFT_ABORTED: ${input}: the job was cancelled`);
-    const onProgress = (p: Progress) => void job.updateProgress(jobProgress(p) as unknown as object).catch(() => undefined);
+    const onProgress = (p: WorkerProgress) => void job.updateProgress(jobProgress(p) as unknown as object).catch(() => undefined);
     try {
       const { force, ...extractOptions } = options;
       const output = await writeJobOutput(job.id!, input, outDir, force ?? false, (tempDir) =>
-        extractFrames(input, {
-          threads: this.#threads,
-          ...extractOptions,
-          outDir: tempDir,
-          ...(signal ? { signal } : {}),
-          logger: this.#logger,
-          onProgress,
-        }),
+        this.#extractInProcess(input, { threads: this.#threads, ...extractOptions, outDir: tempDir }, onProgress, signal),
       );
       const jobSec = (performance.now() - started) / 1000;
       const videoSec = output.manifest.input.probe.durationSec || 0;
@@ -209,6 +238,17 @@ export class FramesiftWorker {
       if (signal?.aborted) throw new UnrecoverableError(`ERR_FRAMESIFT_ABORTED: ${input}: the job was cancelled`);
       throw jobFailure(err, input, err instanceof OutputTakenError);
     }
+  }
+}
+
+/** Resident memory of a process (Linux /proc; 0 where it cannot be read). */
+async function residentBytes(pid: number): Promise<number> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const kb = /^VmRSS:\s+(\d+) kB/m.exec(status);
+    return kb ? Number(kb[1]) * 1024 : 0;
+  } catch {
+    return 0;
   }
 }
 
