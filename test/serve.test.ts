@@ -127,12 +127,20 @@ describe('what a request may touch', () => {
     try {
       await capped.app.ready();
       const post = (input: string) => capped.app.inject({ method: 'POST', url: '/v1/jobs', payload: { input, options: QUICK } });
-      expect((await post('clip00.mp4')).statusCode).toBe(202);
+      const first = await post('clip00.mp4');
+      expect(first.statusCode).toBe(202);
       const full = await post('clip01.mp4');
       expect([full.statusCode, full.json().error.code]).toEqual([429, 'ERR_FRAMESIFT_QUEUE_FULL']);
-    } finally {
+      // An event stream open on a job that never runs (no worker here) ends when the server closes.
+      await capped.app.listen({ host: '127.0.0.1', port: 0 });
+      const { port } = capped.app.server.address() as { port: number };
+      const stream = await fetch(`http://127.0.0.1:${port}/v1/jobs/${first.json().id}/events`);
+      const body = stream.text();
       await capped.queue.bull.obliterate({ force: true });
       await capped.close();
+      expect(await body).toMatch(/^event: state\ndata: .*"state":"waiting"/);
+    } finally {
+      await capped.close().catch(() => undefined);
     }
   });
 });

@@ -151,7 +151,12 @@ export async function createServer(options: ServeOptions): Promise<Omit<JobServe
     return reply.status(outcome === 'removed' ? 200 : 202).send({ id, state: outcome });
   });
 
-  app.get('/v1/jobs/:id/events', { schema: routeSchemas.jobEvents }, async (request, reply) => streamEvents(request, reply, queue, hub, await jobOr404((request.params as { id: string }).id)));
+  // Open event streams end when the server closes (else close() would wait for their clients).
+  const streams = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const end of streams) end();
+  });
+  app.get('/v1/jobs/:id/events', { schema: routeSchemas.jobEvents }, async (request, reply) => streamEvents(request, reply, queue, hub, await jobOr404((request.params as { id: string }).id), streams));
 
   app.get('/healthz', async (_request, reply) => {
     const ok = await Promise.race([queue.redis.ping().then(() => true, () => false), new Promise<boolean>((r) => setTimeout(() => r(false), 1000).unref())]);
@@ -175,7 +180,7 @@ export async function createServer(options: ServeOptions): Promise<Omit<JobServe
 }
 
 /** SSE: `state` events (the job view) on each change, `progress` events, and `done` with the final view. */
-async function streamEvents(request: FastifyRequest, reply: FastifyReply, queue: FramesiftQueue, hub: JobEventHub, first: JobView): Promise<void> {
+async function streamEvents(request: FastifyRequest, reply: FastifyReply, queue: FramesiftQueue, hub: JobEventHub, first: JobView, streams: Set<() => void>): Promise<void> {
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
@@ -186,6 +191,7 @@ async function streamEvents(request: FastifyRequest, reply: FastifyReply, queue:
   const finish = () => {
     if (ended) return;
     ended = true;
+    streams.delete(finish);
     unsubscribe();
     clearInterval(ping);
     raw.end();
@@ -206,6 +212,7 @@ async function streamEvents(request: FastifyRequest, reply: FastifyReply, queue:
     chain = chain.then(() => (ended ? undefined : event === 'progress' ? void send('progress', args.data) : report())).catch(() => finish());
   });
   request.raw.on('close', finish);
+  streams.add(finish);
   chain = chain.then(report).catch(() => finish());
   await chain;
 }
