@@ -111,7 +111,7 @@ makeClip(tiny, 2, '320x240');
   let i = 0;
   const result = await autocannon({
     url: `http://127.0.0.1:${port}`,
-    connections: 16,
+    connections: 32,
     duration: Number(values['post-seconds']),
     requests: [
       {

@@ -2,7 +2,8 @@
  * The cancel channel for active jobs. BullMQ aborts a job's AbortSignal only from the process
  * that runs it (worker.cancelJob), so a cancel request travels from the API to every worker:
  * a Redis pub/sub message names the job, and a flag key (one hour) covers a job that becomes
- * active just after the message went out. (BullMQ 6's Relay does the same but is marked
+ * active just after the message went out. The flag holds the job's creation time, so a job
+ * added again later under the same id is not taken for the cancelled one. (BullMQ 6's Relay does the same but is marked
  * experimental; plain pub/sub is two commands.)
  */
 import { Redis } from 'ioredis';
@@ -14,17 +15,17 @@ const FLAG_SECONDS = 3600;
 const channelOf = (location: QueueLocation) => framesiftKey(location, 'cancel');
 const flagOf = (location: QueueLocation, jobId: string) => framesiftKey(location, `cancelled:${jobId}`);
 
-/** Asks whichever worker runs `jobId` to abort it. */
-export async function requestCancel(redis: Redis, location: QueueLocation, jobId: string): Promise<void> {
-  await redis.multi().set(flagOf(location, jobId), '1', 'EX', FLAG_SECONDS).publish(channelOf(location), jobId).exec();
+/** Asks whichever worker runs `jobId` (created at `createdAt`, ms) to abort it. */
+export async function requestCancel(redis: Redis, location: QueueLocation, jobId: string, createdAt: number): Promise<void> {
+  await redis.multi().set(flagOf(location, jobId), String(createdAt), 'EX', FLAG_SECONDS).publish(channelOf(location), jobId).exec();
 }
 
-/** True when a cancel was requested for `jobId` (checked as a job starts). */
-export async function cancelRequested(redis: Redis, location: QueueLocation, jobId: string): Promise<boolean> {
-  return (await redis.exists(flagOf(location, jobId))) === 1;
+/** True when a cancel was requested for this job (checked as it starts). */
+export async function cancelRequested(redis: Redis, location: QueueLocation, jobId: string, createdAt: number): Promise<boolean> {
+  return (await redis.get(flagOf(location, jobId))) === String(createdAt);
 }
 
-/** Forgets a cancel request (a job added again under the same id must run). */
+/** Forgets cancel requests (a failed job put back in the queue must run). */
 export async function clearCancel(redis: Redis, location: QueueLocation, jobIds: readonly string[]): Promise<void> {
   if (jobIds.length > 0) await redis.del(...jobIds.map((id) => flagOf(location, id)));
 }

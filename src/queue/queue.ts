@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 
 import { FramesiftError } from '../errors.js';
 import { resolveExtractOptions } from '../pipeline/options.js';
-import { cancelRequested, clearCancel, requestCancel } from './cancel.js';
+import { clearCancel, requestCancel } from './cancel.js';
 import { DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, redisConnection, type QueueLocation } from './connection.js';
 import { jobErrorOf, type JobError } from './failure.js';
 import { jobIdFor, type FramesiftJobData, type FramesiftJobProgress, type FramesiftJobResult } from './job.js';
@@ -78,7 +78,6 @@ export class FramesiftQueue {
     resolveExtractOptions({ ...data.options, outDir: data.outDir });
     const id = jobIdFor(data);
     if ((await this.redis.exists(this.bull.toKey(id))) === 1) return { id, added: false };
-    await clearCancel(this.redis, this.location, [id]);
     await this.bull.add('extract', data, {
       jobId: id,
       attempts: options.attempts ?? 3,
@@ -147,13 +146,8 @@ export class FramesiftQueue {
         // Locked: a worker took it meanwhile; cancel it there.
       }
     }
-    await requestCancel(this.redis, this.location, id);
+    await requestCancel(this.redis, this.location, id, job.timestamp);
     return 'cancelling';
-  }
-
-  /** True when a cancel of `id` is pending (for tests and the worker). */
-  async cancelPending(id: string): Promise<boolean> {
-    return cancelRequested(this.redis, this.location, id);
   }
 
   async close(): Promise<void> {

@@ -210,7 +210,7 @@ export class FramesiftWorker {
   async #extract(job: FramesiftBullJob, token: string | undefined, signal: AbortSignal | undefined): Promise<FramesiftJobResult> {
     const started = performance.now();
     const { input, outDir, options } = job.data;
-    if (await cancelRequested(this.#redis, this.location, job.id!)) throw new UnrecoverableError(`ERR_FRAMESIFT_ABORTED: ${input}: the job was cancelled`);
+    if (await cancelRequested(this.#redis, this.location, job.id!, job.timestamp)) throw new UnrecoverableError(`ERR_FRAMESIFT_ABORTED: ${input}: the job was cancelled`);
     const onProgress = (p: WorkerProgress) => void job.updateProgress(jobProgress(p) as unknown as object).catch(() => undefined);
     try {
       const { force, ...extractOptions } = options;
