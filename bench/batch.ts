@@ -11,7 +11,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -213,9 +213,9 @@ const results: Array<{ name: string; loop: Run[]; batch: Run[] }> = configs.map(
 for (let r = 0; r < runs; r++) {
   for (const [i, config] of configs.entries()) {
     results[i]!.loop.push(await loop(dir, config.options));
-    console.log(`  ${config.name}: loop ${fmt(results[i]!.loop.at(-1)!.seconds, 1)} s, peak ${fmt(results[i]!.loop.at(-1)!.peakMB, 0)} MB`);
+    console.log(`  ${config.name}: loop ${fmt(results[i]!.loop.at(-1)!.seconds, 1)} s, peak ${fmt(results[i]!.loop.at(-1)!.peakMB, 0)} MB, load ${fmt(loadavg()[0]!, 1)}`);
     results[i]!.batch.push(await batch(dir, config.options));
-    console.log(`  ${config.name}: batch ${fmt(results[i]!.batch.at(-1)!.seconds, 1)} s, peak ${fmt(results[i]!.batch.at(-1)!.peakMB, 0)} MB`);
+    console.log(`  ${config.name}: batch ${fmt(results[i]!.batch.at(-1)!.seconds, 1)} s, peak ${fmt(results[i]!.batch.at(-1)!.peakMB, 0)} MB, load ${fmt(loadavg()[0]!, 1)}`);
   }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
