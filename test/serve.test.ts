@@ -10,10 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FramesiftError } from '../src/errors.js';
 import { resolveExtractOptions } from '../src/pipeline/options.js';
 import { runWorker, type FramesiftWorker } from '../src/queue/index.js';
-import { createServer, serve, type JobServer } from '../src/serve/index.js';
+import { BearerAuth, createServer, isLoopback, readToken, serve, type JobServer } from '../src/serve/index.js';
 import { ffmpeg } from './helpers/ffmpeg.js';
-import { expectOneCompleteOutput, QUICK, tempDir, until } from './helpers/queue-fixtures.js';
-import { clipCopies } from './helpers/queue-fixtures.js';
+import { clipCopies, expectOneCompleteOutput, QUICK, tempDir, until } from './helpers/queue-fixtures.js';
 import { RedisServer } from '../src/bench/redis-server.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
@@ -77,8 +76,17 @@ describe('authentication', () => {
     expect((await api('GET', '/healthz', undefined, null)).json).toEqual({ status: 'ok' });
   });
 
-  it('refuses to listen beyond loopback without a token', async () => {
+  it('refuses to listen beyond loopback without a token; reads the token from a file or the environment', async () => {
     await expect(serve({ redis: redis.url, host: '0.0.0.0', port: 0, inputRoot, outputRoot })).rejects.toMatchObject({ code: 'ERR_FRAMESIFT_INVALID_ARG' });
+    expect(['127.0.0.1', '127.8.9.10', '::1', '[::1]', 'localhost'].map(isLoopback)).toEqual([true, true, true, true, true]);
+    expect(['0.0.0.0', '::', '192.0.2.1', 'example.org'].map(isLoopback)).toEqual([false, false, false, false]);
+    const file = join(root, 'token');
+    writeFileSync(file, `  ${TOKEN}\n`);
+    expect(await readToken(file, {})).toBe(TOKEN);
+    expect(await readToken(undefined, { FRAMESIFT_API_TOKEN: TOKEN })).toBe(TOKEN);
+    expect(await readToken(undefined, {})).toBeUndefined();
+    await expect(readToken(join(root, 'no-such-token'), {})).rejects.toMatchObject({ code: 'ERR_FRAMESIFT_INVALID_ARG' });
+    expect(() => new BearerAuth('short')).toThrow(/at least 16 characters/);
   });
 });
 
@@ -102,7 +110,18 @@ describe('what a request may touch', () => {
       expect([JSON.stringify(body), r.status, r.json.error?.code]).toEqual([JSON.stringify(body), status, code]);
     }
     expect(await server.queue.counts()).toEqual(before);
-    expect(readdirSync(root).sort()).toEqual(['in', 'out', 'secret.mp4']);
+    expect(readdirSync(root).filter((n) => n !== 'token').sort()).toEqual(['in', 'out', 'secret.mp4']);
+
+    // URL inputs only where the server allows them (nothing is fetched here: no worker on this queue).
+    const open = await createServer({ redis: redis.url, queueName: 'urls', inputRoot, outputRoot, allowUrls: true });
+    try {
+      const r = await open.app.inject({ method: 'POST', url: '/v1/jobs', payload: { input: 'http://example.invalid/v.mp4', options: QUICK } });
+      expect(r.statusCode).toBe(202);
+      expect((await open.queue.get(r.json().id))?.outDir).toMatch(new RegExp(`^${outputRoot}/url-[0-9a-f]{16}$`));
+    } finally {
+      await open.queue.bull.obliterate({ force: true });
+      await open.close();
+    }
   });
 
   it('validates bodies with the CLI messages; a body too large is 413; a full queue is 429', async () => {
