@@ -14,6 +14,16 @@ import { createQueue, JOB_STATES, type FramesiftQueue } from '../queue/index.js'
 import type { CliContext } from './context.js';
 import { extractOptionsFromArgv, withExtractOptions } from './extract.js';
 
+/** Flags shared by the queue commands, `worker` and `serve`: one definition each. */
+export const REDIS_OPTION = { type: 'string', demandOption: true, describe: 'Redis URL, e.g. redis://127.0.0.1:6379' } as const;
+export const ATTEMPTS_OPTION = { type: 'number', default: 3, describe: 'tries before a transient failure is final' } as const;
+export const BACKOFF_OPTION = { type: 'number', default: 5, describe: 'seconds before the first retry, doubled on each further one' } as const;
+
+/** --attempts and --backoff checked, as job options. */
+export function retryPolicy(argv: { attempts: number; backoff: number }): { attempts: number; backoffMs: number } {
+  return { attempts: checkNumber('--attempts', argv.attempts, 1, 1000, true), backoffMs: checkNumber('--backoff', argv.backoff, 0, 86_400) * 1000 };
+}
+
 async function withQueue<T>(redis: string, work: (queue: FramesiftQueue) => Promise<T>): Promise<T> {
   const queue = await createQueue({ redis });
   try {
@@ -26,19 +36,18 @@ async function withQueue<T>(redis: string, work: (queue: FramesiftQueue) => Prom
 export function registerQueue(yargs: Argv, context: CliContext): Argv {
   return yargs.command('queue', 'Jobs for workers on many machines (BullMQ on Redis): add, status, retry, clean', (y) =>
     y
-      .option('redis', { type: 'string', demandOption: true, describe: 'Redis URL, e.g. redis://127.0.0.1:6379' })
+      .option('redis', REDIS_OPTION)
       .command(
         'add <inputs..>',
         'Queue one extract job per input (files, folders, globs, @list.txt, - for stdin)',
         (a) =>
           withExtractOptions(a.positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'inputs as in framesift batch' }))
             .option('priority', { type: 'number', describe: '1 is the highest; larger numbers wait longer (default: first in, first out)' })
-            .option('attempts', { type: 'number', default: 3, describe: 'tries before a transient failure is final' })
-            .option('backoff', { type: 'number', default: 5, describe: 'seconds before the first retry, doubled on each further one' }),
+            .option('attempts', ATTEMPTS_OPTION)
+            .option('backoff', BACKOFF_OPTION),
         async (argv) => {
           const priority = argv.priority === undefined ? undefined : checkNumber('--priority', argv.priority, 1, 2_097_152, true);
-          const attempts = checkNumber('--attempts', argv.attempts, 1, 1000, true);
-          const backoffMs = checkNumber('--backoff', argv.backoff, 0, 86_400) * 1000;
+          const { attempts, backoffMs } = retryPolicy(argv);
           const { outDir: root, ...options } = extractOptionsFromArgv(argv);
           const inputs = await expandInputs(argv.inputs as string[]);
           if (inputs.length === 0) throw new FramesiftError(`No input found in ${(argv.inputs as string[]).join(' ')}`, 'ERR_FRAMESIFT_NOT_FOUND');

@@ -10,6 +10,7 @@ import type { Argv } from 'yargs';
 import { checkNumber } from '../pipeline/options.js';
 import { readToken, serve } from '../serve/index.js';
 import type { CliContext } from './context.js';
+import { ATTEMPTS_OPTION, BACKOFF_OPTION, REDIS_OPTION, retryPolicy } from './queue.js';
 
 export function registerServe(yargs: Argv, context: CliContext): Argv {
   return yargs.command(
@@ -17,7 +18,7 @@ export function registerServe(yargs: Argv, context: CliContext): Argv {
     'REST job API over the queue: POST /v1/jobs, GET /v1/jobs/:id[/events], DELETE, /healthz, /metrics',
     (y) =>
       y
-        .option('redis', { type: 'string', demandOption: true, describe: 'Redis URL, e.g. redis://127.0.0.1:6379' })
+        .option('redis', REDIS_OPTION)
         .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on (beyond loopback only with a token)' })
         .option('port', { type: 'number', default: 8080, describe: 'port (0: any free port)' })
         .option('input-root', { type: 'string', demandOption: true, describe: 'inputs must resolve inside this folder' })
@@ -26,8 +27,8 @@ export function registerServe(yargs: Argv, context: CliContext): Argv {
         .option('allow-urls', { type: 'boolean', default: false, describe: 'accept URL inputs (workers then fetch them)' })
         .option('max-queued', { type: 'number', default: 10_000, describe: 'waiting jobs at most; POST answers 429 beyond' })
         .option('body-limit', { type: 'number', default: 65_536, describe: 'largest request body, bytes' })
-        .option('attempts', { type: 'number', default: 3, describe: 'tries of each job before a transient failure is final' })
-        .option('backoff', { type: 'number', default: 5, describe: 'seconds before the first retry, doubled on each further one' }),
+        .option('attempts', ATTEMPTS_OPTION)
+        .option('backoff', BACKOFF_OPTION),
     async (argv) => {
       const token = await readToken(argv['token-file']);
       const server = await serve({
@@ -40,8 +41,7 @@ export function registerServe(yargs: Argv, context: CliContext): Argv {
         allowUrls: argv['allow-urls'],
         maxQueued: checkNumber('--max-queued', argv['max-queued'], 1, 1e9, true),
         bodyLimit: checkNumber('--body-limit', argv['body-limit'], 1024, 1 << 30, true),
-        attempts: checkNumber('--attempts', argv.attempts, 1, 1000, true),
-        backoffMs: checkNumber('--backoff', argv.backoff, 0, 86_400) * 1000,
+        ...retryPolicy(argv),
         logger: context.logger,
       });
       context.stderr(`framesift: serving ${server.url}${token ? '' : ' (no token: loopback only)'}\n`);

@@ -10,6 +10,7 @@ import type { Argv } from 'yargs';
 import { checkNumber } from '../pipeline/options.js';
 import { runWorker } from '../queue/index.js';
 import type { CliContext } from './context.js';
+import { REDIS_OPTION } from './queue.js';
 
 export function registerWorker(yargs: Argv, context: CliContext): Argv {
   return yargs.command(
@@ -17,7 +18,7 @@ export function registerWorker(yargs: Argv, context: CliContext): Argv {
     'Run queued extract jobs (any number of workers on any machines sharing the storage)',
     (y) =>
       y
-        .option('redis', { type: 'string', demandOption: true, describe: 'Redis URL, e.g. redis://127.0.0.1:6379' })
+        .option('redis', REDIS_OPTION)
         .option('concurrency', { type: 'number', default: 1, describe: 'jobs at once in this process (each gets cores / N threads)' })
         .option('shutdown-timeout', { type: 'number', default: 60, describe: 'seconds active jobs may finish after SIGTERM before they are re-queued' })
         .option('lock-duration', { type: 'number', default: 30, describe: "seconds before a dead worker's job is taken over" })
