@@ -55,6 +55,10 @@ beforeAll(async () => {
   writeFileSync(join(root, 'secret.mp4'), 'outside the input root');
   symlinkSync(join(root, 'secret.mp4'), join(inputRoot, 'escape.mp4'));
   symlinkSync(root, join(outputRoot, 'escape'));
+  // A folder of frames with one frame linked from outside the root.
+  mkdirSync(join(inputRoot, 'frames'));
+  writeFileSync(join(root, 'outside.jpg'), 'not even read');
+  symlinkSync(join(root, 'outside.jpg'), join(inputRoot, 'frames', 'frame_0001.jpg'));
   server = await serve({ redis: redis.url, port: 0, inputRoot, outputRoot, token: TOKEN, backoffMs: 100 });
   worker = await runWorker({ redis: redis.url });
 });
@@ -98,6 +102,7 @@ describe('what a request may touch', () => {
       [{ input: 'sub/../../secret.mp4' }, 400, 'ERR_FRAMESIFT_INVALID_ARG'],
       [{ input: join(root, 'secret.mp4') }, 403, 'ERR_FRAMESIFT_FORBIDDEN'],
       [{ input: 'escape.mp4' }, 403, 'ERR_FRAMESIFT_FORBIDDEN'],
+      [{ input: 'frames' }, 403, 'ERR_FRAMESIFT_FORBIDDEN'],
       [{ input: 'clip00.mp4', options: { outDir: '../elsewhere' } }, 400, 'ERR_FRAMESIFT_INVALID_ARG'],
       [{ input: 'clip00.mp4', options: { outDir: '/tmp/elsewhere' } }, 403, 'ERR_FRAMESIFT_FORBIDDEN'],
       [{ input: 'clip00.mp4', options: { outDir: 'escape/new' } }, 403, 'ERR_FRAMESIFT_FORBIDDEN'],
@@ -110,7 +115,7 @@ describe('what a request may touch', () => {
       expect([JSON.stringify(body), r.status, r.json.error?.code]).toEqual([JSON.stringify(body), status, code]);
     }
     expect(await server.queue.counts()).toEqual(before);
-    expect(readdirSync(root).filter((n) => n !== 'token').sort()).toEqual(['in', 'out', 'secret.mp4']);
+    expect(readdirSync(root).filter((n) => n !== 'token').sort()).toEqual(['in', 'out', 'outside.jpg', 'secret.mp4']);
 
     // URL inputs only where the server allows them (nothing is fetched here: no worker on this queue).
     const open = await createServer({ redis: redis.url, queueName: 'urls', inputRoot, outputRoot, allowUrls: true });

@@ -1,13 +1,15 @@
 /**
  * What a request may touch: inputs inside --input-root, outputs inside --output-root. A path
  * with a `..` segment is refused (400); an absolute path outside the root, or one that
- * leaves the root through a symbolic link (checked on the real path), is refused (403). The
- * checks only resolve names: no input is opened before it passes.
+ * leaves the root through a symbolic link (checked on the real path; for a folder of frames,
+ * on each frame that is a link too), is refused (403). The checks only resolve names and list
+ * a folder: no input is opened before it passes.
  */
 import { createHash } from 'node:crypto';
-import { realpath, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
+import { IMAGE_EXTENSIONS } from '../core/input.js';
 import { FramesiftError, invalidArg } from '../errors.js';
 
 const URL_INPUT = /^[a-z][a-z0-9+.-]*:\/\//i;
@@ -67,6 +69,14 @@ export class PathPolicy {
       throw new FramesiftError(`${input}: not found in the input root`, 'ERR_FRAMESIFT_NOT_FOUND', { input });
     }
     if (!inside(this.inputRoot, real)) throw forbidden(option, input, this.inputRoot);
+    // A folder of frames: a frame that is a link out of the root would be read by extract.
+    if ((await stat(real)).isDirectory()) {
+      for (const entry of await readdir(real, { withFileTypes: true })) {
+        if (!entry.isSymbolicLink() || !IMAGE_EXTENSIONS.test(entry.name)) continue;
+        const target = await realpath(join(real, entry.name)).catch(() => undefined);
+        if (target === undefined || !inside(this.inputRoot, target)) throw forbidden(option, `${input}/${entry.name}`, this.inputRoot);
+      }
+    }
     return real;
   }
 
