@@ -135,7 +135,8 @@ describe('framesift batch', () => {
     const root = archive();
     corruptCopy(join(root, 'long.mp4'), join(root, 'a', 'broken.mp4'));
     const out = join(mkdtempSync(join(tmpdir(), 'framesift-batch-')), 'out');
-    const result = await runCli(['batch', root, join(root, 'gone.mp4'), '-o', out, '--jobs', '2', '--json', ...fast]);
+    // short.mp4 named twice (directly and in the folder): one job.
+    const result = await runCli(['batch', root, join(root, 'gone.mp4'), join(root, 'short.mp4'), '-o', out, '--jobs', '2', '--json', ...fast]);
     expect(result.code).toBe(1);
     const summary = JSON.parse(result.stdout) as BatchSummary;
     const byName = Object.fromEntries(summary.jobs.map((j) => [j.name, j]));

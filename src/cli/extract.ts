@@ -88,6 +88,7 @@ export function withExtractOptions<T>(y: Argv<T>) {
     .option('batch-size', { type: 'number', describe: 'frames per batch (default 16)' })
     .option('max-memory', { type: 'number', describe: 'memory limit for model batches, MiB' })
     .option('sequence-fps', { type: 'number', describe: 'frame rate given to an image-sequence input (default 1)' })
+    .option('two-pass', { type: 'boolean', describe: 'balanced/high_quality: decode the candidates again instead of keeping them from the first pass' })
     .option('config', { type: 'string', describe: 'JSON or YAML file of options; flags override it' })
     .option('json', { type: 'boolean', default: false, describe: 'print the run summary as one JSON object on stdout' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress output' });
@@ -119,6 +120,7 @@ export function extractOptionsFromArgv(argv: ExtractArgv): ExtractOptions {
     batchSize: argv['batch-size'],
     maxMemoryMB: argv['max-memory'],
     sequenceFps: argv['sequence-fps'],
+    twoPass: argv['two-pass'],
   };
   const options: ExtractOptions = { ...fromFile, outDir: argv.out } as ExtractOptions;
   for (const [key, value] of Object.entries(flags)) if (value !== undefined) (options as unknown as Record<string, unknown>)[key] = value;

@@ -173,7 +173,9 @@ async function runBatch(specs: readonly (string | BatchInput)[], options: BatchO
 
   const strings = specs.filter((s): s is string => typeof s === 'string');
   const expanded = strings.length > 0 ? await expandInputs(strings, { ...(stdin ? { stdin } : {}), ...(cwd ? { cwd } : {}) }) : [];
-  const inputs = [...specs.filter((s): s is BatchInput => typeof s !== 'string'), ...expanded];
+  const seen = new Set<string>();
+  // One job per input, however often it was named (directly and through a folder, say).
+  const inputs = [...specs.filter((s): s is BatchInput => typeof s !== 'string'), ...expanded].filter((i) => !seen.has(i.input) && Boolean(seen.add(i.input)));
   if (inputs.length === 0) throw new FramesiftError(`No input found in ${strings.join(' ')}`, 'ERR_FRAMESIFT_NOT_FOUND');
 
   await prepareBatchDir(dir, Boolean(resume), Boolean(extractOptions.force));

@@ -57,6 +57,11 @@ export interface ExtractOptions {
   maxMemoryMB?: number;
   /** Frame rate assigned to an image-sequence input. Default 1 (time-based options count in frames then). */
   sequenceFps?: number;
+  /**
+   * balanced / high_quality on a video: decode the candidates again in a second pass instead
+   * of keeping them from the first (the one-pass default). For comparisons.
+   */
+  twoPass?: boolean;
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
   logger?: Logger;
@@ -102,6 +107,8 @@ export interface ResolvedExtractOptions {
   maxMemoryMB: number | undefined;
   sequenceFps: number;
   select: SelectOptions;
+  /** Pass 1 keeps and describes the candidates of a video (balanced, high_quality; fast has its own single pass). */
+  onePass: boolean;
   signal: AbortSignal | undefined;
   /** A caller's loaded Embedder (ExtractOptions.embedder): used as is, never closed here. */
   embedder: Embedder | undefined;
@@ -111,6 +118,11 @@ function num(name: string, value: unknown, min: number, max: number, integer = f
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
     throw invalidArg(name, `${integer ? 'an integer' : 'a number'} from ${min} to ${max}`, value);
   }
+  return value;
+}
+
+function bool(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw invalidArg(name, 'a boolean', value);
   return value;
 }
 
@@ -162,6 +174,7 @@ export function resolveExtractOptions(o: ExtractOptions): ResolvedExtractOptions
     maxMemoryMB: opt(o.maxMemoryMB, (v) => num('maxMemoryMB', v, 64, 16 * 1024 * 1024)),
     sequenceFps: o.sequenceFps === undefined ? 1 : num('sequenceFps', o.sequenceFps, 1e-3, 1000),
     select,
+    onePass: preset.sampling === 'all' && !(o.twoPass === undefined ? false : bool('twoPass', o.twoPass)),
     signal: o.signal,
     embedder: o.embedder,
   };
