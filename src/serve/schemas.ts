@@ -36,6 +36,7 @@ export const jobOptionsSchema = {
     batchSize: integer,
     maxMemoryMB: number,
     sequenceFps: number,
+    twoPass: boolean,
   },
 } as const;
 
