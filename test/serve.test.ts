@@ -246,3 +246,20 @@ describe('jobs through the API', () => {
     expect(doc.paths['/v1/jobs'].post.requestBody.content['application/json'].schema.properties.options.properties.count.type).toBe('integer');
   });
 });
+
+describe('Redis away', () => {
+  it('answers 503 at once while Redis is down, and serves again when it is back', async () => {
+    await redis.stop();
+    try {
+      const started = performance.now();
+      const post = await api('POST', '/v1/jobs', { input: 'clip00.mp4', options: QUICK });
+      expect([post.status, post.json.error.code]).toEqual([503, 'ERR_FRAMESIFT_QUEUE']);
+      expect((await api('GET', '/healthz', undefined, null)).status).toBe(503);
+      expect(performance.now() - started).toBeLessThan(5000);
+    } finally {
+      await redis.start();
+    }
+    await until('the API to reconnect', async () => (await api('GET', '/v1/jobs?state=completed')).status === 200, 20_000, 100);
+    expect((await api('GET', '/healthz', undefined, null)).json).toEqual({ status: 'ok' });
+  });
+});

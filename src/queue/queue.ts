@@ -60,14 +60,22 @@ export class FramesiftQueue {
   /** Plain commands of framesift's own (cancel requests, heartbeats). */
   readonly redis: Redis;
 
-  constructor(location: QueueLocation) {
+  /**
+   * `failFast`: while Redis is away, commands fail at once instead of waiting for it (a server
+   * answers 503 rather than hold requests open). Either way the connections come back by themselves.
+   */
+  constructor(location: QueueLocation, { failFast = false }: { failFast?: boolean } = {}) {
     this.location = { redis: location.redis, queueName: location.queueName ?? DEFAULT_QUEUE_NAME, prefix: location.prefix ?? DEFAULT_PREFIX };
-    const connection = redisConnection(location.redis);
+    const connection = { ...redisConnection(location.redis), ...(failFast ? { enableOfflineQueue: false, maxRetriesPerRequest: 0 } : {}) };
     this.bull = new Queue<FramesiftJobData, FramesiftJobResult>(this.location.queueName, { connection, prefix: this.location.prefix });
     this.redis = new Redis(connection);
-    // Both reconnect by themselves; a command issued meanwhile waits for the connection.
     this.bull.on('error', () => undefined);
     this.redis.on('error', () => undefined);
+  }
+
+  /** True while the connection to Redis is up. */
+  get connected(): boolean {
+    return this.redis.status === 'ready';
   }
 
   /**

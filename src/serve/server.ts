@@ -70,7 +70,7 @@ export async function createServer(options: ServeOptions): Promise<Omit<JobServe
   const policy = await PathPolicy.create(options.inputRoot, options.outputRoot, options.allowUrls ?? false);
   const auth = options.token !== undefined ? new BearerAuth(options.token) : undefined;
   const maxQueued = options.maxQueued ?? 10_000;
-  const queue = new FramesiftQueue(options);
+  const queue = new FramesiftQueue(options, { failFast: true });
   const hub = new JobEventHub(queue.location);
   const metrics = new ApiMetrics(queue);
   hub.onCompleted = (result: FramesiftJobResult) => metrics.recordCompleted(result);
@@ -94,6 +94,7 @@ export async function createServer(options: ServeOptions): Promise<Omit<JobServe
     if (err instanceof FramesiftError) return reply.status(STATUS[err.code] ?? 500).send(errorBody(err.code, err.message));
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.status(413).send(errorBody('ERR_FRAMESIFT_TOO_LARGE', `The request body is larger than ${options.bodyLimit ?? 65_536} bytes`));
     if (err.statusCode !== undefined && err.statusCode < 500) return reply.status(err.statusCode).send(errorBody('ERR_FRAMESIFT_INVALID_ARG', err.message));
+    if (!queue.connected) return reply.status(503).send(errorBody('ERR_FRAMESIFT_QUEUE', `Redis at ${options.redis} is not reachable now; try again shortly`));
     options.logger?.error({ err }, 'request failed');
     return reply.status(500).send(errorBody('ERR_FRAMESIFT_INTERNAL', err.message));
   });
