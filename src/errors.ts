@@ -22,6 +22,7 @@ export type FramesiftErrorCode =
   | 'ERR_FRAMESIFT_NATIVE_LOAD'
   /** A batch job whose worker process died (native crash, OOM kill) twice. */
   | 'ERR_FRAMESIFT_CRASHED'
+  | 'ERR_FRAMESIFT_TIMEOUT'
   | 'ERR_FRAMESIFT_INTERNAL'
   // The queue and its API (src/queue, src/serve): Redis unreachable, no or wrong bearer token,
   // a path or URL outside what the server may touch, too many queued jobs.

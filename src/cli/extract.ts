@@ -89,6 +89,8 @@ export function withExtractOptions<T>(y: Argv<T>) {
     .option('max-memory', { type: 'number', describe: 'memory limit for model batches, MiB' })
     .option('sequence-fps', { type: 'number', describe: 'frame rate given to an image-sequence input (default 1)' })
     .option('two-pass', { type: 'boolean', describe: 'balanced/high_quality: decode the candidates again instead of keeping them from the first pass' })
+    .option('max-analysed-frames', { type: 'number', describe: 'stop analysing after N decoded frames (default 1000000)' })
+    .option('read-timeout', { type: 'number', describe: 'URL inputs: fail after S seconds without data (default 30; 0 waits)' })
     .option('config', { type: 'string', describe: 'JSON or YAML file of options; flags override it' })
     .option('json', { type: 'boolean', default: false, describe: 'print the run summary as one JSON object on stdout' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress output' });
@@ -121,6 +123,8 @@ export function extractOptionsFromArgv(argv: ExtractArgv): ExtractOptions {
     maxMemoryMB: argv['max-memory'],
     sequenceFps: argv['sequence-fps'],
     twoPass: argv['two-pass'],
+    maxAnalysedFrames: argv['max-analysed-frames'],
+    readTimeoutSec: argv['read-timeout'],
   };
   const options: ExtractOptions = { ...fromFile, outDir: argv.out } as ExtractOptions;
   for (const [key, value] of Object.entries(flags)) if (value !== undefined) (options as unknown as Record<string, unknown>)[key] = value;

@@ -37,6 +37,8 @@ export const jobOptionsSchema = {
     maxMemoryMB: number,
     sequenceFps: number,
     twoPass: boolean,
+    maxAnalysedFrames: integer,
+    readTimeoutSec: number,
   },
 } as const;
 

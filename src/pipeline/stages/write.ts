@@ -131,6 +131,7 @@ export async function fetchFullFrames(
     batchSize: 4,
     poolSize: 12,
     sequenceFps: options.sequenceFps,
+    readTimeoutSec: options.readTimeoutSec,
     wantedPts,
     wantedKeyframePts: keyframeBefore(keyframes, wantedPts),
   });
