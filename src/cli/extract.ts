@@ -88,6 +88,7 @@ export function registerExtract(yargs: Argv, context: CliContext): Argv {
         .option('batch-size', { type: 'number', describe: 'frames per batch (default 16)' })
         .option('max-memory', { type: 'number', describe: 'memory limit for model batches, MiB' })
         .option('sequence-fps', { type: 'number', describe: 'frame rate given to an image-sequence input (default 1)' })
+        .option('two-pass', { type: 'boolean', describe: 'balanced/high_quality: decode the candidates again instead of keeping them from the first pass' })
         .option('max-analysed-frames', { type: 'number', describe: 'stop analysing after N decoded frames (default 1000000)' })
         .option('read-timeout', { type: 'number', describe: 'URL inputs: fail after S seconds without data (default 30; 0 waits)' })
         .option('config', { type: 'string', describe: 'JSON or YAML file of options; flags override it' })
@@ -116,6 +117,7 @@ export function registerExtract(yargs: Argv, context: CliContext): Argv {
         batchSize: argv['batch-size'],
         maxMemoryMB: argv['max-memory'],
         sequenceFps: argv['sequence-fps'],
+        twoPass: argv['two-pass'],
         maxAnalysedFrames: argv['max-analysed-frames'],
         readTimeoutSec: argv['read-timeout'],
       };

@@ -16,6 +16,13 @@ import { native } from './native.js';
 
 export type Sampling = 'all' | 'fps' | 'keyframes';
 
+let delivered = 0;
+
+/** Frames every decoder of this thread has delivered so far (how many decodes a run cost). */
+export function deliveredFrameCount(): number {
+  return delivered;
+}
+
 export interface DecodeOptions {
   /** Longest side of the analysis image in pixels (aspect kept, never upscaled), or 'source'. Default 640. */
   analysisSize?: number | 'source';
@@ -314,6 +321,7 @@ export class VideoDecoder {
         // Decode the next batch while the caller works on this one.
         if (!result.done) pending = readAhead();
         if (result.frames.length > 0) {
+          delivered += result.frames.length;
           yield { frames: result.frames.map((raw) => new Frame(raw, this)), stats: result.stats };
         }
         if (result.done) {

@@ -34,6 +34,7 @@ export {
   MANIFEST_SCHEMA_VERSION,
   type Manifest,
   type ManifestFrame,
+  type ManifestDecode,
   type ManifestLink,
   type ManifestLinkStatus,
   type ManifestProbe,

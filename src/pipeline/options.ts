@@ -52,6 +52,11 @@ export interface ExtractOptions {
   /** Frame rate assigned to an image-sequence input. Default 1 (time-based options count in frames then). */
   sequenceFps?: number;
   /**
+   * balanced / high_quality on a video: decode the candidates again in a second pass instead
+   * of keeping them from the first (the one-pass default). For comparisons.
+   */
+  twoPass?: boolean;
+  /**
    * Stop analysing after this many decoded frames (a warning says so): a bound on the work one
    * input can cost, whatever its header claims. Default 1,000,000 (9 h at 30 fps).
    */
@@ -109,6 +114,8 @@ export interface ResolvedExtractOptions {
   maxAnalysedFrames: number;
   readTimeoutSec: number;
   select: SelectOptions;
+  /** Pass 1 keeps and describes the candidates of a video (balanced, high_quality; fast has its own single pass). */
+  onePass: boolean;
   signal: AbortSignal | undefined;
 }
 
@@ -181,6 +188,7 @@ export function resolveExtractOptions(o: ExtractOptions): ResolvedExtractOptions
     maxAnalysedFrames: o.maxAnalysedFrames === undefined ? DEFAULT_MAX_ANALYSED_FRAMES : num('maxAnalysedFrames', o.maxAnalysedFrames, 1, 1e9, true),
     readTimeoutSec: o.readTimeoutSec === undefined ? DEFAULT_READ_TIMEOUT_SEC : num('readTimeoutSec', o.readTimeoutSec, 0, 86_400),
     select,
+    onePass: preset.sampling === 'all' && !(o.twoPass === undefined ? false : bool('twoPass', o.twoPass)),
     signal: o.signal,
   };
 }
