@@ -24,6 +24,7 @@ void InitDecoder(Napi::Env env, Napi::Object exports);
 void InitMetrics(Napi::Env env, Napi::Object exports);
 void InitGeometry(Napi::Env env, Napi::Object exports);
 void InitEmbed(Napi::Env env, Napi::Object exports);
+void InitCodecs(Napi::Env env, Napi::Object exports);
 }  // namespace framesift
 
 namespace {
@@ -85,6 +86,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   framesift::InitMetrics(env, exports);
   framesift::InitGeometry(env, exports);
   framesift::InitEmbed(env, exports);
+  framesift::InitCodecs(env, exports);
   exports.Set("versions", Versions(env));
   exports.Set("openCvThreads", Napi::Function::New(env, OpenCvThreads, "openCvThreads"));
   return exports;
