@@ -202,6 +202,24 @@ async function onnxChecks(): Promise<DoctorCheck[]> {
   return checks;
 }
 
+/** better-sqlite3's own addon: `framesift batch` (its job store) and `extract --colmap` need it. */
+async function sqliteCheck(): Promise<DoctorCheck> {
+  try {
+    const { default: Database } = (await import('better-sqlite3')) as { default: new (path: string) => { prepare(sql: string): { get(): unknown }; close(): void } };
+    const db = new Database(':memory:');
+    const { version } = db.prepare('select sqlite_version() as version').get() as { version: string };
+    db.close();
+    return { id: 'sqlite', status: 'ok', detail: `better-sqlite3 loads (SQLite ${version})` };
+  } catch (err) {
+    return {
+      id: 'sqlite',
+      status: 'warn',
+      detail: `better-sqlite3 does not load: ${errorText(err).split('\n')[0]}; framesift batch and extract --colmap need it`,
+      fix: 'npm rebuild better-sqlite3 (its install step downloads a prebuilt binary from GitHub, else compiles with g++, make and python3; under npm 12 approve it first: npm approve-scripts better-sqlite3)',
+    };
+  }
+}
+
 function gpuCheck(): DoctorCheck {
   const { gpus, note } = nvidiaGpus();
   if (gpus.length) return { id: 'gpus', status: 'ok', detail: gpus.map((g) => `${g.name} (${g.memoryMiB} MiB, driver ${g.driver})`).join('; '), data: { gpus } };
@@ -247,7 +265,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
   const binary = await ffmpegBinary();
   if (addon.loaded) checks.push(decoderCheck(), await tenBitCheck(binary));
   else checks.push({ id: 'decoders', status: 'fail', detail: 'unknown: the addon did not load', fix: 'fix the addon first (above)' });
-  checks.push(...(await onnxChecks()), gpuCheck(), machineCheck(), ffmpegCheck(binary), outputCheck(options.outDir));
+  checks.push(...(await onnxChecks()), await sqliteCheck(), gpuCheck(), machineCheck(), ffmpegCheck(binary), outputCheck(options.outDir));
   return {
     framesift: version(),
     node: process.version,

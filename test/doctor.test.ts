@@ -22,9 +22,10 @@ describe('doctor', () => {
   it('passes on this machine and reports every area', async () => {
     const report = await runDoctor({ outDir: join(work, 'new', 'out') });
     expect(report.extractCanRun).toBe(true);
-    expect(report.checks.map((c) => c.id)).toEqual(['node', 'addon', 'libraries', 'decoders', '10-bit', 'onnxruntime', 'provider:cpu', 'provider:cuda', 'provider:tensorrt', 'provider:coreml', 'gpus', 'machine', 'ffmpeg', 'output']);
+    expect(report.checks.map((c) => c.id)).toEqual(['node', 'addon', 'libraries', 'decoders', '10-bit', 'onnxruntime', 'provider:cpu', 'provider:cuda', 'provider:tensorrt', 'provider:coreml', 'sqlite', 'gpus', 'machine', 'ffmpeg', 'output']);
     expect(check(report, 'libraries').detail).toMatch(/^libav \S+ \(libavformat \d+\.\d+\.\d+, libavcodec \d+\.\d+\.\d+.*OpenCV 4\.\d+\.\d+/);
     expect(check(report, 'decoders').status).toBe('ok');
+    expect(check(report, 'sqlite').detail).toMatch(/^better-sqlite3 loads \(SQLite 3\.\d+\.\d+\)$/);
     expect(check(report, '10-bit')).toMatchObject({ status: 'ok' });
     expect(check(report, 'provider:cpu')).toMatchObject({ status: 'ok', detail: 'loads (a test session ran)' });
     // No GPU here: CUDA is a warning with the reason and the fix, never a failure.

@@ -190,6 +190,11 @@ describe('in a fresh project', () => {
     const script = `import { probe } from 'framesift'; console.log((await probe(${JSON.stringify(clip)})).frameCount);`;
     expect(ok(run('node: probe (no install scripts)', process.execPath, ['--input-type=module', '-e', script], { cwd: strict })).trim()).toBe('90');
     expect(existsSync(join(strict, 'node_modules', 'framesift', 'build'))).toBe(false);
+    // better-sqlite3 has no binary without its install step: doctor says so, and extract still can run.
+    const report = JSON.parse(ok(run('npx framesift doctor --json (no install scripts)', 'npx', ['framesift', 'doctor', '--json'], { cwd: strict })));
+    expect(report.extractCanRun).toBe(true);
+    expect(report.checks.find((c: { id: string }) => c.id === 'sqlite')).toMatchObject({ status: 'warn' });
+    expect(report.checks.find((c: { id: string }) => c.id === 'sqlite').fix).toContain('npm rebuild better-sqlite3');
   });
 
   it('type-checks examples.ts against the installed types (strict, skipLibCheck off)', () => {
