@@ -169,7 +169,7 @@ struct Scratch {
   std::vector<uint8_t> status;
   std::vector<float> flowError, magnitudes;
   // camera motion
-  cv::Mat motionPrev;  // half-size copy for large analysis images
+  cv::Mat motionPrev, motionHalf;  // downscaled copies for tracking
   std::vector<cv::Point2f> forward, backward;
   std::vector<uint8_t> statusForward, statusBackward;
   std::vector<float> errorForward, errorBackward, gridResponse, residuals, dxs, dys;
@@ -704,6 +704,7 @@ void GridCorners(const cv::Mat& image, const std::vector<cv::KeyPoint>& keypoint
 }
 
 const cv::Size kMotionWindow(11, 11);
+constexpr int kMotionLevels = 2;  // with the window: +-35 tracking pixels per frame
 
 // Sparse camera motion between two prepared frames (kCameraMotion fields of `out`).
 void CameraMotion(const MotionPrep& prev, const MotionPrep& cur, const cv::Size& size, Scratch& s, FrameMetrics& out) {
@@ -742,7 +743,8 @@ void CameraMotion(const MotionPrep& prev, const MotionPrep& cur, const cv::Size&
   out.motionDy = Quantile(s.dys, 0.5);
   out.motionScore = Saturate(out.motionMedianPx / std::hypot(size.width, size.height), 0.05);
   // Parallax: what a homography (pure rotation, or a planar scene) leaves unexplained.
-  const cv::Mat h = cv::findHomography(s.corners, s.tracked, cv::RANSAC, 1.0, s.inlierMask, 500, 0.995);
+  // Inlier threshold: 1 analysis pixel, in tracking pixels.
+  const cv::Mat h = cv::findHomography(s.corners, s.tracked, cv::RANSAC, 1.0 / scale, s.inlierMask, 500, 0.995);
   if (h.empty()) return;
   const double* H = h.ptr<double>();
   s.residuals.clear();
@@ -759,17 +761,25 @@ void CameraMotion(const MotionPrep& prev, const MotionPrep& cur, const cv::Size&
 }  // namespace
 
 void PrepareMotion(const GrayView& image, Scratch& s, MotionPrep& prep, bool reuseKeypoints) {
-  cv::Mat wrapped = image.Wrap();
+  // Track on a copy of at most kMotionSide pixels: the pyramid is most of the cost, and LK
+  // stays sub-pixel there (results are scaled back to analysis pixels).
+  const cv::Mat wrapped = image.Wrap();
   const cv::Mat* track = &wrapped;
+  cv::Mat* buffers[2] = {&s.motionPrev, &s.motionHalf};
   prep.scale = 1.0;
-  if (std::max(image.width, image.height) > kMotionSide) {
-    cv::pyrDown(wrapped, s.motionPrev);
-    track = &s.motionPrev, prep.scale = 2.0;
-    reuseKeypoints = false;
+  for (int b = 0; std::max(track->cols, track->rows) > kMotionSide; b ^= 1) {
+    cv::pyrDown(*track, *buffers[b]);
+    track = buffers[b];
+    prep.scale *= 2.0;
   }
-  if (!reuseKeypoints) cv::FAST(*track, s.keypoints, kMotionFastThreshold, true, cv::FastFeatureDetector::TYPE_9_16);
-  GridCorners(*track, s.keypoints, 1.0, s, prep.corners);
-  prep.levels = cv::buildOpticalFlowPyramid(*track, prep.pyramid, kMotionWindow, 3, true);
+  // The coverage pass's corners (full analysis size) where there are some, else the copy's own.
+  if (reuseKeypoints) {
+    GridCorners(*track, s.keypoints, 1.0 / prep.scale, s, prep.corners);
+  } else {
+    cv::FAST(*track, s.keypoints, kMotionFastThreshold, true, cv::FastFeatureDetector::TYPE_9_16);
+    GridCorners(*track, s.keypoints, 1.0, s, prep.corners);
+  }
+  prep.levels = cv::buildOpticalFlowPyramid(*track, prep.pyramid, kMotionWindow, kMotionLevels, true);
   prep.ready = true;
 }
 

@@ -45,11 +45,11 @@ constexpr uint32_t kFastMetrics = kAllMetrics & ~kCostlyMetrics;
 constexpr uint32_t kPairMetrics = kPhaseCorrelation | kOpticalFlow | kFrameDiff | kCameraMotion;
 
 // Camera motion (kCameraMotion): corners on a spread grid of the previous frame, tracked by
-// pyramidal Lucas-Kanade to the current one and back (forward-backward check), on an image of
-// at most kMotionSide pixels (larger analysis images are halved first; results are in
-// analysis pixels).
+// pyramidal Lucas-Kanade to the current one and back (forward-backward check), on a copy
+// halved until its longer side is at most kMotionSide (640 -> 320, 960 -> 480); results are
+// in analysis pixels.
 constexpr int kMotionGridCols = 12;     // grid cells across the longer side (rows: by aspect)
-constexpr int kMotionSide = 800;        // images with a longer side are tracked at half size
+constexpr int kMotionSide = 480;
 constexpr int kMotionFastThreshold = 20;  // as the coverage pass: its corners are reused
 constexpr double kMotionFbMaxPx = 0.5;  // forward-backward disagreement that rejects a track
 constexpr int kMotionMinTracks = 8;     // fewer consistent tracks: motion unknown (NaN)
