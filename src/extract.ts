@@ -31,7 +31,9 @@ import { makeVerifier, pickGraph } from './pipeline/links.js';
 import { measureVideo, PASS1_FIELDS } from './pipeline/measure.js';
 import { resolveExtractOptions, type ExtractOptions, type ResolvedExtractOptions } from './pipeline/options.js';
 import { ProgressReporter, type Stage } from './pipeline/progress.js';
-import { fateLabel, findCandidates, selectFrames, type FrameTable, type Selection } from './select/index.js';
+import { writeReport } from './report/report.js';
+import { ThumbnailSampler } from './report/thumbnails.js';
+import { fateLabel, findCandidates, scoreRow, selectFrames, type FrameTable, type Selection } from './select/index.js';
 
 export type { ExtractOptions } from './pipeline/options.js';
 export type { Progress } from './pipeline/progress.js';
@@ -96,7 +98,8 @@ export async function extractFrames(input: string, options: ExtractOptions): Pro
       images: candidateImages,
     });
     // Fast mode on a video describes and encodes during this pass already (single-pass.ts).
-    const measured = await measureVideo(input, resolved, progress, logger, descriptions);
+    const thumbnails = resolved.report ? new ThumbnailSampler() : undefined;
+    const measured = await measureVideo(input, resolved, progress, logger, descriptions, thumbnails && ((frames, firstRow) => thumbnails.offer(frames, firstRow)));
     const warnings = [...measured.warnings];
     if (measured.columns.length === 0) {
       throw new FramesiftError(`${input}: no frame could be analysed`, 'ERR_FRAMESIFT_DECODE', { input });
@@ -194,6 +197,13 @@ export async function extractFrames(input: string, options: ExtractOptions): Pro
     };
     checkpoint();
     await writeManifest(out.dir, manifest);
+    if (thumbnails) {
+      // The report only reads the files just written: `framesift report DIR` makes the same page.
+      const started = performance.now();
+      await thumbnails.writeExamples(out.dir, (row) => fateLabel(selection.fate[row]!));
+      await writeReport(out.dir);
+      logger.info({ seconds: (performance.now() - started) / 1000 }, 'report written');
+    }
     progress.stage('done');
     return manifest;
   } catch (err) {
@@ -278,6 +288,10 @@ async function writeAnalysisCsv(dir: string, table: FrameTable, selection: Selec
         ...metricColumns,
         features: table.features.subarray(0, n),
         featureCoverage: table.coverage.subarray(0, n),
+        // The selection's own view of each frame: what the report's timeline plots.
+        sharpness: table.sharpness.subarray(0, n),
+        exposure: table.exposure.subarray(0, n),
+        score: Float32Array.from({ length: n }, (_, row) => scoreRow(table, row, selection.options.weights).score),
         motion: table.motionPx.subarray(0, n),
         fate,
       },

@@ -13,6 +13,7 @@ import type { CliContext } from './context.js';
 import { registerBench } from './bench.js';
 import { registerExtract } from './extract.js';
 import { registerProbe } from './probe.js';
+import { registerReport } from './report.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -76,6 +77,7 @@ export async function main(args: string[], io: Partial<Pick<CliContext, 'stdout'
   parser = registerExtract(parser, context);
   parser = registerProbe(parser, context);
   parser = registerBench(parser, context);
+  parser = registerReport(parser, context);
 
   try {
     await parser.parseAsync(args, {}, (err, _argv, output) => {

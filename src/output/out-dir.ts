@@ -14,9 +14,15 @@ export const MANIFEST_FILE = 'manifest.json';
 export const IMAGE_LIST_FILE = 'images.txt';
 export const PAIRS_FILE = 'pairs.txt';
 export const ANALYSIS_FILE = 'analysis.csv';
+export const REPORT_FILE = 'report.html';
+/** Folders of ours under DIR: the report's thumbnails, and the saved analysis for re-selection. */
+export const REPORT_DIR = 'report';
+export const STATE_DIR = '.framesift';
 
 /** Files framesift writes at the top of DIR (besides images/ and temporary files). */
-export const OWN_FILES: readonly string[] = [MANIFEST_FILE, IMAGE_LIST_FILE, PAIRS_FILE, ANALYSIS_FILE];
+export const OWN_FILES: readonly string[] = [MANIFEST_FILE, IMAGE_LIST_FILE, PAIRS_FILE, ANALYSIS_FILE, REPORT_FILE];
+/** Folders of ours at the top of DIR, removed whole by --force. */
+export const OWN_DIRS: readonly string[] = [REPORT_DIR, STATE_DIR];
 
 /** Image names framesift writes (see imageName in images.ts). */
 const OWN_IMAGE = /^frame_\d{6,}\.(jpg|png|webp)$/;
@@ -124,12 +130,13 @@ async function removeOwnFiles(root: string, entries: string[]): Promise<void> {
   }
   for (const name of entries) {
     if (OWN_FILES.includes(name) || isTempName(name)) await removeFile(join(root, name));
+    else if (OWN_DIRS.includes(name)) await removeFile(join(root, name), true);
   }
 }
 
-async function removeFile(path: string): Promise<void> {
+async function removeFile(path: string, recursive = false): Promise<void> {
   try {
-    await rm(path, { force: true });
+    await rm(path, { force: true, recursive });
   } catch (err) {
     throw outputError(`Could not remove ${path}`, err);
   }

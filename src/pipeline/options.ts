@@ -51,6 +51,8 @@ export interface ExtractOptions {
   maxMemoryMB?: number;
   /** Frame rate assigned to an image-sequence input. Default 1 (time-based options count in frames then). */
   sequenceFps?: number;
+  /** Write DIR/report.html (timeline, contact sheet, rejections). Default true. */
+  report?: boolean;
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
   logger?: Logger;
@@ -95,6 +97,7 @@ export interface ResolvedExtractOptions {
   batchSize: number;
   maxMemoryMB: number | undefined;
   sequenceFps: number;
+  report: boolean;
   select: SelectOptions;
   signal: AbortSignal | undefined;
 }
@@ -103,6 +106,11 @@ function num(name: string, value: unknown, min: number, max: number, integer = f
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
     throw invalidArg(name, `${integer ? 'an integer' : 'a number'} from ${min} to ${max}`, value);
   }
+  return value;
+}
+
+function bool(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw invalidArg(name, 'a boolean', value);
   return value;
 }
 
@@ -150,6 +158,7 @@ export function resolveExtractOptions(o: ExtractOptions): ResolvedExtractOptions
     batchSize: o.batchSize === undefined ? 16 : num('batchSize', o.batchSize, 1, 1024, true),
     maxMemoryMB: opt(o.maxMemoryMB, (v) => num('maxMemoryMB', v, 64, 16 * 1024 * 1024)),
     sequenceFps: o.sequenceFps === undefined ? 1 : num('sequenceFps', o.sequenceFps, 1e-3, 1000),
+    report: o.report === undefined ? true : bool('report', o.report),
     select,
     signal: o.signal,
   };
