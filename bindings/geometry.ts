@@ -21,6 +21,8 @@ export interface NativeFeatureSet {
   readonly byteLength: number;
   readonly disposed: boolean;
   keypoints(): Float32Array;
+  /** The set as bytes (a copy), for featureSetFromBuffer(). */
+  toBuffer(): Buffer;
   dispose(): boolean;
 }
 
@@ -111,4 +113,5 @@ export interface GeometryExports {
     options: NativeMatchOptions,
   ): Promise<{ pairs: NativePairResult[]; graph: NativeMatchGraph | null }>;
   buildTracks(source: NativeMatchGraph | NativeMatchLists, options: NativeTrackOptions): Promise<NativeTrackStats>;
+  featureSetFromBuffer(bytes: Uint8Array): NativeFeatureSet;
 }

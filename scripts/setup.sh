@@ -11,6 +11,7 @@ APT_PACKAGES=(
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
   libopencv-core-dev libopencv-imgproc-dev libopencv-features2d-dev libopencv-calib3d-dev
   libopencv-video-dev libopencv-flann-dev libopencv-imgcodecs-dev
+  chromium # test/report.test.ts opens report.html in Debian's browser (playwright-core, no browser download)
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

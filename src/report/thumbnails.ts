@@ -145,21 +145,25 @@ export async function writePickThumbnails(dir: string, imagesDir: string, files:
   } catch (err) {
     throw outputError(`Could not prepare ${assets}`, err);
   }
-  const result: Record<string, string> = {};
+  const made: Array<string | undefined> = new Array(files.length);
   // Two at a time: libvips already threads inside each resize.
   let next = 0;
   const worker = async () => {
     while (next < files.length) {
-      const file = files[next++]!;
+      const k = next++;
+      const file = files[k]!;
       const name = `pick_${file.replace(/\.[a-z]+$/i, '')}.jpg`;
       try {
         await sharp(join(imagesDir, file)).resize(THUMB_SIZE, THUMB_SIZE, { fit: 'inside' }).jpeg({ quality: 80 }).toFile(join(assets, name));
-        result[file] = name;
+        made[k] = name;
       } catch {
         // An unreadable image gets no thumbnail; the page shows its numbers only.
       }
     }
   };
   await Promise.all([worker(), worker()]);
+  // In the order of the picks, so the page is the same whichever resize finished first.
+  const result: Record<string, string> = {};
+  files.forEach((file, k) => made[k] && (result[file] = made[k]));
   return result;
 }
