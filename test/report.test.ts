@@ -5,20 +5,13 @@ import { pathToFileURL } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { main } from '../src/cli/index.js';
 import { extractFrames, type Manifest } from '../src/extract.js';
 import { isMotionColumn, parseAnalysisCsv } from '../src/report/data.js';
 import { launchBrowser } from './helpers/browser.js';
+import { runCli } from './helpers/cli.js';
 import { defectClip } from './helpers/fixtures.js';
 
 const artifacts = join(import.meta.dirname, '.artifacts');
-
-async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
-  return { code, stdout, stderr };
-}
 
 let clip: string;
 let dir: string;
