@@ -20,6 +20,8 @@ export type FramesiftErrorCode =
   | 'ERR_FRAMESIFT_OUTPUT'
   | 'ERR_FRAMESIFT_ABORTED'
   | 'ERR_FRAMESIFT_NATIVE_LOAD'
+  | 'ERR_FRAMESIFT_INPUT_CHANGED' // re-selection must decode, and the input is not the one analysed
+  | 'ERR_FRAMESIFT_SAVED_ANALYSIS' // DIR/.framesift/analysis.bin missing, corrupt or of another version
   | 'ERR_FRAMESIFT_INTERNAL';
 
 export class FramesiftError extends Error {
