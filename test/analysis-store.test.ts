@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { extractFeatures, featureSetFromBuffer, matchPairs } from '../src/geometry.js';
+import { extractFeatures, featureSetFromBuffer, matchPairs } from '../src/core/geometry.js';
 import { decodeAnalysisFile, encodeAnalysisFile } from '../src/report/analysis-file.js';
 import { checkFingerprint, fingerprintInput } from '../src/report/fingerprint.js';
 import { texturedImage } from './helpers/geometry-scenes.js';

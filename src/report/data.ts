@@ -122,9 +122,7 @@ export async function readManifest(dir: string): Promise<Manifest> {
 
 export { readJson };
 
-/** Gathers the report of a finished run in `dir`. `pickThumbs` as made by writePickThumbnails(). */
-export async function gatherReportData(dir: string, pickThumbs: Record<string, string>): Promise<ReportData> {
-  const manifest = await readManifest(dir);
+export async function readAnalysisCsv(dir: string): Promise<AnalysisTable> {
   const csvPath = join(dir, ANALYSIS_FILE);
   let csvText: string;
   try {
@@ -132,7 +130,14 @@ export async function gatherReportData(dir: string, pickThumbs: Record<string, s
   } catch (err) {
     throw new FramesiftError(`${csvPath}: cannot read it (${(err as Error).message})`, 'ERR_FRAMESIFT_NOT_FOUND', { input: csvPath, cause: err });
   }
-  const table = parseAnalysisCsv(csvText, csvPath);
+  return parseAnalysisCsv(csvText, csvPath);
+}
+
+/**
+ * Gathers the report of a finished run in `dir` from its manifest and analysis.csv (`table`).
+ * `pickThumbs` as made by writePickThumbnails().
+ */
+export async function gatherReportData(dir: string, manifest: Manifest, table: AnalysisTable, pickThumbs: Record<string, string>): Promise<ReportData> {
   const pts = table.numbers.get('ptsSec')!;
   const frames = table.numbers.get('frameIndex')!;
   const n = table.rows;

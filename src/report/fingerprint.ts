@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 
 import { FramesiftError } from '../errors.js';
-import { resolveInput } from '../input.js';
+import { resolveInput } from '../core/input.js';
 
 const CHUNK = 1 << 20;
 

@@ -9,19 +9,27 @@ import { FramesiftError } from '../errors.js';
 import { writeFileAtomic } from '../output/atomic.js';
 import { IMAGES_DIR, MANIFEST_FILE, REPORT_FILE } from '../output/index.js';
 import { renderBatchIndex, type BatchClip } from './batch-index.js';
-import { gatherReportData, readJson, readManifest } from './data.js';
+import { gatherReportData, readAnalysisCsv, readJson, readManifest } from './data.js';
 import { renderReportHtml } from './html.js';
-import { writePickThumbnails } from './thumbnails.js';
+import { writePickThumbnails, type ThumbnailSampler } from './thumbnails.js';
 
 export { REPORT_FILE };
 export const BATCH_FILE = 'batch.json';
 
+export interface WriteReportOptions {
+  /** Pass 1's thumbnails (extract): examples of each rejection reason are written from them first. */
+  rejectedExamples?: ThumbnailSampler;
+}
+
 /** Writes DIR/report.html (and the pick thumbnails in DIR/report/) from the run's files. Returns its path. */
-export async function writeReport(dir: string): Promise<string> {
+export async function writeReport(dir: string, options: WriteReportOptions = {}): Promise<string> {
   const root = resolve(dir);
   const manifest = await readManifest(root);
+  const table = await readAnalysisCsv(root);
+  // analysis.csv has one line per table row, in order: its fate column is each row's fate.
+  await options.rejectedExamples?.writeExamples(root, (row) => table.fate[row] ?? 'usable');
   const thumbs = await writePickThumbnails(root, join(root, IMAGES_DIR), manifest.frames.map((f) => f.file));
-  const data = await gatherReportData(root, thumbs);
+  const data = await gatherReportData(root, manifest, table, thumbs);
   const path = join(root, REPORT_FILE);
   await writeFileAtomic(path, renderReportHtml(data));
   return path;
