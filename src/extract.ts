@@ -5,10 +5,15 @@
  * writes images, manifest, COLMAP lists and analysis.csv (src/pipeline/, ARCHITECTURE.md).
  * Memory stays bounded: no stage holds more than a few batches of frames.
  */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
 import { isFramesiftError } from './errors.js';
-import { cleanupPartial, prepareOutputDir, type Manifest } from './output/index.js';
+import { cleanupPartial, prepareOutputDir, STATE_DIR, type Manifest } from './output/index.js';
 import { analyseVideo, chooseFrames, PipelineRun, resolveExtractOptions, type ExtractOptions, type VideoAnalysis } from './pipeline/index.js';
+import { fingerprintInput } from './report/fingerprint.js';
 import { writeReport } from './report/report.js';
+import { saveAnalysis, savedRequest, snapshotAnalysis } from './report/saved-analysis.js';
 import { ThumbnailSampler } from './report/thumbnails.js';
 
 export type { ExtractOptions } from './pipeline/options.js';
@@ -23,9 +28,12 @@ export async function extractFrames(input: string, options: ExtractOptions): Pro
     run.checkpoint();
     const out = await prepareOutputDir(resolved.outDir, { force: resolved.force });
     try {
+      // The input as analysed: `framesift select` decodes from it only while it is unchanged.
+      const fingerprint = await fingerprintInput(input);
       const thumbnails = resolved.report ? new ThumbnailSampler() : undefined;
       analysis = await analyseVideo(resolved, out, run, thumbnails ? { onFrames: (frames, firstRow) => thumbnails.offer(frames, firstRow) } : {});
       const manifest = await chooseFrames(analysis, run);
+      await saveAnalysis(out.dir, snapshotAnalysis(analysis, savedRequest(options), fingerprint, analysis.candidates.targetCount));
       if (thumbnails) {
         // The report reads only files of DIR: `framesift report DIR` makes the same page.
         const started = performance.now();
@@ -34,9 +42,11 @@ export async function extractFrames(input: string, options: ExtractOptions): Pro
       }
       return manifest;
     } catch (err) {
-      // Nothing half-written stays behind: temporary files go; complete images stay.
+      // Nothing half-written stays behind: temporary files go (and the saved analysis of a run
+      // that did not finish); complete images stay.
       await analysis?.images.flush().catch(() => undefined);
       await cleanupPartial(out.dir).catch(() => undefined);
+      await rm(join(out.dir, STATE_DIR), { recursive: true, force: true }).catch(() => undefined);
       throw err;
     }
   } catch (err) {

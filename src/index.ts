@@ -10,3 +10,6 @@ export { extractFeatures, extractFeaturesBatch, matchPairs, buildTracks, schedul
 export { Embedder, type EmbedderOptions, type FrameEmbedding } from './embed/index.js';
 export { selectFrames, findCandidates, createFrameTable, type FrameTable, type Selection, type SelectOptions } from './select/index.js';
 export { validateManifest, MANIFEST_SCHEMA_PATH } from './output/index.js';
+export { reselect, type ReselectOptions } from './report/reselect.js';
+export { writeReport, regenerateReport, type ReportResult } from './report/report.js';
+export { featureSetFromBuffer } from './core/geometry.js';

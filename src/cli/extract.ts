@@ -31,7 +31,7 @@ function readConfig(path: string): Partial<ExtractOptions> {
   return value as Partial<ExtractOptions>;
 }
 
-function parseWeights(text: string): Record<string, number> {
+export function parseWeights(text: string): Record<string, number> {
   // "sharpness=0.3,features=0.3,..." or a JSON object.
   if (text.trim().startsWith('{')) return JSON.parse(text);
   const weights: Record<string, number> = {};
@@ -43,7 +43,7 @@ function parseWeights(text: string): Record<string, number> {
   return weights;
 }
 
-function progressPrinter(context: CliContext, quiet: boolean): (p: Progress) => void {
+export function progressPrinter(context: CliContext, quiet: boolean): (p: Progress) => void {
   let lastLine = 0;
   return (p) => {
     if (quiet) return;

@@ -14,6 +14,7 @@ import { registerBench } from './bench.js';
 import { registerExtract } from './extract.js';
 import { registerProbe } from './probe.js';
 import { registerReport } from './report.js';
+import { registerSelect } from './select.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -66,7 +67,7 @@ export async function main(args: string[], io: Partial<Pick<CliContext, 'stdout'
     .help()
     .alias('h', 'help')
     .strict()
-    .demandCommand(1, 'Name a command: extract or probe')
+    .demandCommand(1, 'Name a command: extract, select, report or probe')
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
@@ -78,6 +79,7 @@ export async function main(args: string[], io: Partial<Pick<CliContext, 'stdout'
   parser = registerProbe(parser, context);
   parser = registerBench(parser, context);
   parser = registerReport(parser, context);
+  parser = registerSelect(parser, context);
 
   try {
     await parser.parseAsync(args, {}, (err, _argv, output) => {

@@ -172,6 +172,16 @@ export function resolveDecodeOptions(options: DecodeOptions = {}): ResolvedOptio
   return resolved;
 }
 
+let delivered = 0;
+
+/**
+ * Frames all decoders of this thread have delivered so far: what a pass decoded (re-selection's
+ * tests check that nothing was decoded again).
+ */
+export function framesDelivered(): number {
+  return delivered;
+}
+
 /** One decoded frame over native memory. */
 export class Frame {
   readonly index: number;
@@ -294,6 +304,7 @@ export class VideoDecoder {
         // Decode the next batch while the caller works on this one.
         if (!result.done) pending = this.#native.read(batchSize);
         if (result.frames.length > 0) {
+          delivered += result.frames.length;
           yield { frames: result.frames.map((raw) => new Frame(raw, this)), stats: result.stats };
         }
         if (result.done) {

@@ -80,7 +80,7 @@ export async function cleanupPartial(dir: string): Promise<number> {
   if (typeof dir !== 'string' || dir.length === 0) throw invalidArg('output', 'a folder path', dir);
   const root = resolve(dir);
   let removed = 0;
-  for (const folder of [root, join(root, IMAGES_DIR)]) {
+  for (const folder of [root, join(root, IMAGES_DIR), join(root, STATE_DIR, 'candidates')]) {
     let names: string[];
     try {
       names = await readdir(folder);

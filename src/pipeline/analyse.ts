@@ -28,7 +28,7 @@ export interface AnalysisHooks {
 export async function analyseVideo(options: ResolvedExtractOptions, out: OutputDir, run: PipelineRun, hooks: AnalysisHooks = {}): Promise<VideoAnalysis> {
   const { input, clock, progress, logger } = run;
   let embedder: Embedder | undefined;
-  const images = new CandidateImages(out.imagesDir, options.format, options.quality, options.signal);
+  const images = new CandidateImages(out.dir, options.format, options.quality, options.signal);
   let descriptions: Descriptions | undefined;
   try {
     if (options.model) {
@@ -74,6 +74,7 @@ export async function analyseVideo(options: ResolvedExtractOptions, out: OutputD
       descriptions: owned,
       images,
       keyframeTimes: measured.keyframeTimes,
+      ...(measured.kept ? { kept: measured.kept } : {}),
       device,
       warnings: [...(fallback ? [`${options.device} unavailable (${fallback.reason}); ran on ${embedder!.info.provider}`] : []), ...measured.warnings],
       timings: { ...clock.timings },

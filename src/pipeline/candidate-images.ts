@@ -1,33 +1,61 @@
 /**
- * Full-resolution images of the candidates, encoded while the describe pass has them decoded,
- * so the chosen ones need no third decode: they are renamed into place, the rest deleted.
- * Until then they carry temporary names, which an interrupted run's clean-up removes.
+ * Full-resolution images of the candidates, encoded while a pass has them decoded, so the
+ * chosen ones need no further decode. They are kept in DIR/.framesift/candidates/ (one file per
+ * table row) for re-selection (`framesift select`), and each chosen one is hard-linked into
+ * DIR/images/ under its final name (copied where the file system cannot link): no extra disk for
+ * the picks, and a later choice links other candidates without decoding anything.
  */
-import { rename, rm } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { ImageWriter, TEMP_SUFFIX, type ImageFormat } from '../output/index.js';
+import { ImageWriter, type ImageFormat } from '../output/index.js';
+import { outputError, tempPathFor } from '../output/atomic.js';
+
+/** DIR/.framesift/candidates relative to DIR. */
+export const CANDIDATES_DIR = join('.framesift', 'candidates');
 
 export class CandidateImages {
-  readonly #dir: string;
+  readonly #store: string;
+  readonly #imagesDir: string;
   readonly #format: ImageFormat;
   readonly #writer: ImageWriter;
   /** Keyed by FrameTable row. */
   readonly #written = new Set<number>();
   readonly #pending = new Set<Promise<void>>();
+  #ready: Promise<void> | undefined;
 
-  constructor(imagesDir: string, format: ImageFormat, quality: number, signal?: AbortSignal) {
-    this.#dir = imagesDir;
+  /** `dir`: the output folder (DIR); images are linked into DIR/images. */
+  constructor(dir: string, format: ImageFormat, quality: number, signal?: AbortSignal) {
+    this.#store = join(dir, CANDIDATES_DIR);
+    this.#imagesDir = join(dir, 'images');
     this.#format = format;
-    this.#writer = new ImageWriter(imagesDir, { format, quality, ...(signal ? { signal } : {}) });
+    this.#writer = new ImageWriter(this.#store, { format, quality, ...(signal ? { signal } : {}) });
   }
 
   #name(row: number): string {
-    return `.candidate_${row}.${this.#format}${TEMP_SUFFIX}`;
+    return `row_${row}.${this.#format}`;
+  }
+
+  /** The candidate images already in the store (a re-selection starts from them). */
+  async adoptExisting(): Promise<number[]> {
+    let names: string[] = [];
+    try {
+      names = await readdir(this.#store);
+    } catch {
+      return [];
+    }
+    const pattern = new RegExp(`^row_(\\d+)\\.${this.#format}$`);
+    for (const name of names) {
+      const match = pattern.exec(name);
+      if (match) this.#written.add(Number(match[1]));
+    }
+    return [...this.#written].sort((a, b) => a - b);
   }
 
   /** Queues the encode (waiting while the writer is full); `done` runs once the pixels are no longer read. */
   async add(row: number, rgb: Uint8Array, width: number, height: number, done: () => void): Promise<void> {
+    this.#ready ??= mkdir(this.#store, { recursive: true }).then(() => undefined);
+    await this.#ready;
     await this.#writer.ready();
     const job = this.#writer.write(this.#name(row), rgb, width, height).then(
       () => void this.#written.add(row),
@@ -48,16 +76,20 @@ export class CandidateImages {
     return this.#written.has(row);
   }
 
-  /** Moves a candidate's image to its final name. */
+  /** Puts a candidate's image in DIR/images under `finalName` (replacing a file of that name). */
   async promote(row: number, finalName: string): Promise<void> {
-    await rename(join(this.#dir, this.#name(row)), join(this.#dir, finalName));
-    this.#written.delete(row);
-  }
-
-  /** Deletes the candidates that were not chosen. */
-  async discardRest(): Promise<void> {
-    await this.flush();
-    await Promise.all([...this.#written].map((index) => rm(join(this.#dir, this.#name(index)), { force: true })));
-    this.#written.clear();
+    const source = join(this.#store, this.#name(row));
+    const target = join(this.#imagesDir, finalName);
+    // Already in place (the same choice again): rename() would do nothing over a link to itself.
+    const [from, to] = await Promise.all([stat(source), stat(target).catch(() => undefined)]);
+    if (to && to.ino === from.ino && to.dev === from.dev) return;
+    const temp = tempPathFor(target);
+    try {
+      await link(source, temp).catch(() => copyFile(source, temp));
+      await rename(temp, target);
+    } catch (err) {
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw outputError(`Could not write image ${target}`, err);
+    }
   }
 }

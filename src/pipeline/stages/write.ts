@@ -1,6 +1,6 @@
 /**
  * The write stage: the chosen candidates' images, encoded while pass 1 or 2 had them decoded,
- * are renamed into place and the rest deleted; only a pick whose encode failed is decoded again
+ * are linked into place from the candidate store (candidate-images.ts); only a pick whose encode failed is decoded again
  * (fetched by pts, seeking across gaps). Then images.txt, pairs.txt, analysis.csv, and the
  * manifest (validated against its schema).
  */
@@ -44,7 +44,6 @@ export async function writeOutputs(analysis: VideoAnalysis, selection: Selection
       written.add(names[k]!);
     } else missing.push(k);
   }
-  await images.discardRest();
   if (missing.length > 0) {
     const nameByPts = new Map(missing.map((k) => [selection.picks[k]!.ptsSec.toFixed(4), names[k]!]));
     const writer = new ImageWriter(out.imagesDir, { format: options.format, quality: options.quality, ...(options.signal ? { signal: options.signal } : {}) });
