@@ -78,6 +78,8 @@ describe('report.html of an extract', () => {
 
     mkdirSync(artifacts, { recursive: true });
     await tab.screenshot({ path: join(artifacts, 'report.png'), fullPage: true });
+    // The top of the page (summary and timeline), small enough for the README (docs/report.jpg).
+    await tab.screenshot({ path: join(artifacts, 'report-top.jpg'), type: 'jpeg', quality: 55, clip: { x: 0, y: 0, width: 1280, height: 1000 } });
     await tab.close();
   });
 

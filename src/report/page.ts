@@ -27,7 +27,8 @@ export function reportPage(uPlot: any, data: ReportData): void {
     invalid: 'rgba(0,0,0,0.30)',
   };
   const reasonColour = (r: string) => REASON_COLOURS[r] ?? 'rgba(180,180,0,0.25)';
-  const LINE_COLOURS = ['#1f77b4', '#e377c2', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#17becf', '#ff7f0e'];
+  // Picks are green marks: no line is green, and the composite score is the black one.
+  const LINE_COLOURS = ['#1f77b4', '#e377c2', '#222222', '#d62728', '#9467bd', '#8c564b', '#17becf', '#ff7f0e', '#7f7f7f', '#bcbd22', '#aec7e8'];
   const report: any = ((window as any).__report = { pickMarks: 0, candidateMarks: 0, charts: 0 });
 
   // ---- summary ----
@@ -72,6 +73,7 @@ export function reportPage(uPlot: any, data: ReportData): void {
     const top = u.bbox.top;
     const bottom = top + u.bbox.height;
     ctx.save();
+    ctx.setLineDash([]); // uPlot leaves the last series' dash set
     ctx.strokeStyle = 'rgba(120,120,120,0.9)';
     ctx.lineWidth = 1;
     let candidates = 0;
@@ -125,12 +127,13 @@ export function reportPage(uPlot: any, data: ReportData): void {
       title: label,
       cursor: { sync: { key: 'timeline' }, points: { size: 5 } },
       scales: { x: { time: false }, y: chartName === 'quality' ? { range: [0, 1] } : { auto: true } },
-      axes: [{ label: 'seconds' }, { label: chartName === 'quality' ? 'score (0-1)' : 'pixels at analysis size', size: 60 }],
+      axes: [{ label: 'seconds' }, { label: chartName === 'quality' ? 'score (0-1)' : 'px (analysis size)', size: 60 }],
       series: [
         { label: 't (s)', value: (_u: any, v: number) => fmt(v, 2) },
         ...series.map((s, k) => ({
           label: s.name,
           stroke: LINE_COLOURS[(k + (chartName === 'motion' ? 3 : 0)) % LINE_COLOURS.length],
+          dash: s.name === 'motion' ? [6, 3] : undefined,
           width: s.name === 'score' ? 1.6 : 1,
           points: { show: false },
           spanGaps: false,
