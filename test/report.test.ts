@@ -137,7 +137,15 @@ describe('report.html of an extract', () => {
 
   it('a batch folder gets an index page linking each clip report', async () => {
     const batchDir = mkdtempSync(join(tmpdir(), 'framesift-report-batch-'));
-    writeFileSync(join(batchDir, 'batch.json'), JSON.stringify({ clips: [{ input: clip, outDir: dir, status: 'done', chosen: manifest.frames.length }, { input: 'missing.mp4', outDir: join(batchDir, 'nope'), status: 'failed' }] }));
+    writeFileSync(join(batchDir, 'batch.json'), JSON.stringify({
+        // The shape `framesift batch` writes (BatchSummary): the clips are its `jobs`.
+        outDir: batchDir,
+        jobs: [
+          { id: 1, input: clip, name: 'defects', outDir: dir, state: 'done', frames: manifest.frames.length, error: null },
+          { id: 2, input: 'missing.mp4', name: 'missing', outDir: join(batchDir, 'nope'), state: 'failed', frames: null, error: { code: 'ERR_FRAMESIFT_NOT_FOUND', message: 'missing.mp4: no such file' } },
+        ],
+        counts: { done: 1, failed: 1 },
+      }));
     const result = await runCli(['report', batchDir]);
     expect(result.code).toBe(0);
     const { tab, errors } = await openReport(batchDir, 'index.html');

@@ -135,6 +135,10 @@ export async function reselect(dir: string, options: ReselectOptions): Promise<M
       await images.flush();
     }
     run.clock.stop();
+    // A candidate without its image (its encode failed, or the store was touched) is fetched
+    // from the input if chosen: that needs the analysed file too.
+    const imageless = Array.from(stage.candidates).filter((row) => !images.has(row)).length;
+    if (imageless > 0 && source !== 'decoded') await checkFingerprint(saved.fingerprint, `${imageless} candidate images are missing from ${join(root, '.framesift', 'candidates')}`);
 
     const analysis: VideoAnalysis = {
       input: saved.input,
