@@ -153,6 +153,20 @@ describe('framesift select', () => {
     expect(none.stderr).toMatch(/analysis\.bin: no saved analysis \(ENOENT\); select needs a folder written by framesift extract \[ERR_FRAMESIFT_SAVED_ANALYSIS\]/);
   });
 
+  it('with a model: the saved embeddings and DINO scores choose again as a fresh extract does (fast mode)', async () => {
+    const { writeTestModel, TEST_MODELS } = await import('../scripts/make-test-model.js');
+    const model = await writeTestModel(join(tempDir('model'), 'dinov3.onnx'), TEST_MODELS['dinov3-f32']);
+    const dir = join(tempDir('with-model'), 'out');
+    await extractFrames(clip, { outDir: dir, count: 6, mode: 'fast', model, report: false });
+    const weights = { spatialComplexity: 0.4, semanticRichness: 0.1, geometric: 0.4, texture: 0.1 };
+    const [decoded, manifest] = await delivered(() => reselect(dir, { weights, report: false }));
+    const fresh = await extractFrames(clip, { outDir: join(tempDir('fresh-model'), 'out'), count: 6, mode: 'fast', model, weights, report: false });
+    expect(decoded).toBe(0);
+    expect(picks(manifest)).toEqual(picks(fresh));
+    expect(manifest.frames.map((f) => f.subScores.spatialComplexity)).toEqual(fresh.frames.map((f) => f.subScores.spatialComplexity));
+    expect(manifest.device).toEqual(fresh.device);
+  });
+
   it('extract --force over a run removes its saved analysis and report with it', async () => {
     const dir = copyRun(base, 'force');
     await extractFrames(clip, { outDir: dir, count: 3, force: true, report: false, mode: 'fast' });
