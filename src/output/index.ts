@@ -9,6 +9,7 @@ export {
   ANALYSIS_FILE,
   OWN_FILES,
   OWN_DIRS,
+  isOwnImageName,
   REPORT_FILE,
   REPORT_DIR,
   STATE_DIR,

@@ -27,6 +27,11 @@ export const OWN_DIRS: readonly string[] = [REPORT_DIR, STATE_DIR];
 /** Image names framesift writes (see imageName in images.ts). */
 const OWN_IMAGE = /^frame_\d{6,}\.(jpg|png|webp)$/;
 
+/** True for an image name framesift writes into DIR/images. */
+export function isOwnImageName(name: string): boolean {
+  return OWN_IMAGE.test(name);
+}
+
 export interface PrepareOutputOptions {
   /** Replace a previous output in DIR (only framesift's own files are removed). Default false. */
   force?: boolean;
@@ -80,6 +85,7 @@ export async function cleanupPartial(dir: string): Promise<number> {
   if (typeof dir !== 'string' || dir.length === 0) throw invalidArg('output', 'a folder path', dir);
   const root = resolve(dir);
   let removed = 0;
+  // The candidate store (DIR/.framesift/candidates) gets its encodes under temporary names too.
   for (const folder of [root, join(root, IMAGES_DIR), join(root, STATE_DIR, 'candidates')]) {
     let names: string[];
     try {

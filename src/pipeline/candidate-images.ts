@@ -8,11 +8,11 @@
 import { copyFile, link, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { ImageWriter, type ImageFormat } from '../output/index.js';
+import { IMAGES_DIR, ImageWriter, STATE_DIR, type ImageFormat } from '../output/index.js';
 import { outputError, tempPathFor } from '../output/atomic.js';
 
 /** DIR/.framesift/candidates relative to DIR. */
-export const CANDIDATES_DIR = join('.framesift', 'candidates');
+export const CANDIDATES_DIR = join(STATE_DIR, 'candidates');
 
 export class CandidateImages {
   readonly #store: string;
@@ -27,7 +27,7 @@ export class CandidateImages {
   /** `dir`: the output folder (DIR); images are linked into DIR/images. */
   constructor(dir: string, format: ImageFormat, quality: number, signal?: AbortSignal) {
     this.#store = join(dir, CANDIDATES_DIR);
-    this.#imagesDir = join(dir, 'images');
+    this.#imagesDir = join(dir, IMAGES_DIR);
     this.#format = format;
     this.#writer = new ImageWriter(this.#store, { format, quality, ...(signal ? { signal } : {}) });
   }

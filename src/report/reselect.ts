@@ -17,8 +17,8 @@ import { join, resolve } from 'node:path';
 import { Embedder } from '../embed/index.js';
 import { FramesiftError, invalidArg } from '../errors.js';
 import type { Logger } from '../log.js';
-import { IMAGES_DIR, type Manifest } from '../output/index.js';
-import { CandidateImages } from '../pipeline/candidate-images.js';
+import { IMAGES_DIR, isOwnImageName, type Manifest } from '../output/index.js';
+import { CANDIDATES_DIR, CandidateImages } from '../pipeline/candidate-images.js';
 import { chooseFrames } from '../pipeline/choose.js';
 import { Descriptions } from '../pipeline/descriptions.js';
 import { buildFrameTable } from '../pipeline/frame-table.js';
@@ -138,7 +138,7 @@ export async function reselect(dir: string, options: ReselectOptions): Promise<M
     // A candidate without its image (its encode failed, or the store was touched) is fetched
     // from the input if chosen: that needs the analysed file too.
     const imageless = Array.from(stage.candidates).filter((row) => !images.has(row)).length;
-    if (imageless > 0 && source !== 'decoded') await checkFingerprint(saved.fingerprint, `${imageless} candidate images are missing from ${join(root, '.framesift', 'candidates')}`);
+    if (imageless > 0 && source !== 'decoded') await checkFingerprint(saved.fingerprint, `${imageless} candidate images are missing from ${join(root, CANDIDATES_DIR)}`);
 
     const analysis: VideoAnalysis = {
       input: saved.input,
@@ -182,6 +182,6 @@ export async function reselect(dir: string, options: ReselectOptions): Promise<M
 async function removeStaleImages(root: string, keep: ReadonlySet<string>): Promise<void> {
   const imagesDir = join(root, IMAGES_DIR);
   for (const name of await readdir(imagesDir).catch(() => [] as string[])) {
-    if (/^frame_\d{6,}\.(jpg|png|webp)$/.test(name) && !keep.has(name)) await rm(join(imagesDir, name), { force: true });
+    if (isOwnImageName(name) && !keep.has(name)) await rm(join(imagesDir, name), { force: true });
   }
 }
