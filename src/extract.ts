@@ -27,28 +27,30 @@ export async function extractFrames(input: string, options: ExtractOptions): Pro
   try {
     run.checkpoint();
     const out = await prepareOutputDir(resolved.outDir, { force: resolved.force });
+    // The input as analysed: `framesift select` decodes from it only while it is unchanged.
+    const fingerprint = await fingerprintInput(input);
+    const thumbnails = resolved.report ? new ThumbnailSampler() : undefined;
+    let manifest: Manifest;
     try {
-      // The input as analysed: `framesift select` decodes from it only while it is unchanged.
-      const fingerprint = await fingerprintInput(input);
-      const thumbnails = resolved.report ? new ThumbnailSampler() : undefined;
       analysis = await analyseVideo(resolved, out, run, thumbnails ? { onFrames: (frames, firstRow) => thumbnails.offer(frames, firstRow) } : {});
-      const manifest = await chooseFrames(analysis, run);
-      await saveAnalysis(out.dir, snapshotAnalysis(analysis, savedRequest(options), fingerprint, analysis.candidates.targetCount));
-      if (thumbnails) {
-        // The report reads only files of DIR: `framesift report DIR` makes the same page.
-        const started = performance.now();
-        await writeReport(out.dir, { rejectedExamples: thumbnails });
-        run.logger.info({ seconds: (performance.now() - started) / 1000 }, 'report written');
-      }
-      return manifest;
+      manifest = await chooseFrames(analysis, run);
     } catch (err) {
-      // Nothing half-written stays behind: temporary files go (and the saved analysis of a run
+      // Nothing half-written stays behind: temporary files go (and the candidate store of a run
       // that did not finish); complete images stay.
       await analysis?.images.flush().catch(() => undefined);
       await cleanupPartial(out.dir).catch(() => undefined);
       await rm(join(out.dir, STATE_DIR), { recursive: true, force: true }).catch(() => undefined);
       throw err;
     }
+    // The choice is written; what follows adds to it, and a failure there leaves it in place.
+    await saveAnalysis(out.dir, snapshotAnalysis(analysis, savedRequest(options), fingerprint, analysis.candidates.targetCount));
+    if (thumbnails) {
+      // The report reads only files of DIR: `framesift report DIR` makes the same page.
+      const started = performance.now();
+      await writeReport(out.dir, { rejectedExamples: thumbnails });
+      run.logger.info({ seconds: (performance.now() - started) / 1000 }, 'report written');
+    }
+    return manifest;
   } catch (err) {
     if (run.signal?.aborted && !isFramesiftError(err, 'ERR_FRAMESIFT_ABORTED')) throw run.aborted(err);
     throw err;

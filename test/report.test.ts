@@ -6,7 +6,10 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { extractFrames, type Manifest } from '../src/extract.js';
+import sharp from 'sharp';
+
 import { isMotionColumn, parseAnalysisCsv } from '../src/report/data.js';
+import { ThumbnailSampler } from '../src/report/thumbnails.js';
 import { launchBrowser } from './helpers/browser.js';
 import { runCli } from './helpers/cli.js';
 import { defectClip } from './helpers/fixtures.js';
@@ -166,5 +169,27 @@ describe('extract --no-report', () => {
     expect(existsSync(join(out, 'manifest.json'))).toBe(true);
     expect(existsSync(join(out, 'report.html'))).toBe(false);
     expect(existsSync(join(out, 'report'))).toBe(false);
+  });
+});
+
+describe('pass-1 thumbnail sample', () => {
+  it('stays bounded and evenly spread, and shrinks the frames it keeps', async () => {
+    const sampler = new ThumbnailSampler(16);
+    const width = 640;
+    const height = 360;
+    for (let first = 0; first < 100; first += 7) {
+      const frames = Array.from({ length: Math.min(7, 100 - first) }, (_, k) => ({ index: 1000 + first + k, width, height, gray: new Uint8Array(width * height).fill((first + k) * 2) }));
+      sampler.offer(frames, first);
+    }
+    // 100 rows into 16 places: the stride doubled to 8, so rows 0, 8, ..., 96 are kept.
+    expect(sampler.size).toBe(13);
+    const dir = mkdtempSync(join(tmpdir(), 'framesift-thumbs-'));
+    const written = await sampler.writeExamples(dir, (row) => (row >= 40 && row < 70 ? 'rejected:blur' : row === 3 ? 'rejected:cut' : 'usable'), 2);
+    // Rows 40, 48, 56, 64 were rejected for blur: two of them, spread; row 3 fell between samples.
+    expect(written).toEqual({ blur: ['rejected_1048.jpg', 'rejected_1064.jpg'] });
+    const { data, info } = await sharp(join(dir, 'report', 'rejected_1048.jpg')).raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height]).toEqual([160, 90]);
+    const mean = data.reduce((a, b) => a + b, 0) / data.length;
+    expect(Math.abs(mean - 96)).toBeLessThan(2);
   });
 });
