@@ -31,6 +31,8 @@ export interface NativeVersions {
 
 export interface NativeAddon extends DecoderExports, MetricsExports, GeometryExports, EmbedExports {
   versions: NativeVersions;
+  /** OpenCV's own thread pool (fixed to 1 at load: native jobs split their work over their `threads` argument). */
+  openCvThreads(): number;
   setErrorClass(cls: new (message: string, code: string) => Error): void;
 }
 

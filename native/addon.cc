@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include <cstdlib>
+#include <mutex>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -61,8 +62,21 @@ void TuneMalloc() {
 #endif
 }
 
+// Threads are explicit per call: every native job splits its own work over its `threads`
+// argument (metrics over frames, features over images, matching over pairs), so OpenCV's own
+// pool is fixed to one thread, once, before any job runs. Otherwise its size would depend on
+// which job ran first (SIFT alone used every core; after metrics, one), and its threads would
+// multiply the jobs' threads.
+void FixOpenCvThreads() {
+  static std::once_flag once;
+  std::call_once(once, [] { cv::setNumThreads(1); });
+}
+
+Napi::Value OpenCvThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), cv::getNumThreads()); }
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   TuneMalloc();
+  FixOpenCvThreads();
   env.SetInstanceData(new framesift::AddonData());
   framesift::InitErrors(env, exports);
   framesift::InitDecoder(env, exports);
@@ -70,6 +84,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   framesift::InitGeometry(env, exports);
   framesift::InitEmbed(env, exports);
   exports.Set("versions", Versions(env));
+  exports.Set("openCvThreads", Napi::Function::New(env, OpenCvThreads, "openCvThreads"));
   return exports;
 }
 

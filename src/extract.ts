@@ -13,7 +13,7 @@ import { cleanupPartial, prepareOutputDir, STATE_DIR, type Manifest } from './ou
 import { analyseVideo, chooseFrames, PipelineRun, resolveExtractOptions, type ExtractOptions, type VideoAnalysis } from './pipeline/index.js';
 import { fingerprintInput } from './report/fingerprint.js';
 import { writeReport } from './report/report.js';
-import { saveAnalysis, savedRequest, snapshotAnalysis } from './report/saved-analysis.js';
+import { rowsToKeep, saveAnalysis, savedRequest, snapshotAnalysis } from './report/saved-analysis.js';
 import { ThumbnailSampler } from './report/thumbnails.js';
 
 export type { ExtractOptions } from './pipeline/options.js';
@@ -43,7 +43,9 @@ export async function extractFrames(input: string, options: ExtractOptions): Pro
       throw err;
     }
     // The choice is written; what follows adds to it, and a failure there leaves it in place.
-    await saveAnalysis(out.dir, snapshotAnalysis(analysis, savedRequest(options), fingerprint, analysis.candidates.targetCount));
+    const keep = rowsToKeep(analysis);
+    await saveAnalysis(out.dir, snapshotAnalysis(analysis, keep, savedRequest(options), fingerprint, analysis.candidates.targetCount));
+    await analysis.images.keepOnly(keep);
     if (thumbnails) {
       // The report reads only files of DIR: `framesift report DIR` makes the same page.
       const started = performance.now();

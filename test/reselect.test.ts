@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { framesDelivered } from '../src/core/decode.js';
+import { deliveredFrameCount } from '../src/core/decode.js';
 import { extractFrames, type Manifest } from '../src/extract.js';
 import { reselect } from '../src/report/reselect.js';
 import { loadAnalysis } from '../src/report/saved-analysis.js';
@@ -38,9 +38,9 @@ function outputsOf(dir: string) {
 }
 
 async function delivered<T>(fn: () => Promise<T>): Promise<[number, T]> {
-  const before = framesDelivered();
+  const before = deliveredFrameCount();
   const value = await fn();
-  return [framesDelivered() - before, value];
+  return [deliveredFrameCount() - before, value];
 }
 
 let clip: string;
@@ -80,6 +80,7 @@ describe('framesift select', () => {
     expect(decoded).toBe(0);
     expect(manifest.frames.length).toBe(5);
     expect(manifest.timings.describe).toBeUndefined();
+    expect(manifest.decode?.framesDecoded).toEqual({ measure: 0, describe: 0 });
     // Every pick is a saved candidate, and the folder holds exactly the new choice.
     const analysis = await loadAnalysis(dir);
     const saved = new Set(analysis.described.map((d) => analysis.columns.index[d.row]));
@@ -102,13 +103,16 @@ describe('framesift select', () => {
     const before = await loadAnalysis(dir);
     const [decoded, manifest] = await delivered(() => reselect(dir, { count: 14 }));
     const after = await loadAnalysis(dir);
-    const fresh = await extractFrames(clip, { outDir: join(tempDir('fresh-14'), 'out'), count: 14, report: false });
+    // Its candidates are the rule's (a one-pass extract may use stand-ins from its keep windows:
+    // docs/selection.md), so it equals a two-pass extract exactly.
+    const fresh = await extractFrames(clip, { outDir: join(tempDir('fresh-14'), 'out'), count: 14, twoPass: true, report: false });
     expect(manifest.frames.length).toBe(14);
     expect(picks(manifest)).toEqual(picks(fresh));
     // The new candidates were decoded once each, and saved for the next select.
     expect(decoded).toBe(after.described.length - before.described.length);
     expect(decoded).toBeGreaterThan(0);
     expect(decoded).toBeLessThan(fresh.counts.candidates);
+    expect(manifest.decode?.framesDecoded).toEqual({ measure: 0, describe: decoded });
     expect(outputsOf(dir).images.length).toBe(14);
     // Now they are saved: choosing 14 again decodes nothing.
     const [again, same] = await delivered(() => reselect(dir, { count: 14 }));

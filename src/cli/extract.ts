@@ -89,6 +89,7 @@ export function registerExtract(yargs: Argv, context: CliContext): Argv {
         .option('max-memory', { type: 'number', describe: 'memory limit for model batches, MiB' })
         .option('sequence-fps', { type: 'number', describe: 'frame rate given to an image-sequence input (default 1)' })
         .option('report', { type: 'boolean', describe: 'write DIR/report.html (default on; --no-report to skip)' })
+        .option('two-pass', { type: 'boolean', describe: 'balanced/high_quality: decode the candidates again instead of keeping them from the first pass' })
         .option('config', { type: 'string', describe: 'JSON or YAML file of options; flags override it' })
         .option('json', { type: 'boolean', default: false, describe: 'print the run summary as one JSON object on stdout' })
         .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress output' }),
@@ -116,6 +117,7 @@ export function registerExtract(yargs: Argv, context: CliContext): Argv {
         maxMemoryMB: argv['max-memory'],
         sequenceFps: argv['sequence-fps'],
         report: argv.report,
+        twoPass: argv['two-pass'],
       };
       const options: ExtractOptions = { ...fromFile, outDir: argv.out } as ExtractOptions;
       for (const [key, value] of Object.entries(flags)) if (value !== undefined) (options as unknown as Record<string, unknown>)[key] = value;

@@ -16,6 +16,13 @@ import { native } from './native.js';
 
 export type Sampling = 'all' | 'fps' | 'keyframes';
 
+let delivered = 0;
+
+/** Frames every decoder of this thread has delivered so far (how many decodes a run cost). */
+export function deliveredFrameCount(): number {
+  return delivered;
+}
+
 export interface DecodeOptions {
   /** Longest side of the analysis image in pixels (aspect kept, never upscaled), or 'source'. Default 640. */
   analysisSize?: number | 'source';
@@ -170,16 +177,6 @@ export function resolveDecodeOptions(options: DecodeOptions = {}): ResolvedOptio
   if (!resolved.gray && !resolved.rgb) throw invalidArg('gray', 'true when rgb is false (some output is needed)', o.gray);
   if (resolved.poolSize < resolved.batchSize) throw invalidArg('poolSize', `at least batchSize (${resolved.batchSize})`, resolved.poolSize);
   return resolved;
-}
-
-let delivered = 0;
-
-/**
- * Frames all decoders of this thread have delivered so far: what a pass decoded (re-selection's
- * tests check that nothing was decoded again).
- */
-export function framesDelivered(): number {
-  return delivered;
 }
 
 /** One decoded frame over native memory. */

@@ -39,6 +39,7 @@ export {
   MANIFEST_SCHEMA_VERSION,
   type Manifest,
   type ManifestFrame,
+  type ManifestDecode,
   type ManifestLink,
   type ManifestLinkStatus,
   type ManifestProbe,

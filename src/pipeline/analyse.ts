@@ -10,21 +10,21 @@ import { CandidateImages } from './candidate-images.js';
 import { Descriptions } from './descriptions.js';
 import type { ResolvedExtractOptions } from './options.js';
 import type { PipelineRun } from './run.js';
-import { candidateStage, frameTableOf } from './stages/candidates.js';
+import { candidateStage, frameTableOf, resolveCandidates, type CandidateSources } from './stages/candidates.js';
 import { describeCandidates } from './stages/describe.js';
 import { measureVideo } from './stages/measure.js';
-import type { DeviceReport, VideoAnalysis } from './types.js';
+import type { DecodeReport, DeviceReport, VideoAnalysis } from './types.js';
 
-/**
- * Analyses `run.input` into `out` (prepared by the caller; the candidates' images go into its
- * images/ under temporary names). On failure everything it made is released and the error
- * rethrown; the caller cleans the folder.
- */
 export interface AnalysisHooks {
   /** Sees pass 1's frames (and the table row of the first) before they are released: the report's thumbnails. */
   onFrames?: (frames: readonly Frame[], firstRow: number) => void;
 }
 
+/**
+ * Analyses `run.input` into `out` (prepared by the caller; the candidates' images go into its
+ * candidate store, DIR/.framesift/candidates/). On failure everything it made is released and
+ * the error rethrown; the caller cleans the folder.
+ */
 export async function analyseVideo(options: ResolvedExtractOptions, out: OutputDir, run: PipelineRun, hooks: AnalysisHooks = {}): Promise<VideoAnalysis> {
   const { input, clock, progress, logger } = run;
   let embedder: Embedder | undefined;
@@ -49,18 +49,32 @@ export async function analyseVideo(options: ResolvedExtractOptions, out: OutputD
     descriptions = new Descriptions({ detector: preset.detector, maxFeatures: preset.maxFeatures, threads: options.threads, embedder, images });
     // Fast mode on a video describes and encodes during this pass already (single-pass.ts).
     const measured = await measureVideo(input, options, progress, logger, descriptions, hooks.onFrames);
-    const table = frameTableOf(input, measured, descriptions, embedder !== undefined);
+    // Fast mode chooses among what its pass described; a one-pass run first as if nothing were.
+    const sparse = options.preset.sampling === 'sparse';
+    const table = frameTableOf(input, measured, embedder !== undefined, sparse ? descriptions : undefined);
 
     run.checkpoint();
     clock.start('candidates');
     progress.stage('candidates');
-    const candidates = candidateStage(table, options.select, measured.kept);
+    const described = descriptions;
+    let candidates = candidateStage(table, options.select, sparse ? measured.kept : undefined);
+    let sources: CandidateSources | undefined;
+    if (measured.kept && !sparse) ({ stage: candidates, sources } = resolveCandidates(table, candidates, (row) => described.has(row)));
 
     run.checkpoint();
     clock.start('describe');
-    await describeCandidates(input, table, candidates.candidates, options, descriptions, progress, measured.keyframeTimes);
+    const fetched = await describeCandidates(input, table, candidates.candidates, options, descriptions, progress, measured.keyframeTimes);
     clock.stop();
     run.checkpoint();
+    const decode: DecodeReport = {
+      passes: fetched > 0 ? 2 : 1,
+      pass1: sparse && measured.kept ? 'gop-heads' : 'all',
+      framesDecoded: { measure: measured.columns.length, describe: fetched },
+      kept: measured.kept?.length ?? 0,
+      ...(measured.fallback ? { fallback: measured.fallback } : !sparse && !options.onePass ? { fallback: 'requested' as const } : {}),
+      ...(sources ? { candidates: sources } : {}),
+    };
+    if (sources) logger.info(sources, 'one-pass candidates');
 
     const owned = descriptions;
     return {
@@ -76,6 +90,7 @@ export async function analyseVideo(options: ResolvedExtractOptions, out: OutputD
       keyframeTimes: measured.keyframeTimes,
       ...(measured.kept ? { kept: measured.kept } : {}),
       device,
+      decode,
       warnings: [...(fallback ? [`${options.device} unavailable (${fallback.reason}); ran on ${embedder!.info.provider}`] : []), ...measured.warnings],
       timings: { ...clock.timings },
       peakRssMB: clock.peakRssMB,

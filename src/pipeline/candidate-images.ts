@@ -76,6 +76,17 @@ export class CandidateImages {
     return this.#written.has(row);
   }
 
+  /** Deletes the stored images of every row but `rows` (what re-selection keeps). */
+  async keepOnly(rows: Iterable<number>): Promise<void> {
+    await this.flush();
+    const keep = new Set(rows);
+    for (const row of [...this.#written]) {
+      if (keep.has(row)) continue;
+      await rm(join(this.#store, this.#name(row)), { force: true });
+      this.#written.delete(row);
+    }
+  }
+
   /** Puts a candidate's image in DIR/images under `finalName` (replacing a file of that name). */
   async promote(row: number, finalName: string): Promise<void> {
     const source = join(this.#store, this.#name(row));

@@ -47,6 +47,7 @@ export async function chooseFrames(analysis: VideoAnalysis, run: PipelineRun, ch
     timings: { ...analysis.timings, ...clock.timings },
     peakRssMB: Math.max(analysis.peakRssMB, clock.peakRssMB),
     warnings: [...analysis.warnings, ...selection.warnings, ...written.warnings],
+    fetched: written.fetched,
   });
   run.checkpoint();
   await writeManifest(analysis.out.dir, manifest);

@@ -53,6 +53,11 @@ export interface ExtractOptions {
   sequenceFps?: number;
   /** Write DIR/report.html (timeline, contact sheet, rejections). Default true. */
   report?: boolean;
+  /**
+   * balanced / high_quality on a video: decode the candidates again in a second pass instead
+   * of keeping them from the first (the one-pass default). For comparisons.
+   */
+  twoPass?: boolean;
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
   logger?: Logger;
@@ -99,6 +104,8 @@ export interface ResolvedExtractOptions {
   sequenceFps: number;
   report: boolean;
   select: SelectOptions;
+  /** Pass 1 keeps and describes the candidates of a video (balanced, high_quality; fast has its own single pass). */
+  onePass: boolean;
   signal: AbortSignal | undefined;
 }
 
@@ -160,6 +167,7 @@ export function resolveExtractOptions(o: ExtractOptions): ResolvedExtractOptions
     sequenceFps: o.sequenceFps === undefined ? 1 : num('sequenceFps', o.sequenceFps, 1e-3, 1000),
     report: o.report === undefined ? true : bool('report', o.report),
     select,
+    onePass: preset.sampling === 'all' && !(o.twoPass === undefined ? false : bool('twoPass', o.twoPass)),
     signal: o.signal,
   };
 }

@@ -110,6 +110,7 @@ export async function reselect(dir: string, options: ReselectOptions): Promise<M
     const missing = Array.from(exact.candidates).filter((row) => !savedByRow.has(row));
     let stage: CandidateStage = exact;
     let source: CandidateSource = 'saved-exact';
+    let fetched = 0;
     if (missing.length > 0 && exact.targetCount <= saved.targetCount) {
       stage = candidateStage(table, resolved.select, [...savedByRow.keys()]);
       source = 'saved-fit';
@@ -131,7 +132,7 @@ export async function reselect(dir: string, options: ReselectOptions): Promise<M
       }
       run.checkpoint();
       run.clock.start('describe');
-      await describeCandidates(saved.input, table, missing, resolved, descriptions, run.progress, saved.keyframeTimes);
+      fetched = await describeCandidates(saved.input, table, missing, resolved, descriptions, run.progress, saved.keyframeTimes);
       await images.flush();
     }
     run.clock.stop();
@@ -153,6 +154,8 @@ export async function reselect(dir: string, options: ReselectOptions): Promise<M
       keyframeTimes: saved.keyframeTimes,
       ...(saved.kept ? { kept: saved.kept } : {}),
       device: saved.device,
+      // The analysis's decode as extract did it, with what this run decoded.
+      decode: { ...saved.decode, ...(fetched > 0 ? { passes: 2 as const } : {}), framesDecoded: { measure: 0, describe: fetched } },
       warnings: saved.warnings,
       timings: { ...run.clock.timings },
       peakRssMB: run.clock.peakRssMB,

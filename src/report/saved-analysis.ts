@@ -14,7 +14,7 @@ import { FramesiftError } from '../errors.js';
 import { writeFileAtomic } from '../output/atomic.js';
 import { STATE_DIR } from '../output/index.js';
 import type { ExtractOptions } from '../pipeline/options.js';
-import { MeasureColumns, type DeviceReport, type VideoAnalysis } from '../pipeline/types.js';
+import { MeasureColumns, type DecodeReport, type DeviceReport, type VideoAnalysis } from '../pipeline/types.js';
 import type { SavedDescription } from '../pipeline/descriptions.js';
 import { decodeAnalysisFile, encodeAnalysisFile } from './analysis-file.js';
 import type { InputFingerprint } from './fingerprint.js';
@@ -39,6 +39,8 @@ export interface SavedAnalysis {
   kept?: readonly number[];
   described: SavedDescription[];
   device: DeviceReport;
+  /** How extract decoded the video (re-selection reports it with its own decodes). */
+  decode: DecodeReport;
   warnings: readonly string[];
 }
 
@@ -60,10 +62,20 @@ export function savedRequest(options: ExtractOptions): SavedRequest {
   return JSON.parse(JSON.stringify(rest)) as SavedRequest;
 }
 
-/** The parts of `analysis` re-selection needs, with the descriptions of `rows` (every described row by default). */
-export function snapshotAnalysis(analysis: VideoAnalysis, request: SavedRequest, fingerprint: InputFingerprint, targetCount: number): SavedAnalysis {
+/**
+ * The rows whose descriptions and images re-selection keeps: the candidates; in fast mode every
+ * row its single pass described (they are in the table before the candidates are found). The
+ * rest of what a one-pass run described (its keep windows' superset) is not kept.
+ */
+export function rowsToKeep(analysis: VideoAnalysis): number[] {
+  const rows = analysis.options.preset.sampling === 'sparse' ? [...analysis.descriptions.features.keys()] : Array.from(analysis.candidates.candidates);
+  return rows.filter((row) => analysis.descriptions.has(row)).sort((a, b) => a - b);
+}
+
+/** The parts of `analysis` re-selection needs, with the descriptions of `rows`. */
+export function snapshotAnalysis(analysis: VideoAnalysis, rows: readonly number[], request: SavedRequest, fingerprint: InputFingerprint, targetCount: number): SavedAnalysis {
   const described: SavedDescription[] = [];
-  for (const row of [...analysis.descriptions.features.keys()].sort((a, b) => a - b)) {
+  for (const row of rows) {
     const saved = analysis.descriptions.save(row);
     if (saved) described.push(saved);
   }
@@ -80,6 +92,7 @@ export function snapshotAnalysis(analysis: VideoAnalysis, request: SavedRequest,
     ...(analysis.kept ? { kept: analysis.kept } : {}),
     described,
     device: analysis.device,
+    decode: analysis.decode,
     warnings: analysis.warnings,
   };
 }
@@ -103,6 +116,7 @@ export async function saveAnalysis(dir: string, saved: SavedAnalysis): Promise<s
     ...(saved.kept ? { kept: Int32Array.from(saved.kept) } : {}),
     described: saved.described,
     device: saved.device,
+    decode: saved.decode,
     warnings: [...saved.warnings],
   };
   const path = analysisPath(dir);
@@ -151,6 +165,7 @@ export async function loadAnalysis(dir: string): Promise<SavedAnalysis> {
     ...(file.kept ? { kept: Array.from(file.kept) } : {}),
     described: file.described,
     device: file.device,
+    decode: file.decode,
     warnings: file.warnings,
   };
 }

@@ -10,7 +10,7 @@ import { isFramesiftError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { Descriptions } from '../descriptions.js';
 import type { ResolvedExtractOptions } from '../options.js';
-import { planSparsePass, WindowKeeper } from '../single-pass.js';
+import { planDensePass, planSparsePass, WindowKeeper } from '../single-pass.js';
 import type { ProgressReporter } from '../progress.js';
 import { MeasureColumns, type MeasureResult } from '../types.js';
 
@@ -48,6 +48,7 @@ export async function measureVideo(
   let decoder = await openVideo(input, baseOptions);
   const info = decoder.info;
   let keeper: WindowKeeper | undefined;
+  let fallback: MeasureResult['fallback'];
   let expected = info.frameCount > 0 ? info.frameCount : Math.round(info.durationSec * info.avgFrameRate);
   if (preset.sampling === 'sparse' && !info.isImageSequence) {
     await decoder.close();
@@ -57,6 +58,18 @@ export async function measureVideo(
     expected = plan.expectedFrames;
     keeper = new WindowKeeper(plan, descriptions, Math.max(info.outputWidth, info.outputHeight));
     decoder = await openVideo(input, { ...baseOptions, ...plan.decode });
+  } else if (options.onePass && info.isImageSequence) {
+    fallback = 'image-sequence';
+  } else if (options.onePass) {
+    // balanced / high_quality in one decode: the kept frames are described as they come.
+    const plan = planDensePass(info, options);
+    logger.info(plan ? { windowSec: plan.windowSec, keepPerWindow: plan.keepPerWindow } : {}, plan ? 'one-pass keep windows' : 'two passes: the count asks for candidates in too many frames');
+    if (!plan) fallback = 'dense-count';
+    else {
+      await decoder.close();
+      keeper = new WindowKeeper(plan, descriptions, Math.max(info.outputWidth, info.outputHeight), 1);
+      decoder = await openVideo(input, { ...baseOptions, ...plan.decode });
+    }
   }
 
   const columns = new MeasureColumns(PASS1_FIELDS);
@@ -86,7 +99,7 @@ export async function measureVideo(
   } catch (err) {
     // A cut-off file still yields every frame before the cut: keep that work.
     if (!isFramesiftError(err, 'ERR_FRAMESIFT_TRUNCATED')) {
-      keeper?.dispose();
+      await keeper?.dispose();
       throw err;
     }
     warnings.push(`${(err as Error).message}; using the ${columns.length} frames before the cut`);
@@ -108,6 +121,7 @@ export async function measureVideo(
     decodeStats: stats,
     keyframeTimes,
     ...(keeper ? { kept: keeper.kept } : {}),
+    ...(fallback ? { fallback } : {}),
   };
 }
 

@@ -29,7 +29,7 @@ import type { PickGraph } from './tracks.js';
  * Writes the picks' images and the lists beside them; returns the manifest rows of the frames
  * written, and a warning when some could not be.
  */
-export async function writeOutputs(analysis: VideoAnalysis, selection: Selection, graph: PickGraph, run: PipelineRun): Promise<{ frames: ManifestFrame[]; warnings: string[] }> {
+export async function writeOutputs(analysis: VideoAnalysis, selection: Selection, graph: PickGraph, run: PipelineRun): Promise<{ frames: ManifestFrame[]; warnings: string[]; fetched: number }> {
   const { table, options, images, out } = analysis;
   const warnings: string[] = [];
   const digits = imageNameDigits(Math.max(analysis.info.frameCount, table.index[table.length - 1]! + 1));
@@ -38,6 +38,7 @@ export async function writeOutputs(analysis: VideoAnalysis, selection: Selection
   await images.flush();
   const written = new Set<string>();
   const missing: number[] = [];
+  let fetched = 0;
   for (const [k, pick] of selection.picks.entries()) {
     if (images.has(pick.row)) {
       await images.promote(pick.row, names[k]!);
@@ -47,7 +48,7 @@ export async function writeOutputs(analysis: VideoAnalysis, selection: Selection
   if (missing.length > 0) {
     const nameByPts = new Map(missing.map((k) => [selection.picks[k]!.ptsSec.toFixed(4), names[k]!]));
     const writer = new ImageWriter(out.imagesDir, { format: options.format, quality: options.quality, ...(options.signal ? { signal: options.signal } : {}) });
-    await fetchFullFrames(analysis.input, missing.map((k) => selection.picks[k]!.ptsSec), options, run.progress, analysis.keyframeTimes, async (frame) => {
+    fetched = await fetchFullFrames(analysis.input, missing.map((k) => selection.picks[k]!.ptsSec), options, run.progress, analysis.keyframeTimes, async (frame) => {
       const name = nameByPts.get(frame.ptsSec.toFixed(4));
       if (!name) return frame.release();
       await writer.ready();
@@ -64,7 +65,7 @@ export async function writeOutputs(analysis: VideoAnalysis, selection: Selection
   await writeImageList(out.dir, frames.map((f) => f.file));
   await writePairs(out.dir, pairsToMatch(selection, graph.verifiedPairs, names, table, options.preset.matchWindow));
   await writeAnalysisCsv(out.dir, table, selection, analysis.columns);
-  return { frames, warnings };
+  return { frames, warnings, fetched };
 }
 
 /** The manifest of a finished choice (validated when written). */
@@ -73,8 +74,9 @@ export function assembleManifest(
   selection: Selection,
   graph: PickGraph,
   frames: ManifestFrame[],
-  run: { timings: Record<string, number>; peakRssMB: number; warnings: string[] },
+  run: { timings: Record<string, number>; peakRssMB: number; warnings: string[]; fetched: number },
 ): Manifest {
+  const decode = analysis.decode;
   const rejected = Object.values(selection.rejectedByReason).reduce((a, b) => a + b, 0);
   return {
     schemaVersion: 1,
@@ -92,6 +94,7 @@ export function assembleManifest(
     timings: run.timings,
     peakRssMB: run.peakRssMB,
     warnings: run.warnings,
+    decode: run.fetched > 0 ? { ...decode, framesDecoded: { ...decode.framesDecoded, write: run.fetched } } : decode,
   };
 }
 
