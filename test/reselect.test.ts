@@ -120,6 +120,22 @@ describe('framesift select', () => {
     expect(picks(same)).toEqual(picks(fresh));
   });
 
+  it('after a one-pass extract: other weights need no decode, a larger count decodes, both equal a fresh one-pass extract', async () => {
+    // Count 4 of 150 frames keeps candidates in pass 1 (one pass); the base run's 8 is too dense for it.
+    const dir = join(tempDir('one-pass'), 'out');
+    const first = await extractFrames(clip, { outDir: dir, count: 4, report: false });
+    expect(first.decode?.kept).toBeGreaterThan(0);
+    const [none, reweighted] = await delivered(() => reselect(dir, { weights: WEIGHTS, report: false }));
+    const freshWeights = await extractFrames(clip, { outDir: join(tempDir('fresh-op-w'), 'out'), count: 4, weights: WEIGHTS, report: false });
+    expect(none).toBe(0);
+    expect(picks(reweighted)).toEqual(picks(freshWeights));
+    const [decoded, more] = await delivered(() => reselect(dir, { count: 5, report: false }));
+    const fresh5 = await extractFrames(clip, { outDir: join(tempDir('fresh-op-5'), 'out'), count: 5, report: false });
+    expect(fresh5.decode?.kept).toBeGreaterThan(0);
+    expect(decoded).toBeGreaterThan(0);
+    expect(picks(more)).toEqual(picks(fresh5));
+  });
+
   it('a missing input is fine when nothing must be decoded, and a clear error when something must', async () => {
     const video = join(tempDir('input'), 'clip.mp4');
     copyFileSync(clip, video);

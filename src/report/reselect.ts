@@ -25,10 +25,12 @@ import { buildFrameTable } from '../pipeline/frame-table.js';
 import { resolveExtractOptions, type ExtractOptions } from '../pipeline/options.js';
 import type { Progress } from '../pipeline/progress.js';
 import { PipelineRun } from '../pipeline/run.js';
-import { candidateStage } from '../pipeline/stages/candidates.js';
+import { planDensePass, replayKeeper } from '../pipeline/single-pass.js';
+import { candidateStage, resolveCandidates } from '../pipeline/stages/candidates.js';
 import { describeCandidates } from '../pipeline/stages/describe.js';
+import type { ResolvedExtractOptions } from '../pipeline/options.js';
 import type { VideoAnalysis } from '../pipeline/types.js';
-import type { CandidateStage, Weights } from '../select/index.js';
+import type { CandidateStage, FrameTable, Weights } from '../select/index.js';
 import { checkFingerprint } from './fingerprint.js';
 import { writeReport } from './report.js';
 import { loadAnalysis, saveAnalysis, type SavedAnalysis } from './saved-analysis.js';
@@ -77,6 +79,21 @@ function requestFor(saved: SavedAnalysis, dir: string, options: ReselectOptions)
 }
 
 /**
+ * The candidates a fresh extract with `resolved` would describe: fast mode's are the usable rows
+ * its pass kept; a one-pass run's are the rule's, mapped onto the rows its keep windows would
+ * keep at the new count (replayed from the saved columns); a two-pass run's are the rule's.
+ */
+async function freshCandidates(saved: SavedAnalysis, resolved: ResolvedExtractOptions, table: FrameTable): Promise<CandidateStage> {
+  const sparse = resolved.preset.sampling === 'sparse';
+  const rule = candidateStage(table, resolved.select, sparse ? saved.kept : undefined);
+  const onePass = !sparse && resolved.onePass && saved.kept !== undefined && saved.decode.fallback === undefined;
+  const plan = onePass ? planDensePass(saved.info, resolved) : undefined;
+  if (!plan) return rule;
+  const kept = await replayKeeper(plan, saved.columns, saved.motionScalePx);
+  return resolveCandidates(table, rule, (row) => kept.has(row)).stage;
+}
+
+/**
  * Chooses again in a finished run's folder DIR and rewrites its images, lists, manifest and
  * report. Decodes only candidates that were not saved (see the module comment); returns the
  * new manifest.
@@ -98,15 +115,18 @@ export async function reselect(dir: string, options: ReselectOptions): Promise<M
     descriptions = new Descriptions(context);
     const savedByRow = new Map(saved.described.map((d) => [d.row, d]));
     const table = buildFrameTable(saved.columns, saved.motionScalePx, saved.withModel);
-    // As in extract: the rows pass 1 described (fast mode) are in the table before the candidates.
-    for (const row of saved.kept ?? []) {
-      const d = savedByRow.get(row);
-      if (d) descriptions.restore(d);
+    // As in extract: fast mode's described rows are in the table before the candidates (a
+    // one-pass run's are not: the rule must see what it would without them).
+    if (preset.sampling === 'sparse') {
+      for (const row of saved.kept ?? []) {
+        const d = savedByRow.get(row);
+        if (d) descriptions.restore(d);
+      }
+      descriptions.applyTo(table);
     }
-    descriptions.applyTo(table);
 
     run.clock.start('candidates');
-    const exact = candidateStage(table, resolved.select, saved.kept);
+    const exact = await freshCandidates(saved, resolved, table);
     const missing = Array.from(exact.candidates).filter((row) => !savedByRow.has(row));
     let stage: CandidateStage = exact;
     let source: CandidateSource = 'saved-exact';
@@ -121,7 +141,7 @@ export async function reselect(dir: string, options: ReselectOptions): Promise<M
       const d = savedByRow.get(row);
       if (d) descriptions.restore(d);
     }
-    descriptions.applyTo(table);
+    descriptions.applyTo(table, preset.sampling === 'sparse' ? undefined : Array.from(stage.candidates));
     run.logger.info({ source, candidates: stage.candidates.length, decode: source === 'decoded' ? missing.length : 0 }, 'reselect candidates');
 
     if (source === 'decoded') {
