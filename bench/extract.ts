@@ -54,7 +54,7 @@ function sharpestSeconds(clip: string): number {
 }
 
 const clip = values.video ?? clip1080p(Number(values.seconds));
-const m = describeMachine();
+const m = await describeMachine();
 console.log(`framesift bench extract: ${clip}`);
 console.log(`${m.cpu}, ${m.cores} cores, load ${m.loadAverage}; libav ${m.versions.libav}, OpenCV ${m.versions.opencv}; ${runs} alternating runs, count ${count}`);
 ffmpegDecodeSeconds(clip, 0); // warm-up: the file into the page cache

@@ -31,7 +31,7 @@ const count = Number(values.count);
 const newCount = Number(values['new-count']);
 
 const clip = clip1080p(Number(values.seconds));
-const m = describeMachine();
+const m = await describeMachine();
 console.log(`framesift bench select: ${clip}`);
 console.log(`${m.cpu}, ${m.cores} cores, load ${m.loadAverage}; ${runs} alternating runs, count ${count} -> ${newCount}`);
 

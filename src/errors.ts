@@ -17,12 +17,22 @@ export type FramesiftErrorCode =
   | 'ERR_FRAMESIFT_BUSY'
   | 'ERR_FRAMESIFT_MODEL'
   | 'ERR_FRAMESIFT_PROVIDER'
+  | 'ERR_FRAMESIFT_ONNXRUNTIME_MISSING'
   | 'ERR_FRAMESIFT_OUTPUT'
   | 'ERR_FRAMESIFT_ABORTED'
   | 'ERR_FRAMESIFT_NATIVE_LOAD'
   | 'ERR_FRAMESIFT_INPUT_CHANGED' // re-selection must decode, and the input is not the one analysed
   | 'ERR_FRAMESIFT_SAVED_ANALYSIS' // DIR/.framesift/analysis.bin missing, corrupt or of another version
-  | 'ERR_FRAMESIFT_INTERNAL';
+  /** A batch job whose worker process died (native crash, OOM kill) twice. */
+  | 'ERR_FRAMESIFT_CRASHED'
+  | 'ERR_FRAMESIFT_TIMEOUT'
+  | 'ERR_FRAMESIFT_INTERNAL'
+  // The queue and its API (src/queue, src/serve): Redis unreachable, no or wrong bearer token,
+  // a path or URL outside what the server may touch, too many queued jobs.
+  | 'ERR_FRAMESIFT_QUEUE'
+  | 'ERR_FRAMESIFT_UNAUTHORIZED'
+  | 'ERR_FRAMESIFT_FORBIDDEN'
+  | 'ERR_FRAMESIFT_QUEUE_FULL';
 
 export class FramesiftError extends Error {
   readonly code: FramesiftErrorCode;

@@ -8,6 +8,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import { loadOnnxRuntime } from './embed/runtime.js';
 import { isFramesiftError } from './errors.js';
 import { cleanupPartial, prepareOutputDir, STATE_DIR, type Manifest } from './output/index.js';
 import { analyseVideo, chooseFrames, PipelineRun, resolveExtractOptions, type ExtractOptions, type VideoAnalysis } from './pipeline/index.js';
@@ -26,6 +27,8 @@ export async function extractFrames(input: string, options: ExtractOptions): Pro
   let analysis: VideoAnalysis | undefined;
   try {
     run.checkpoint();
+    // Without onnxruntime-node, --model fails before the output folder is touched.
+    if (resolved.model) await loadOnnxRuntime(resolved.model);
     const out = await prepareOutputDir(resolved.outDir, { force: resolved.force });
     // The input as analysed: `framesift select` decodes from it only while it is unchanged.
     const fingerprint = await fingerprintInput(input);

@@ -10,17 +10,25 @@ import { packageRoot } from '../../bindings/index.js';
 import { FramesiftError } from '../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
 import type { CliContext } from './context.js';
+import { registerBatch } from './batch.js';
 import { registerBench } from './bench.js';
+import { registerDoctor } from './doctor.js';
 import { registerExtract } from './extract.js';
 import { registerProbe } from './probe.js';
 import { registerReport } from './report.js';
 import { registerSelect } from './select.js';
+import { registerQueue } from './queue.js';
+import { registerServe } from './serve.js';
+import { registerWorker } from './worker.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 /** Interrupted by Ctrl-C / SIGTERM (128 + SIGINT, as shells report it). */
 export const EXIT_INTERRUPTED = 130;
+
+/** Failures of the set-up rather than of the input: the message points to `framesift doctor`. */
+const SETUP_FAILURES = new Set(['ERR_FRAMESIFT_NATIVE_LOAD', 'ERR_FRAMESIFT_PROVIDER', 'ERR_FRAMESIFT_ONNXRUNTIME_MISSING']);
 
 function version(): string {
   return JSON.parse(readFileSync(`${packageRoot()}/package.json`, 'utf8')).version;
@@ -49,12 +57,14 @@ export async function main(args: string[], io: Partial<Pick<CliContext, 'stdout'
 
   const levelIndex = args.findIndex((a) => a === '--log-level' || a.startsWith('--log-level='));
   const levelArg = levelIndex < 0 ? undefined : args[levelIndex]!.includes('=') ? args[levelIndex]!.split('=')[1] : args[levelIndex + 1];
+  let exitCode = EXIT_OK;
   const context: CliContext = {
     stdout,
     stderr,
     logger: createLogger((levelArg as LogLevel) ?? (process.env.FRAMESIFT_LOG_LEVEL as LogLevel) ?? 'warn'),
     signal: controller.signal,
     isTTY: Boolean(process.stderr.isTTY),
+    setExitCode: (code) => void (exitCode = code),
   };
 
   let usageError: string | undefined;
@@ -67,7 +77,7 @@ export async function main(args: string[], io: Partial<Pick<CliContext, 'stdout'
     .help()
     .alias('h', 'help')
     .strict()
-    .demandCommand(1, 'Name a command: extract, select, report or probe')
+    .demandCommand(1, 'Name a command: extract, select, report, batch or probe')
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
@@ -76,10 +86,15 @@ export async function main(args: string[], io: Partial<Pick<CliContext, 'stdout'
       else usageError = message;
     });
   parser = registerExtract(parser, context);
+  parser = registerBatch(parser, context);
   parser = registerProbe(parser, context);
   parser = registerBench(parser, context);
   parser = registerReport(parser, context);
   parser = registerSelect(parser, context);
+  parser = registerDoctor(parser, context);
+  parser = registerQueue(parser, context);
+  parser = registerWorker(parser, context);
+  parser = registerServe(parser, context);
 
   try {
     await parser.parseAsync(args, {}, (err, _argv, output) => {
@@ -106,11 +121,12 @@ export async function main(args: string[], io: Partial<Pick<CliContext, 'stdout'
         return EXIT_USAGE;
       }
       stderr(`framesift: ${failure.message} [${failure.code}]\n`);
+      if (SETUP_FAILURES.has(failure.code) && !failure.message.includes('framesift doctor')) stderr('framesift: `framesift doctor` checks the set-up and says how to fix it\n');
     } else {
       stderr(`framesift: ${(failure as Error).stack ?? String(failure)}\n`);
     }
     context.logger.debug({ err: failure }, 'command failed');
     return EXIT_FAILURE;
   }
-  return EXIT_OK;
+  return exitCode;
 }

@@ -16,7 +16,7 @@ export {
   type PrepareOutputOptions,
   type OutputDir,
 } from './out-dir.js';
-export { TEMP_SUFFIX, isTempName, tempPathFor, writeFileAtomic } from './atomic.js';
+export { TEMP_SUFFIX, isTempName, tempNamePid, tempNameFor, tempPathFor, writeFileAtomic, renameIntoPlace } from './atomic.js';
 export {
   writeImage,
   imageName,

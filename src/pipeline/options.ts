@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 
+import type { Embedder } from '../embed/index.js';
 import { invalidArg } from '../errors.js';
 import type { Logger } from '../log.js';
 import { resolveSelectOptions, type SelectMode, type SelectOptions, type Weights } from '../select/index.js';
@@ -23,6 +24,11 @@ export interface ExtractOptions {
   mode?: SelectMode;
   /** A DINOv3/DINOv2 ONNX file: adds spatial complexity, semantic richness and redundancy by embedding. */
   model?: string;
+  /**
+   * A loaded Embedder to use instead of loading `model` (a batch worker keeps one across
+   * clips); the caller owns it and closes it. `model` still names it for the manifest.
+   */
+  embedder?: Embedder;
   /** Execution provider for the model. Default 'auto'. */
   device?: DeviceName;
   /** Fail instead of falling back to CPU when the requested device cannot load. */
@@ -58,10 +64,21 @@ export interface ExtractOptions {
    * of keeping them from the first (the one-pass default). For comparisons.
    */
   twoPass?: boolean;
+  /**
+   * Stop analysing after this many decoded frames (a warning says so): a bound on the work one
+   * input can cost, whatever its header claims. Default 1,000,000 (9 h at 30 fps).
+   */
+  maxAnalysedFrames?: number;
+  /** URL inputs: a read that gets no byte for this many seconds fails with ERR_FRAMESIFT_TIMEOUT; 0 waits forever. Default 30. */
+  readTimeoutSec?: number;
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
   logger?: Logger;
 }
+
+/** Server-safe defaults of the limits against hostile input (README "Limits"). */
+export const DEFAULT_MAX_ANALYSED_FRAMES = 1_000_000;
+export const DEFAULT_READ_TIMEOUT_SEC = 30;
 
 /** What a mode changes. */
 export interface ModePreset {
@@ -103,10 +120,14 @@ export interface ResolvedExtractOptions {
   maxMemoryMB: number | undefined;
   sequenceFps: number;
   report: boolean;
+  maxAnalysedFrames: number;
+  readTimeoutSec: number;
   select: SelectOptions;
   /** Pass 1 keeps and describes the candidates of a video (balanced, high_quality; fast has its own single pass). */
   onePass: boolean;
   signal: AbortSignal | undefined;
+  /** A caller's loaded Embedder (ExtractOptions.embedder): used as is, never closed here. */
+  embedder: Embedder | undefined;
 }
 
 function num(name: string, value: unknown, min: number, max: number, integer = false): number {
@@ -116,12 +137,24 @@ function num(name: string, value: unknown, min: number, max: number, integer = f
   return value;
 }
 
+const opt = <T>(value: T | undefined, check: (v: T) => T): T | undefined => (value === undefined ? undefined : check(value));
+
 function bool(name: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw invalidArg(name, 'a boolean', value);
+  // A config file's "force": "no" must not count as true.
+  if (typeof value !== 'boolean') throw invalidArg(name, 'true or false', value);
   return value;
 }
 
-const opt = <T>(value: T | undefined, check: (v: T) => T): T | undefined => (value === undefined ? undefined : check(value));
+/** The number check every option uses (also for the CLI's own flags: one bound, one message). */
+export const checkNumber = num;
+
+/** The hooks a caller passes must be what they claim, or they fail minutes later mid-run. */
+function checkHooks(o: ExtractOptions): void {
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw invalidArg('signal', 'an AbortSignal', typeof o.signal);
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw invalidArg('onProgress', 'a function', typeof o.onProgress);
+  if (o.logger !== undefined && (o.logger === null || typeof o.logger !== 'object' || typeof (o.logger as { warn?: unknown }).warn !== 'function'))
+    throw invalidArg('logger', 'a pino-style logger (info, warn, ... methods)', typeof o.logger);
+}
 
 export function resolveExtractOptions(o: ExtractOptions): ResolvedExtractOptions {
   if (o === null || typeof o !== 'object') throw invalidArg('options', 'an object', o);
@@ -134,6 +167,7 @@ export function resolveExtractOptions(o: ExtractOptions): ResolvedExtractOptions
   if (!['auto', 'cpu', 'cuda', 'coreml'].includes(device)) throw invalidArg('device', "'auto', 'cpu', 'cuda' or 'coreml'", device);
   if (o.model !== undefined && (typeof o.model !== 'string' || o.model === '')) throw invalidArg('model', 'a path to an .onnx file', o.model);
   if (o.count !== undefined && o.maxFrames !== undefined) throw invalidArg('count', 'either count or maxFrames, not both', o.count);
+  checkHooks(o);
   const start = opt(o.start, (v) => num('start', v, 0, 1e9));
   const end = opt(o.end, (v) => num('end', v, 0, 1e9));
   if (start !== undefined && end !== undefined && end <= start) throw invalidArg('end', `a time after start (${start})`, end);
@@ -155,10 +189,10 @@ export function resolveExtractOptions(o: ExtractOptions): ResolvedExtractOptions
     preset,
     model: o.model,
     device,
-    strictDevice: o.strictDevice ?? false,
+    strictDevice: o.strictDevice === undefined ? false : bool('strictDevice', o.strictDevice),
     format,
     quality: o.quality === undefined ? 95 : num('quality', o.quality, 1, 100, true),
-    force: o.force ?? false,
+    force: o.force === undefined ? false : bool('force', o.force),
     start,
     end,
     threads: o.threads === undefined ? availableParallelism() : num('threads', o.threads, 1, 256, true),
@@ -166,8 +200,11 @@ export function resolveExtractOptions(o: ExtractOptions): ResolvedExtractOptions
     maxMemoryMB: opt(o.maxMemoryMB, (v) => num('maxMemoryMB', v, 64, 16 * 1024 * 1024)),
     sequenceFps: o.sequenceFps === undefined ? 1 : num('sequenceFps', o.sequenceFps, 1e-3, 1000),
     report: o.report === undefined ? true : bool('report', o.report),
+    maxAnalysedFrames: o.maxAnalysedFrames === undefined ? DEFAULT_MAX_ANALYSED_FRAMES : num('maxAnalysedFrames', o.maxAnalysedFrames, 1, 1e9, true),
+    readTimeoutSec: o.readTimeoutSec === undefined ? DEFAULT_READ_TIMEOUT_SEC : num('readTimeoutSec', o.readTimeoutSec, 0, 86_400),
     select,
     onePass: preset.sampling === 'all' && !(o.twoPass === undefined ? false : bool('twoPass', o.twoPass)),
     signal: o.signal,
+    embedder: o.embedder,
   };
 }

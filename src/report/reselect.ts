@@ -164,7 +164,7 @@ export async function reselect(dir: string, options: ReselectOptions): Promise<M
     const analysis: VideoAnalysis = {
       input: saved.input,
       options: resolved,
-      out: { dir: root, imagesDir: join(root, IMAGES_DIR) },
+      out: { dir: root, imagesDir: join(root, IMAGES_DIR), staleRemoved: 0 },
       info: saved.info,
       columns: saved.columns,
       table,

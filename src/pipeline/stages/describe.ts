@@ -42,6 +42,7 @@ export async function describeCandidates(
       batchSize: 4,
       poolSize: 10, // 10 full-resolution RGB slots: ~250 MB at 4K, the describe pass's bound
       sequenceFps: options.sequenceFps,
+      readTimeoutSec: options.readTimeoutSec,
       wantedPts,
       wantedKeyframePts: keyframeBefore(keyframes, wantedPts),
     });

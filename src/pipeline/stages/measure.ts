@@ -42,6 +42,8 @@ export async function measureVideo(
     threads: options.threads,
     batchSize: options.batchSize,
     sequenceFps: options.sequenceFps,
+    maxFramesDecoded: options.maxAnalysedFrames,
+    readTimeoutSec: options.readTimeoutSec,
     ...(options.start !== undefined ? { start: options.start } : {}),
     ...(options.end !== undefined ? { end: options.end } : {}),
   };
@@ -76,6 +78,7 @@ export async function measureVideo(
   progress.stage('measure', expected);
   let previous: Frame | null = null;
   let stats = { framesLost: 0, corruptFrames: 0, truncated: false };
+  let capped = false;
   let keyframeTimes = new Float64Array(0);
   try {
     for await (const batch of decoder.batches({ signal: options.signal, closeOnExit: false })) {
@@ -93,6 +96,7 @@ export async function measureVideo(
         for (const frame of batch.frames) if (frame !== previous) frame.release();
       }
       stats = { framesLost: batch.stats.framesLost, corruptFrames: batch.stats.corruptFrames, truncated: batch.stats.truncated };
+      capped = batch.stats.capped;
       progress.update(columns.length, expected);
     }
     await keeper?.finish();
@@ -110,6 +114,7 @@ export async function measureVideo(
     keyframeTimes = decoder.keyframeTimes() as Float64Array<ArrayBuffer>; // before close: later passes seek by them
     await decoder.close();
   }
+  if (capped) warnings.push(`the analysis stopped after ${options.maxAnalysedFrames} decoded frames (maxAnalysedFrames); the rest of the input was not analysed`);
   if (stats.framesLost > 0) warnings.push(`${stats.framesLost} frames could not be decoded (damaged data) and were skipped`);
   progress.update(columns.length, columns.length, true);
   return {

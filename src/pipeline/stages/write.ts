@@ -130,6 +130,7 @@ export async function fetchFullFrames(
     batchSize: 4,
     poolSize: 12,
     sequenceFps: options.sequenceFps,
+    readTimeoutSec: options.readTimeoutSec,
     wantedPts,
     wantedKeyframePts: keyframeBefore(keyframes, wantedPts),
   });
@@ -232,6 +233,6 @@ async function writeAnalysisCsv(dir: string, table: FrameTable, selection: Selec
 }
 
 function effectiveConfig(resolved: ResolvedExtractOptions, selection: Selection): Record<string, unknown> {
-  const { select: _select, signal: _signal, ...rest } = resolved;
+  const { select: _select, signal: _signal, embedder: _embedder, ...rest } = resolved;
   return { ...rest, select: selection.options };
 }
