@@ -3,6 +3,7 @@
  * overwrites an existing non-empty folder unless asked (--force), and even then removes only
  * what it writes itself: other files of the user stay where they are.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 
@@ -69,9 +70,16 @@ export async function prepareOutputDir(dir: string, options: PrepareOutputOption
     // (With force, every temporary file of ours goes anyway, as before.)
     staleRemoved = await removeStaleTemps(root, entries, force);
     entries = await listIfFolder(root);
-    // What a dead run left is gone: an images/ it emptied does not make the folder non-empty.
-    const onlyEmptyImages = entries?.length === 1 && entries[0] === IMAGES_DIR && (await listIfFolder(imagesDir))?.length === 0;
-    if (staleRemoved > 0 && onlyEmptyImages) entries = [];
+    // What a dead run left is gone: an images/ it emptied, and a candidate store it never
+    // finished (no saved analysis), do not make the folder non-empty.
+    const left = entries ?? [];
+    const unfinishedStore = left.includes(STATE_DIR) && !existsSync(join(root, STATE_DIR, 'analysis.bin'));
+    const emptyImages = left.includes(IMAGES_DIR) && (await listIfFolder(imagesDir))?.length === 0;
+    const leftovers = left.filter((e) => (e === IMAGES_DIR && emptyImages) || (e === STATE_DIR && unfinishedStore));
+    if (staleRemoved > 0 && leftovers.length === left.length) {
+      if (unfinishedStore) await removeFile(join(root, STATE_DIR), true);
+      entries = [];
+    }
   }
   if (entries !== undefined && entries.length > 0) {
     if (!force) {
@@ -125,9 +133,11 @@ function isAlive(pid: number): boolean {
  */
 async function removeStaleTemps(root: string, entries: string[], force: boolean): Promise<number> {
   const temps = entries.filter(isTempName).map((name) => join(root, name));
-  if (entries.includes(IMAGES_DIR)) {
-    const images = (await listIfFolder(join(root, IMAGES_DIR)).catch(() => undefined)) ?? [];
-    temps.push(...images.filter(isTempName).map((name) => join(root, IMAGES_DIR, name)));
+  // images/ and the candidate store (encodes go there under temporary names too).
+  for (const sub of [IMAGES_DIR, join(STATE_DIR, 'candidates')]) {
+    if (!entries.includes(sub.split('/')[0]!)) continue;
+    const names = (await listIfFolder(join(root, sub)).catch(() => undefined)) ?? [];
+    temps.push(...names.filter(isTempName).map((name) => join(root, sub, name)));
   }
   for (const path of temps) {
     const pid = tempNamePid(path.slice(path.lastIndexOf('/') + 1));

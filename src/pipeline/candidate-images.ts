@@ -6,7 +6,7 @@
  * the picks, and a later choice links other candidates without decoding anything.
  */
 import { copyFile, link, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import { IMAGES_DIR, ImageWriter, STATE_DIR, type ImageFormat } from '../output/index.js';
 import { outputError, tempPathFor } from '../output/atomic.js';
@@ -54,7 +54,15 @@ export class CandidateImages {
 
   /** Queues the encode (waiting while the writer is full); `done` runs once the pixels are no longer read. */
   async add(row: number, rgb: Uint8Array, width: number, height: number, done: () => void): Promise<void> {
-    this.#ready ??= mkdir(this.#store, { recursive: true }).then(() => undefined);
+    // One level at a time, never recursive: an output folder removed under the run is an
+    // error (ERR_FRAMESIFT_OUTPUT, ENOENT), not a folder made again.
+    this.#ready ??= (async () => {
+      for (const folder of [dirname(this.#store), this.#store]) {
+        await mkdir(folder).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EEXIST') throw outputError(`Could not create ${folder}`, err);
+        });
+      }
+    })();
     await this.#ready;
     await this.#writer.ready();
     const job = this.#writer.write(this.#name(row), rgb, width, height).then(
@@ -87,15 +95,20 @@ export class CandidateImages {
     }
   }
 
+  /** Deletes every stored image (a caller that will not choose again). */
+  async discardRest(): Promise<void> {
+    await this.keepOnly([]);
+  }
+
   /** Puts a candidate's image in DIR/images under `finalName` (replacing a file of that name). */
   async promote(row: number, finalName: string): Promise<void> {
     const source = join(this.#store, this.#name(row));
     const target = join(this.#imagesDir, finalName);
     // Already in place (the same choice again): rename() would do nothing over a link to itself.
-    const [from, to] = await Promise.all([stat(source), stat(target).catch(() => undefined)]);
-    if (to && to.ino === from.ino && to.dev === from.dev) return;
     const temp = tempPathFor(target);
     try {
+      const [from, to] = await Promise.all([stat(source), stat(target).catch(() => undefined)]);
+      if (to && to.ino === from.ino && to.dev === from.dev) return;
       await link(source, temp).catch(() => copyFile(source, temp));
       await rename(temp, target);
     } catch (err) {

@@ -120,7 +120,8 @@ export async function saveAnalysis(dir: string, saved: SavedAnalysis): Promise<s
     warnings: [...saved.warnings],
   };
   const path = analysisPath(dir);
-  await mkdir(join(dir, STATE_DIR), { recursive: true }).catch(() => undefined);
+  // Not recursive: DIR itself must still be there.
+  await mkdir(join(dir, STATE_DIR)).catch(() => undefined);
   await writeFileAtomic(path, encodeAnalysisFile(content, ANALYSIS_FORMAT));
   return path;
 }
