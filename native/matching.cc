@@ -265,6 +265,7 @@ PairResult MatchAndVerify(const FeatureData& a, const FeatureData& b, const Matc
     result.inliers.push_back(matches[2 * k]);
     result.inliers.push_back(matches[2 * k + 1]);
   }
+  result.putative = std::move(matches);
   return result;
 }
 

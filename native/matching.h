@@ -57,6 +57,7 @@ struct PairResult {
   std::array<double, 9> F{};       // row-major, x2^T F x1 = 0
   std::array<double, 9> H{};       // row-major, x2 ~ H x1
   std::vector<uint32_t> inliers;   // F inlier matches as (index in a, index in b) pairs
+  std::vector<uint32_t> putative;  // MatchAndVerify: every ratio-tested mutual match, same layout
 };
 
 // A FLANN kd-tree forest over one set's SIFT descriptors (as floats), built once and searched

@@ -5,6 +5,7 @@
  * Memory stays bounded: no stage holds more than a few batches of frames.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 import { packageRoot } from '../bindings/index.js';
 import { Embedder } from './embed/index.js';
@@ -21,9 +22,11 @@ import {
   writeManifest,
   writePairs,
   type Manifest,
+  type ManifestColmap,
   type ManifestFrame,
 } from './output/index.js';
 import { CandidateImages } from './pipeline/candidate-images.js';
+import { colmapStage } from './pipeline/colmap-export.js';
 import { describeCandidates, Descriptions } from './pipeline/describe.js';
 import { fetchFullFrames } from './pipeline/fetch.js';
 import { buildFrameTable } from './pipeline/frame-table.js';
@@ -31,6 +34,7 @@ import { makeVerifier, pickGraph } from './pipeline/links.js';
 import { measureVideo, PASS1_FIELDS } from './pipeline/measure.js';
 import { resolveExtractOptions, type ExtractOptions, type ResolvedExtractOptions } from './pipeline/options.js';
 import { ProgressReporter, type Stage } from './pipeline/progress.js';
+import { findColmap, reconstruct } from './pipeline/reconstruct.js';
 import { fateLabel, findCandidates, selectFrames, type FrameTable, type Selection } from './select/index.js';
 
 export type { ExtractOptions } from './pipeline/options.js';
@@ -68,6 +72,8 @@ export async function extractFrames(input: string, options: ExtractOptions): Pro
   const logger = options.logger ?? silentLogger;
   const progress = new ProgressReporter(options.onProgress);
   const clock = new StageClock();
+  // A missing COLMAP fails now, not after the extraction.
+  const colmapBinary = resolved.reconstruct ? await findColmap() : undefined;
   const out = await prepareOutputDir(resolved.outDir, { force: resolved.force });
   let embedder: Embedder | undefined;
   let descriptions: Descriptions | undefined;
@@ -129,7 +135,7 @@ export async function extractFrames(input: string, options: ExtractOptions): Pro
     clock.start('tracks');
     progress.stage('tracks');
     const pickRows = selection.picks.map((p) => p.row);
-    const graph = await pickGraph(pickRows, table, descriptions, resolved.preset.matchWindow);
+    const graph = await pickGraph(pickRows, table, descriptions, resolved.preset.matchWindow, resolved.colmap);
 
     checkpoint();
     clock.start('write');
@@ -166,8 +172,33 @@ export async function extractFrames(input: string, options: ExtractOptions): Pro
 
     const frames = manifestFrames(selection, table, names, measured.columns.fields).filter((f) => written.has(f.file));
     await writeImageList(out.dir, frames.map((f) => f.file));
-    await writePairs(out.dir, pairsToMatch(selection, graph.verifiedPairs, names, table, resolved.preset.matchWindow));
+    const pairs = pairsToMatch(selection, graph.verifiedPairs, names, table, resolved.preset.matchWindow);
+    await writePairs(out.dir, pairs);
     await writeAnalysisCsv(out.dir, table, selection, measured.columns);
+    let colmap: ManifestColmap | undefined;
+    if (resolved.colmap) {
+      clock.start('colmap');
+      progress.stage('colmap', frames.length);
+      const features = pickRows.map((row) => descriptions!.features.get(row));
+      colmap = await colmapStage({ outDir: out.dir, imagesDir: out.imagesDir, names, written, features, matched: graph.matched, pairs, ...(resolved.signal ? { signal: resolved.signal } : {}) });
+      if (colmapBinary) {
+        checkpoint();
+        clock.start('reconstruct');
+        progress.stage('reconstruct', frames.length);
+        colmap.reconstruction = await reconstruct({
+          colmap: colmapBinary,
+          outDir: out.dir,
+          databasePath: join(out.dir, colmap.database),
+          imagesDir: out.imagesDir,
+          images: frames.length,
+          threads: resolved.threads,
+          logger,
+          onProgress: (registered) => progress.update(registered, frames.length),
+          ...(resolved.signal ? { signal: resolved.signal } : {}),
+        });
+        if (colmap.reconstruction.error) warnings.push(colmap.reconstruction.error);
+      }
+    }
     clock.stop();
 
     const manifest: Manifest = {
@@ -191,6 +222,7 @@ export async function extractFrames(input: string, options: ExtractOptions): Pro
       timings: clock.timings,
       peakRssMB: Math.round(clock.peakRss / 2 ** 20),
       warnings: embedder?.info.fallback ? [`${resolved.device} unavailable (${embedder.info.fallback.reason}); ran on ${embedder.info.provider}`, ...warnings] : warnings,
+      ...(colmap ? { colmap } : {}),
     };
     checkpoint();
     await writeManifest(out.dir, manifest);

@@ -88,6 +88,8 @@ export function registerExtract(yargs: Argv, context: CliContext): Argv {
         .option('batch-size', { type: 'number', describe: 'frames per batch (default 16)' })
         .option('max-memory', { type: 'number', describe: 'memory limit for model batches, MiB' })
         .option('sequence-fps', { type: 'number', describe: 'frame rate given to an image-sequence input (default 1)' })
+        .option('colmap', { type: 'boolean', describe: 'also write DIR/colmap/database.db (features + verified matches) for colmap mapper' })
+        .option('reconstruct', { type: 'boolean', describe: 'run colmap mapper on that database (needs colmap on PATH; implies --colmap)' })
         .option('config', { type: 'string', describe: 'JSON or YAML file of options; flags override it' })
         .option('json', { type: 'boolean', default: false, describe: 'print the run summary as one JSON object on stdout' })
         .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress output' }),
@@ -114,6 +116,8 @@ export function registerExtract(yargs: Argv, context: CliContext): Argv {
         batchSize: argv['batch-size'],
         maxMemoryMB: argv['max-memory'],
         sequenceFps: argv['sequence-fps'],
+        colmap: argv.colmap,
+        reconstruct: argv.reconstruct,
       };
       const options: ExtractOptions = { ...fromFile, outDir: argv.out } as ExtractOptions;
       for (const [key, value] of Object.entries(flags)) if (value !== undefined) (options as unknown as Record<string, unknown>)[key] = value;
@@ -133,6 +137,7 @@ export function registerExtract(yargs: Argv, context: CliContext): Argv {
         provider: manifest.device?.provider ?? null,
         seconds: Object.values(manifest.timings).reduce((a, b) => a + b, 0),
         warnings: manifest.warnings,
+        ...(manifest.colmap ? { colmap: manifest.colmap } : {}),
       };
       if (argv.json) context.stdout(JSON.stringify(summary) + '\n');
       else {
@@ -140,6 +145,15 @@ export function registerExtract(yargs: Argv, context: CliContext): Argv {
           `framesift: chose ${summary.chosen} of ${summary.analysed} frames -> ${options.outDir}/images ` +
             `(${summary.sequences} sequence${summary.sequences === 1 ? '' : 's'}, ${summary.seconds.toFixed(1)} s)\n`,
         );
+        const colmap = manifest.colmap;
+        if (colmap) context.stdout(`framesift: COLMAP database ${options.outDir}/${colmap.database} (${colmap.images} images, ${colmap.verifiedPairs} verified pairs)\n`);
+        const rec = colmap?.reconstruction;
+        if (rec?.status === 'ok') {
+          context.stdout(
+            `framesift: colmap mapper registered ${rec.imagesRegistered} of ${rec.images} images, ${rec.points3D} points, ` +
+              `mean reprojection error ${rec.meanReprojectionErrorPx ?? '?'} px -> ${options.outDir}/${rec.sparseDir}/${rec.bestModel}\n`,
+          );
+        } else if (rec) context.stderr(`framesift: warning: ${rec.error}\n`);
       }
     },
   );

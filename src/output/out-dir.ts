@@ -8,12 +8,15 @@ import { join, resolve } from 'node:path';
 
 import { FramesiftError, invalidArg } from '../errors.js';
 import { isTempName, outputError } from './atomic.js';
+import { COLMAP_DATABASE_FILE, COLMAP_DIR } from './colmap-db.js';
 
 export const IMAGES_DIR = 'images';
 export const MANIFEST_FILE = 'manifest.json';
 export const IMAGE_LIST_FILE = 'images.txt';
 export const PAIRS_FILE = 'pairs.txt';
 export const ANALYSIS_FILE = 'analysis.csv';
+/** colmap mapper's output folder inside DIR/colmap (--reconstruct). */
+export const COLMAP_SPARSE_DIR = 'sparse';
 
 /** Files framesift writes at the top of DIR (besides images/ and temporary files). */
 export const OWN_FILES: readonly string[] = [MANIFEST_FILE, IMAGE_LIST_FILE, PAIRS_FILE, ANALYSIS_FILE];
@@ -74,7 +77,7 @@ export async function cleanupPartial(dir: string): Promise<number> {
   if (typeof dir !== 'string' || dir.length === 0) throw invalidArg('output', 'a folder path', dir);
   const root = resolve(dir);
   let removed = 0;
-  for (const folder of [root, join(root, IMAGES_DIR)]) {
+  for (const folder of [root, join(root, IMAGES_DIR), join(root, COLMAP_DIR)]) {
     let names: string[];
     try {
       names = await readdir(folder);
@@ -124,6 +127,30 @@ async function removeOwnFiles(root: string, entries: string[]): Promise<void> {
   }
   for (const name of entries) {
     if (OWN_FILES.includes(name) || isTempName(name)) await removeFile(join(root, name));
+  }
+  if (entries.includes(COLMAP_DIR)) await removeColmapOutputs(join(root, COLMAP_DIR));
+}
+
+/**
+ * DIR/colmap/: the database (--colmap), the mapper's models (--reconstruct, colmap/sparse) and
+ * our temporary files go, so a forced run without --colmap leaves no stale database behind;
+ * anything else of the user's stays, and so does the folder then.
+ */
+async function removeColmapOutputs(colmapDir: string): Promise<void> {
+  const names = (await listIfFolder(colmapDir)) ?? [];
+  for (const name of names) {
+    if (name === COLMAP_DATABASE_FILE || isTempName(name) || name === `${COLMAP_DATABASE_FILE}-wal` || name === `${COLMAP_DATABASE_FILE}-shm`) await removeFile(join(colmapDir, name));
+    else if (name === COLMAP_SPARSE_DIR) await removeTree(join(colmapDir, name));
+  }
+  const left = (await listIfFolder(colmapDir)) ?? [];
+  if (left.length === 0) await removeTree(colmapDir);
+}
+
+async function removeTree(path: string): Promise<void> {
+  try {
+    await rm(path, { recursive: true, force: true });
+  } catch (err) {
+    throw outputError(`Could not remove ${path}`, err);
   }
 }
 

@@ -51,6 +51,10 @@ export interface ExtractOptions {
   maxMemoryMB?: number;
   /** Frame rate assigned to an image-sequence input. Default 1 (time-based options count in frames then). */
   sequenceFps?: number;
+  /** Also write DIR/colmap/database.db: framesift's features and verified matches for `colmap mapper`. */
+  colmap?: boolean;
+  /** Run `colmap mapper` on that database (implies colmap; needs colmap on PATH). */
+  reconstruct?: boolean;
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
   logger?: Logger;
@@ -95,6 +99,8 @@ export interface ResolvedExtractOptions {
   batchSize: number;
   maxMemoryMB: number | undefined;
   sequenceFps: number;
+  colmap: boolean;
+  reconstruct: boolean;
   select: SelectOptions;
   signal: AbortSignal | undefined;
 }
@@ -119,6 +125,7 @@ export function resolveExtractOptions(o: ExtractOptions): ResolvedExtractOptions
   if (!['auto', 'cpu', 'cuda', 'coreml'].includes(device)) throw invalidArg('device', "'auto', 'cpu', 'cuda' or 'coreml'", device);
   if (o.model !== undefined && (typeof o.model !== 'string' || o.model === '')) throw invalidArg('model', 'a path to an .onnx file', o.model);
   if (o.count !== undefined && o.maxFrames !== undefined) throw invalidArg('count', 'either count or maxFrames, not both', o.count);
+  for (const key of ['colmap', 'reconstruct'] as const) if (o[key] !== undefined && typeof o[key] !== 'boolean') throw invalidArg(key, 'a boolean', o[key]);
   const start = opt(o.start, (v) => num('start', v, 0, 1e9));
   const end = opt(o.end, (v) => num('end', v, 0, 1e9));
   if (start !== undefined && end !== undefined && end <= start) throw invalidArg('end', `a time after start (${start})`, end);
@@ -150,6 +157,8 @@ export function resolveExtractOptions(o: ExtractOptions): ResolvedExtractOptions
     batchSize: o.batchSize === undefined ? 16 : num('batchSize', o.batchSize, 1, 1024, true),
     maxMemoryMB: opt(o.maxMemoryMB, (v) => num('maxMemoryMB', v, 64, 16 * 1024 * 1024)),
     sequenceFps: o.sequenceFps === undefined ? 1 : num('sequenceFps', o.sequenceFps, 1e-3, 1000),
+    colmap: (o.colmap ?? false) || (o.reconstruct ?? false),
+    reconstruct: o.reconstruct ?? false,
     select,
     signal: o.signal,
   };

@@ -1,0 +1,218 @@
+/**
+ * `extract --colmap`: framesift's own features and verified matches of the picks as a COLMAP
+ * database (DIR/colmap/database.db, src/output/colmap-db.ts), so that `colmap mapper` needs
+ * no extraction or matching step.
+ *
+ * - Features: the picks' SIFT sets from the describe stage, found at analysis size, mapped to
+ *   the written images' pixels (their real size, read from each file's header). A pick without
+ *   SIFT (fast mode describes with ORB) gets SIFT found anew on its written image.
+ * - Matches: for every pair of pairs.txt the putative and F-inlier matches; pairs the tracks
+ *   stage matched already are taken from it, the others (revisits) are matched here.
+ * - Geometry: F and H mapped from analysis to written-image pixels in COLMAP's convention
+ *   (pixel centres at +0.5): x_colmap = T x, T = [s 0 s/2; 0 s s/2; 0 0 1] per axis, so
+ *   F' = T2^-T F T1^-1 and H' = T2 H T1^-1. The configuration follows COLMAP's own rule for
+ *   cameras without a prior focal length: PLANAR_OR_PANORAMIC when the homography explains
+ *   more than 0.8 of the F inliers' count, else UNCALIBRATED.
+ * - Cameras: one per image size (one per video), SIMPLE_RADIAL (COLMAP's default model)
+ *   with f = 1.2 x the longer side (COLMAP's default guess), principal point at the centre,
+ *   k = 0 and prior_focal_length off: videos carry no focal length framesift could trust.
+ */
+import { join, relative } from 'node:path';
+
+import sharp from 'sharp';
+
+import { FramesiftError } from '../errors.js';
+import { colmapFeatures, extractFeatures, matchPairs, type FeatureSet, type PairVerification } from '../geometry.js';
+import { uniquePairs } from '../output/colmap.js';
+import type { ManifestColmap } from '../output/manifest.js';
+import { COLMAP_DATABASE_FILE, COLMAP_DIR, invert3, writeColmapDatabase, type ColmapCamera, type ColmapDatabaseSummary, type ColmapPair, type TwoViewConfig } from '../output/colmap-db.js';
+
+/** COLMAP's max_H_inlier_ratio: above it a pair counts as planar or panoramic. */
+const MAX_H_INLIER_RATIO = 0.8;
+/** COLMAP's default focal-length guess, in units of the longer image side. */
+const DEFAULT_FOCAL_FACTOR = 1.2;
+/** SIFT features found anew on a written image when the pick has no SIFT set. */
+const FULL_RESOLUTION_FEATURES = 2000;
+
+export interface ColmapExportInput {
+  outDir: string;
+  imagesDir: string;
+  /** Written picks, in time order: file name in imagesDir and the describe stage's feature set (if any). */
+  images: Array<{ name: string; features: FeatureSet | undefined }>;
+  /** Pairs to store (pairs.txt), as indices into `images`. */
+  pairs: Array<[number, number]>;
+  /** Pairs matched already (matchPairs with keepMatches, indices into `images`), keyed "i,j". */
+  matched: ReadonlyMap<string, PairVerification>;
+  signal?: AbortSignal;
+}
+
+export interface ColmapExport extends ColmapDatabaseSummary {
+  /** Feature source: 'analysis' (the describe stage's SIFT, scaled) or 'full' (found anew on the written images). */
+  features: 'analysis' | 'full' | 'mixed';
+  camera: { model: ColmapCamera['model']; width: number; height: number; focalPx: number; priorFocalLength: boolean };
+  seconds: number;
+}
+
+export const pairKey = (i: number, j: number): string => `${i},${j}`;
+
+/** T^-1 of the analysis-to-written map of one image (row-major 3 x 3). */
+function inversePixelMap(sx: number, sy: number): number[] {
+  return invert3([sx, 0, sx / 2, 0, sy, sy / 2, 0, 0, 1]);
+}
+
+function multiply3(a: ArrayLike<number>, b: ArrayLike<number>): number[] {
+  const out = new Array<number>(9).fill(0);
+  for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) for (let k = 0; k < 3; k++) out[3 * r + c]! += a[3 * r + k]! * b[3 * k + c]!;
+  return out;
+}
+
+function transpose3(m: ArrayLike<number>): number[] {
+  return [m[0]!, m[3]!, m[6]!, m[1]!, m[4]!, m[7]!, m[2]!, m[5]!, m[8]!];
+}
+
+/** Scales a matrix so its largest entry is 1 in magnitude (F and H are defined up to scale). */
+function normalise(m: number[]): number[] {
+  const max = Math.max(...m.map(Math.abs));
+  return max > 0 ? m.map((v) => v / max) : m;
+}
+
+async function imageSize(path: string): Promise<{ width: number; height: number }> {
+  try {
+    const meta = await sharp(path).metadata();
+    if (!meta.width || !meta.height) throw new Error('no image size in the header');
+    return { width: meta.width, height: meta.height };
+  } catch (err) {
+    throw new FramesiftError(`Could not read the written image ${path}: ${(err as Error).message}`, 'ERR_FRAMESIFT_OUTPUT', { cause: err });
+  }
+}
+
+/** SIFT on a written image at its full resolution (for picks described with ORB). */
+async function fullResolutionSift(path: string): Promise<FeatureSet> {
+  const { data, info } = await sharp(path).grayscale().raw().toBuffer({ resolveWithObject: true });
+  return extractFeatures({ data, width: info.width, height: info.height }, { detector: 'sift', maxFeatures: FULL_RESOLUTION_FEATURES });
+}
+
+export async function writeColmapExport(input: ColmapExportInput): Promise<ColmapExport> {
+  const started = performance.now();
+  const paths = input.images.map((im) => join(input.imagesDir, im.name));
+  const sizes = await Promise.all(paths.map(imageSize));
+  const owned: FeatureSet[] = [];
+  try {
+    // Picks described with ORB (fast mode) or not at all get SIFT on their written image.
+    const sets: FeatureSet[] = [];
+    let reused = 0;
+    for (const [k, im] of input.images.entries()) {
+      if (im.features && im.features.kind === 'sift' && !im.features.disposed) {
+        sets.push(im.features);
+        reused++;
+      } else {
+        const set = await fullResolutionSift(paths[k]!);
+        owned.push(set);
+        sets.push(set);
+      }
+    }
+    const scales = sets.map((set, k) => [sizes[k]!.width / set.width, sizes[k]!.height / set.height] as [number, number]);
+    const features = await colmapFeatures(sets, scales);
+
+    // Pairs the tracks stage did not match (revisits, or every pair of a recomputed image).
+    const recomputed = new Set(owned);
+    const missing = input.pairs.filter(([i, j]) => !input.matched.has(pairKey(i, j)) || recomputed.has(sets[i]!) || recomputed.has(sets[j]!));
+    const results = new Map<string, PairVerification>(input.matched);
+    if (missing.length > 0) {
+      const { pairs } = await matchPairs(sets, missing, { keepGraph: false, keepMatches: true });
+      for (const p of pairs) results.set(pairKey(p.i, p.j), p);
+    }
+
+    const cameraOf = new Map<string, number>();
+    const cameras: ColmapCamera[] = [];
+    const imageCamera = sizes.map(({ width, height }) => {
+      const key = `${width}x${height}`;
+      let id = cameraOf.get(key);
+      if (id === undefined) {
+        id = cameras.length;
+        cameraOf.set(key, id);
+        cameras.push({ model: 'SIMPLE_RADIAL', width, height, params: [DEFAULT_FOCAL_FACTOR * Math.max(width, height), width / 2, height / 2, 0], priorFocalLength: false });
+      }
+      return id;
+    });
+
+    const pairs: ColmapPair[] = [];
+    for (const [i, j] of input.pairs) {
+      const r = results.get(pairKey(i, j));
+      if (!r || !r.matchIndices) continue;
+      const verified = r.verified && r.inlierIndices !== undefined && r.inlierIndices.length > 0;
+      const Ti = inversePixelMap(scales[i]![0], scales[i]![1]);
+      const Tj = inversePixelMap(scales[j]![0], scales[j]![1]);
+      const F = r.F ? normalise(multiply3(multiply3(transpose3(Tj), r.F), Ti)) : null;
+      const H = r.H ? normalise(multiply3(multiply3(invert3(Tj), r.H), Ti)) : null;
+      const config: TwoViewConfig = r.fInliers > 0 && r.hInliers / r.fInliers > MAX_H_INLIER_RATIO ? 'PLANAR_OR_PANORAMIC' : 'UNCALIBRATED';
+      pairs.push({ image1: i, image2: j, matches: r.matchIndices, inliers: verified ? r.inlierIndices! : new Uint32Array(0), config, F, H, E: null });
+    }
+
+    const summary = await writeColmapDatabase(
+      join(input.outDir, COLMAP_DIR, COLMAP_DATABASE_FILE),
+      { cameras, images: input.images.map((im, k) => ({ name: im.name, camera: imageCamera[k]!, keypoints: features[k]!.keypoints, descriptors: features[k]!.descriptors })), pairs },
+      input.signal,
+    );
+    const first = cameras[0]!;
+    return {
+      ...summary,
+      features: reused === sets.length ? 'analysis' : reused === 0 ? 'full' : 'mixed',
+      camera: { model: first.model, width: first.width, height: first.height, focalPx: first.params[0]!, priorFocalLength: first.priorFocalLength },
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    for (const set of owned) set.dispose();
+  }
+}
+
+export interface ColmapStageInput {
+  outDir: string;
+  imagesDir: string;
+  /** Per pick: its image name, whether it was written, its describe-stage features. */
+  names: readonly string[];
+  written: ReadonlySet<string>;
+  features: ReadonlyArray<FeatureSet | undefined>;
+  /** The tracks stage's matches over the picks (pick indices), with match indices. */
+  matched: readonly PairVerification[];
+  /** pairs.txt, by name. */
+  pairs: ReadonlyArray<readonly [string, string]>;
+  signal?: AbortSignal;
+}
+
+/** The hook of extract's write stage: maps picks to the written images, then writes the database. */
+export async function colmapStage(input: ColmapStageInput): Promise<ManifestColmap> {
+  const indexOfPick: number[] = [];
+  const images: ColmapExportInput['images'] = [];
+  const indexOfName = new Map<string, number>();
+  input.names.forEach((name, k) => {
+    if (!input.written.has(name)) return void indexOfPick.push(-1);
+    indexOfPick.push(images.length);
+    indexOfName.set(name, images.length);
+    images.push({ name, features: input.features[k] });
+  });
+  const matched = new Map<string, PairVerification>();
+  for (const p of input.matched) {
+    const i = indexOfPick[p.i] ?? -1, j = indexOfPick[p.j] ?? -1;
+    if (i >= 0 && j >= 0) matched.set(pairKey(i, j), { ...p, i, j });
+  }
+  const pairs: Array<[number, number]> = [];
+  for (const [a, b] of uniquePairs(input.pairs)) {
+    const i = indexOfName.get(a), j = indexOfName.get(b);
+    if (i !== undefined && j !== undefined) pairs.push(i < j ? [i, j] : [j, i]);
+  }
+  const result = await writeColmapExport({ outDir: input.outDir, imagesDir: input.imagesDir, images, pairs, matched, ...(input.signal ? { signal: input.signal } : {}) });
+  return {
+    database: relative(input.outDir, result.path),
+    features: result.features,
+    camera: result.camera,
+    cameras: result.cameras,
+    images: result.images,
+    keypoints: result.keypoints,
+    matchedPairs: result.matchedPairs,
+    verifiedPairs: result.verifiedPairs,
+    inlierMatches: result.inlierMatches,
+    seconds: Math.round(result.seconds * 1000) / 1000,
+    reconstruction: null,
+  };
+}
