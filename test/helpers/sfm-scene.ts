@@ -138,7 +138,7 @@ export function makeOrbitScene(path: string, spec: OrbitSceneSpec): string {
   mkdirSync(dirname(path), { recursive: true });
   const frames: Buffer[] = [];
   for (let k = 0; k < spec.frames; k++) frames.push(renderOrbitFrame(spec, k));
-  const temp = `${path}.partial.mp4`;
+  const temp = `${path}.${process.pid}.partial.mp4`;
   const run = spawnSync(
     ffmpegPath,
     ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${spec.width}x${spec.height}`, '-r', String(spec.fps), '-i', '-', '-c:v', 'libx264', '-crf', '16', '-pix_fmt', 'yuv420p', '-g', '10', temp],
