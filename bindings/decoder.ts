@@ -1,6 +1,6 @@
 /** Types of the native decoder (native/decoder_binding.cc). Field names match the C++ structs. */
 
-/** Flat, pre-validated options: src/decode.ts checks every value before it gets here. */
+/** Flat, pre-validated options: src/core/decode.ts checks every value before it gets here. */
 export interface NativeDecoderOptions {
   /** A file path or any URL libavformat accepts; for image sequences, a label for messages. */
   input: string;

@@ -2,9 +2,9 @@
 import type { NativeFrame } from './decoder.js';
 import type { NativeGrayImage } from './image.js';
 
-/** Flat, pre-validated options: src/metrics.ts checks every value before it gets here. */
+/** Flat, pre-validated options: src/core/metrics.ts checks every value before it gets here. */
 export interface NativeMeasureOptions {
-  /** Bitmask of metric groups (bit i = METRIC_NAMES[i] in src/metrics.ts). */
+  /** Bitmask of metric groups (bit i = METRIC_NAMES[i] in src/core/metrics.ts). */
   metrics: number;
   /** Worker threads for the batch, 1..64 (the libuv thread is one of them). */
   threads: number;

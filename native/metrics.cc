@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <opencv2/calib3d.hpp>
 #include <opencv2/features2d.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/video/tracking.hpp>
@@ -128,6 +129,13 @@ const std::vector<FieldInfo>& Fields() {
       {"flowMedian", kOpticalFlow, &FrameMetrics::flowMedian},
       {"flowTracked", kOpticalFlow, &FrameMetrics::flowTracked},
       {"flowScore", kOpticalFlow, &FrameMetrics::flowScore},
+      {"motionMedianPx", kCameraMotion, &FrameMetrics::motionMedianPx},
+      {"motionP90Px", kCameraMotion, &FrameMetrics::motionP90Px},
+      {"motionDx", kCameraMotion, &FrameMetrics::motionDx},
+      {"motionDy", kCameraMotion, &FrameMetrics::motionDy},
+      {"parallaxPx", kCameraMotion, &FrameMetrics::parallaxPx},
+      {"motionTracked", kCameraMotion, &FrameMetrics::motionTracked},
+      {"motionScore", kCameraMotion, &FrameMetrics::motionScore},
       {"frameDiff", kFrameDiff, &FrameMetrics::frameDiff},
       {"frameDiffScore", kFrameDiff, &FrameMetrics::frameDiffScore},
   };
@@ -160,6 +168,13 @@ struct Scratch {
   std::vector<cv::Point2f> corners, tracked;
   std::vector<uint8_t> status;
   std::vector<float> flowError, magnitudes;
+  // camera motion
+  cv::Mat motionPrev, motionCur;  // half-size copies for large analysis images
+  std::vector<cv::Mat> pyramidPrev, pyramidCur;
+  std::vector<cv::Point2f> gridCorners, forward, backward;
+  std::vector<uint8_t> statusForward, statusBackward;
+  std::vector<float> errorForward, errorBackward, gridResponse, residuals, dxs, dys;
+  cv::Mat inlierMask;
 };
 
 void ScratchDeleter::operator()(Scratch* s) const { delete s; }
@@ -653,6 +668,101 @@ void MeasureFrame(const GrayView& img, uint32_t metrics, Scratch& s, FrameMetric
   if (metrics & kPhash) PerceptualHash(SmallImage(img, s), s, out);
 }
 
+namespace {
+
+// Value at quantile q of v (reorders v; v not empty).
+float Quantile(std::vector<float>& v, double q) {
+  const size_t k = std::min(v.size() - 1, static_cast<size_t>(q * (v.size() - 1) + 0.5));
+  std::nth_element(v.begin(), v.begin() + k, v.end());
+  return v[k];
+}
+
+// The strongest FAST corner of each cell of a grid over the image: corners spread over the
+// whole view, so a textured object in one corner does not speak for the camera's motion.
+void GridCorners(const cv::Mat& image, Scratch& s) {
+  const int longer = std::max(image.cols, image.rows);
+  const int cell = std::max(8, (longer + kMotionGridCols - 1) / kMotionGridCols);
+  const int cols = (image.cols + cell - 1) / cell, rows = (image.rows + cell - 1) / cell;
+  s.gridCorners.assign(static_cast<size_t>(cols) * rows, cv::Point2f(-1, -1));
+  s.gridResponse.assign(s.gridCorners.size(), 0.0f);
+  cv::FAST(image, s.keypoints, kMotionFastThreshold, true, cv::FastFeatureDetector::TYPE_9_16);
+  // LK needs its window inside the image: keep corners at least 8 px from the border.
+  const float margin = 8.0f;
+  for (const cv::KeyPoint& kp : s.keypoints) {
+    if (kp.pt.x < margin || kp.pt.y < margin || kp.pt.x >= image.cols - margin || kp.pt.y >= image.rows - margin) continue;
+    const size_t c = static_cast<size_t>(kp.pt.y / cell) * cols + static_cast<size_t>(kp.pt.x / cell);
+    if (kp.response > s.gridResponse[c]) s.gridResponse[c] = kp.response, s.gridCorners[c] = kp.pt;
+  }
+  size_t kept = 0;
+  for (const cv::Point2f& p : s.gridCorners)
+    if (p.x >= 0) s.gridCorners[kept++] = p;
+  s.gridCorners.resize(kept);
+}
+
+// Sparse camera motion between two frames (kCameraMotion fields of `out`).
+void CameraMotion(const cv::Mat& previous, const cv::Mat& current, Scratch& s, FrameMetrics& out) {
+  double scale = 1.0;
+  const cv::Mat* prev = &previous;
+  const cv::Mat* cur = &current;
+  if (std::max(previous.cols, previous.rows) > kMotionSide) {
+    cv::pyrDown(previous, s.motionPrev);
+    cv::pyrDown(current, s.motionCur);
+    prev = &s.motionPrev, cur = &s.motionCur, scale = 2.0;
+  }
+  GridCorners(*prev, s);
+  const size_t n = s.gridCorners.size();
+  out.motionTracked = 0;
+  if (n < static_cast<size_t>(kMotionMinTracks)) return;  // too plain to tell: NaN motion
+  const cv::Size window(15, 15);
+  const int levels = cv::buildOpticalFlowPyramid(*prev, s.pyramidPrev, window, 3, true);
+  cv::buildOpticalFlowPyramid(*cur, s.pyramidCur, window, levels, true);
+  const cv::TermCriteria stop(cv::TermCriteria::COUNT | cv::TermCriteria::EPS, 20, 0.03);
+  cv::calcOpticalFlowPyrLK(s.pyramidPrev, s.pyramidCur, s.gridCorners, s.forward, s.statusForward, s.errorForward,
+                           window, levels, stop);
+  s.backward = s.gridCorners;  // start the way back at the corners (the forward flow reversed)
+  cv::calcOpticalFlowPyrLK(s.pyramidCur, s.pyramidPrev, s.forward, s.backward, s.statusBackward, s.errorBackward,
+                           window, levels, stop, cv::OPTFLOW_USE_INITIAL_FLOW);
+  s.corners.clear();
+  s.tracked.clear();
+  s.magnitudes.clear();
+  s.dxs.clear();
+  s.dys.clear();
+  for (size_t i = 0; i < n; ++i) {
+    if (!s.statusForward[i] || !s.statusBackward[i]) continue;
+    const cv::Point2f back = s.backward[i] - s.gridCorners[i];
+    if (back.dot(back) > kMotionFbMaxPx * kMotionFbMaxPx) continue;
+    const cv::Point2f d = s.forward[i] - s.gridCorners[i];
+    s.corners.push_back(s.gridCorners[i]);
+    s.tracked.push_back(s.forward[i]);
+    s.magnitudes.push_back(static_cast<float>(std::hypot(d.x, d.y) * scale));
+    s.dxs.push_back(static_cast<float>(d.x * scale));
+    s.dys.push_back(static_cast<float>(d.y * scale));
+  }
+  const size_t m = s.magnitudes.size();
+  out.motionTracked = static_cast<double>(m) / n;
+  if (m < static_cast<size_t>(kMotionMinTracks)) return;
+  out.motionMedianPx = Quantile(s.magnitudes, 0.5);
+  out.motionP90Px = Quantile(s.magnitudes, 0.9);
+  out.motionDx = Quantile(s.dxs, 0.5);
+  out.motionDy = Quantile(s.dys, 0.5);
+  out.motionScore = Saturate(out.motionMedianPx / std::hypot(current.cols, current.rows), 0.05);
+  // Parallax: what a homography (pure rotation, or a planar scene) leaves unexplained.
+  const cv::Mat h = cv::findHomography(s.corners, s.tracked, cv::RANSAC, 1.0, s.inlierMask, 500, 0.995);
+  if (h.empty()) return;
+  const double* H = h.ptr<double>();
+  s.residuals.clear();
+  for (size_t i = 0; i < m; ++i) {
+    const cv::Point2f p = s.corners[i];
+    const double w = H[6] * p.x + H[7] * p.y + H[8];
+    if (std::abs(w) < 1e-12) continue;
+    const double x = (H[0] * p.x + H[1] * p.y + H[2]) / w, y = (H[3] * p.x + H[4] * p.y + H[5]) / w;
+    s.residuals.push_back(static_cast<float>(std::hypot(x - s.tracked[i].x, y - s.tracked[i].y) * scale));
+  }
+  if (!s.residuals.empty()) out.parallaxPx = Quantile(s.residuals, 0.75);
+}
+
+}  // namespace
+
 void MeasurePair(const GrayView& previous, const GrayView& current, const Spectrum& previousSpectrum,
                  const Spectrum& currentSpectrum, uint32_t metrics, Scratch& s, FrameMetrics& out) {
   if (previous.width != current.width || previous.height != current.height) return;  // NaN: sizes differ
@@ -708,6 +818,7 @@ void MeasurePair(const GrayView& previous, const GrayView& current, const Spectr
   }
 
   const cv::Mat prev = previous.Wrap(), cur = current.Wrap();
+  if (metrics & kCameraMotion) CameraMotion(prev, cur, s, out);
   if (metrics & kOpticalFlow) {
     cv::goodFeaturesToTrack(prev, s.corners, 200, 0.01, std::max(5.0, 0.02 * diagonal));
     s.magnitudes.clear();

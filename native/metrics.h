@@ -37,11 +37,22 @@ enum Metric : uint32_t {
   kPhaseCorrelation = 1u << 15, // global translation to the previous frame
   kOpticalFlow = 1u << 16,      // sparse LK flow to the previous frame (costly)
   kFrameDiff = 1u << 17,        // mean absolute difference to the previous frame
+  kCameraMotion = 1u << 18,     // sparse feature displacement + parallax to the previous frame
 };
-constexpr uint32_t kAllMetrics = (1u << 18) - 1;
+constexpr uint32_t kAllMetrics = (1u << 19) - 1;
 constexpr uint32_t kCostlyMetrics = kOrb | kSift | kLines | kGlcm | kOpticalFlow;
 constexpr uint32_t kFastMetrics = kAllMetrics & ~kCostlyMetrics;
-constexpr uint32_t kPairMetrics = kPhaseCorrelation | kOpticalFlow | kFrameDiff;
+constexpr uint32_t kPairMetrics = kPhaseCorrelation | kOpticalFlow | kFrameDiff | kCameraMotion;
+
+// Camera motion (kCameraMotion): corners on a spread grid of the previous frame, tracked by
+// pyramidal Lucas-Kanade to the current one and back (forward-backward check), on an image of
+// at most kMotionSide pixels (larger analysis images are halved first; results are in
+// analysis pixels).
+constexpr int kMotionGridCols = 12;     // grid cells across the longer side (rows: by aspect)
+constexpr int kMotionSide = 800;        // images with a longer side are tracked at half size
+constexpr int kMotionFastThreshold = 12;
+constexpr double kMotionFbMaxPx = 0.5;  // forward-backward disagreement that rejects a track
+constexpr int kMotionMinTracks = 8;     // fewer consistent tracks: motion unknown (NaN)
 
 // Fixed parameters of the metrics (documented in docs/metrics.md).
 constexpr int kClipLow = 4;          // a pixel <= 4 counts as clipped low (shadows crushed)
@@ -128,6 +139,15 @@ struct FrameMetrics {
   double flowScore;          // (amount) 1 - exp(-(flowMedian / diagonal) / 0.05)
   double frameDiff;          // mean absolute difference, grey levels
   double frameDiffScore;     // (amount) 1 - exp(-frameDiff / 10)
+  // camera motion to the previous frame (kCameraMotion), analysis pixels
+  double motionMedianPx;     // median displacement of the consistent tracks
+  double motionP90Px;        // 90th percentile of the displacements
+  double motionDx;           // median signed displacement, x and y (net direction)
+  double motionDy;
+  double parallaxPx;         // 75th percentile of the residuals after a RANSAC homography fit:
+                             //   the displacement a pure rotation or a planar scene cannot explain
+  double motionTracked;      // fraction of the grid corners tracked consistently
+  double motionScore;        // (amount) 1 - exp(-(motionMedianPx / diagonal) / 0.05)
 
   FrameMetrics();
 };

@@ -15,7 +15,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FramesiftError } from '../src/errors.js';
 import { extractFrames, type Manifest } from '../src/extract.js';
 import { pairId, validateManifest, writeColmapDatabase, type ColmapDatabaseContent } from '../src/output/index.js';
-import { findColmap, parseModelAnalyzer } from '../src/pipeline/reconstruct.js';
+import { findColmap, parseModelAnalyzer } from '../src/pipeline/stages/reconstruct.js';
 import { fixturesDir } from './helpers/fixtures.js';
 import { makeOrbitScene } from './helpers/sfm-scene.js';
 

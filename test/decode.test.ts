@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 
-import { decodeFrames, type Frame, openVideo, probe } from '../src/decode.js';
+import { decodeFrames, type Frame, openVideo, probe } from '../src/core/decode.js';
 import { ffmpeg, frameTypes, packets, psnr, referenceGray, showinfo } from './helpers/ffmpeg.js';
 import { fixtures, fixturesDir } from './helpers/fixtures.js';
 

@@ -14,8 +14,8 @@ import {
   schedulePairs,
   type FeatureSet,
   type MatchLists,
-} from '../src/geometry.js';
-import { native } from '../src/native.js';
+} from '../src/core/geometry.js';
+import { native } from '../src/core/native.js';
 import {
   applyH,
   cloudScene,

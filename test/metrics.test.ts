@@ -11,8 +11,8 @@ import {
   metricMask,
   type FrameMetricsBatch,
   type NumericField,
-} from '../src/metrics.js';
-import { native } from '../src/native.js';
+} from '../src/core/metrics.js';
+import { native } from '../src/core/native.js';
 import * as S from './helpers/synthetic-images.js';
 
 const W = 256;
@@ -344,7 +344,7 @@ describe('API', () => {
 
 describe('decoded frames', () => {
   it('measures decoder frames in place and refuses a released one', async () => {
-    const { openVideo } = await import('../src/decode.js');
+    const { openVideo } = await import('../src/core/decode.js');
     const { fixtures } = await import('./helpers/fixtures.js');
     const decoder = await openVideo(fixtures.cfr(), { batchSize: 4 });
     for await (const batch of decoder.batches()) {

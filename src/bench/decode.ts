@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 
-import { openVideo, type Sampling } from '../decode.js';
+import { openVideo, type Sampling } from '../core/decode.js';
 import { ffmpegDecodeSeconds, ffmpegPath, mapStats, paired } from './common.js';
 import type { Figure, SkippedPart, Workload } from './schema.js';
 import { figure, statsJson, timeRatio, type SuiteContext, type SuiteOutput } from './suite.js';

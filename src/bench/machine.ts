@@ -5,7 +5,7 @@ import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os'
 import * as ort from 'onnxruntime-node';
 
 import { currentProviderEnvironment } from '../embed/providers.js';
-import { native } from '../native.js';
+import { native } from '../core/native.js';
 import { ffmpegPath } from './common.js';
 
 export interface GpuInfo {

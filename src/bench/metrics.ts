@@ -4,7 +4,7 @@
  * speed-up over 1 thread. Reference, same run: the ffmpeg binary decoding the same frames to
  * null with the same threads (the ratio says what metrics cost next to decoding).
  */
-import { measureFrames } from '../metrics.js';
+import { measureFrames } from '../core/metrics.js';
 import { ffmpegDecodeSeconds, mapStats, paired, stats, type Paired } from './common.js';
 import { ANALYSIS_SIZE } from './decode.js';
 import type { Figure, SkippedPart } from './schema.js';

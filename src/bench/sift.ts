@@ -2,7 +2,8 @@
  * Suite `sift`: SIFT through the addon (extractFeatures, one frame per job, as extract's
  * describe stage calls it) in ms/frame against the plain C++ cv::SIFT loop on the same frames
  * (bench/native/sift_reference.cc, built by CMake; fresh process per run), and matching +
- * RANSAC verification in pairs/s per thread count.
+ * RANSAC verification in pairs/s per thread count, and track building over synthetic match
+ * lists (5,000 frames x 2,000 features; 500 frames with --quick).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { packageRoot } from '../../bindings/index.js';
-import { extractFeatures, extractFeaturesBatch, matchPairs, schedulePairs } from '../geometry.js';
+import { buildTracks, extractFeatures, extractFeaturesBatch, matchPairs, schedulePairs, type MatchLists } from '../core/geometry.js';
 import { mapStats, measure, paired } from './common.js';
 import type { Figure, SkippedPart } from './schema.js';
 import { decodedCopies, figure, statsJson, timeRatio, type PlainImage, type SuiteContext, type SuiteOutput } from './suite.js';
@@ -113,5 +114,36 @@ export async function siftSuite(context: SuiteContext): Promise<SuiteOutput> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  const trackFrames = context.quick ? 500 : 5000;
+  context.progress(`tracks over ${trackFrames} frames x ${MAX_FEATURES} features`);
+  const lists = syntheticMatchLists(trackFrames, MAX_FEATURES);
+  let tracks = 0;
+  const t = await measure(context.runs, async () => void (tracks = (await buildTracks(lists)).tracks));
+  figures.push(figure('build tracks', undefined, { frames: trackFrames, features: MAX_FEATURES }, 'ms', 'lower', mapStats(t, (x) => x * 1000), { extra: { matches: lists.matches.length / 2, tracks } }));
   return { figures, skipped };
+}
+
+/** Match lists of `frameCount` frames, each matched to the next two; features keep their index along a track, 1% wrong. */
+export function syntheticMatchLists(frameCount: number, features: number): MatchLists {
+  const pairs: number[] = [];
+  const offsets = [0];
+  const perPair = [1400, 700];
+  const matches = new Uint32Array(frameCount * (perPair[0]! + perPair[1]!) * 2);
+  let m = 0;
+  let seed = 12345;
+  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
+  for (let i = 0; i < frameCount; i++) {
+    for (let step = 1; step <= 2 && i + step < frameCount; step++) {
+      pairs.push(i, i + step);
+      const startFeature = Math.floor(rand() * features);
+      for (let k = 0; k < perPair[step - 1]!; k++) {
+        const a = (startFeature + k) % features;
+        matches[2 * m] = a;
+        matches[2 * m + 1] = rand() < 0.01 ? Math.floor(rand() * features) : a;
+        m++;
+      }
+      offsets.push(m);
+    }
+  }
+  return { frameCount, pairs: Uint32Array.from(pairs), offsets: Uint32Array.from(offsets), matches: matches.subarray(0, 2 * m), featureCounts: new Uint32Array(frameCount).fill(features) };
 }

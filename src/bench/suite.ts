@@ -1,5 +1,5 @@
 /** What every suite of `framesift bench` gets, and the helpers they share to build figures. */
-import { decodeFrames } from '../decode.js';
+import { decodeFrames } from '../core/decode.js';
 import type { Paired, Stats } from './common.js';
 import type { ExtractMode, Figure, Params, SkippedPart, StatsJson, Workload } from './schema.js';
 

@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 
-import { probe } from '../decode.js';
+import { probe } from '../core/decode.js';
 import { generatedClip, sha256File } from './common.js';
 import type { Workload } from './schema.js';
 

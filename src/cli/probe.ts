@@ -1,7 +1,7 @@
 /** `framesift probe VIDEO [--json] [--decode]`: stream facts, and optionally a full decode summary. */
 import type { Argv } from 'yargs';
 
-import { openVideo, probe, type VideoInfo } from '../decode.js';
+import { openVideo, probe, type VideoInfo } from '../core/decode.js';
 import type { CliContext } from './context.js';
 
 export interface DecodeSummary {

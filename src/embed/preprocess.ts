@@ -26,7 +26,7 @@
  */
 import type { PreprocessFrameArg } from '../../bindings/index.js';
 import { invalidArg } from '../errors.js';
-import { native } from '../native.js';
+import { native } from '../core/native.js';
 import { toHalfBits } from './float16.js';
 
 /**

@@ -3,7 +3,7 @@
  * metric stands for sharpness, blur, texture, motion... in one place, so it is easy to tune.
  */
 import { cheapQuality, createFrameTable, type FrameTable } from '../select/index.js';
-import type { MeasureColumns } from './measure.js';
+import type { MeasureColumns } from './types.js';
 
 export function buildFrameTable(columns: MeasureColumns, analysisLongestSide: number, withModel: boolean): FrameTable {
   const n = columns.length;
@@ -12,6 +12,7 @@ export function buildFrameTable(columns: MeasureColumns, analysisLongestSide: nu
   // (a defocused frame keeps half the Laplacian score of a sharp one), raw values do not.
   table.detail = new Float32Array(n);
   table.brightness = new Float32Array(n);
+  addMotionColumns(table, n);
   for (let r = 0; r < n; r++) fillRow(table, columns, r, r);
   return table;
 }
@@ -35,12 +36,28 @@ function fillRow(table: FrameTable, columns: MeasureColumns, src: number, dst: n
   // Cheap keypoint evidence on every frame; SIFT replaces it on candidates (describe stage).
   table.features[dst] = Math.max(at('harrisScore'), at('fastScore'));
   table.coverage[dst] = at('coverage');
-  const motion = Math.hypot(at('shiftX'), at('shiftY'));
+  // Camera motion from tracked features (not a global image shift, which an orbit, a dolly or
+  // a scene with depth leaves near zero): how far the view moved, or the parallax where that
+  // is larger (a camera circling what it keeps in view).
+  const median = at('motionMedianPx');
+  const parallax = at('parallaxPx');
+  const motion = Number.isFinite(parallax) ? Math.max(median, parallax) : median;
   table.motionPx[dst] = src === 0 ? 0 : Number.isFinite(motion) ? motion : NaN;
+  table.motionUpperPx![dst] = src === 0 ? 0 : at('motionP90Px');
+  table.motionDx![dst] = src === 0 ? 0 : at('motionDx');
+  table.motionDy![dst] = src === 0 ? 0 : at('motionDy');
+  table.parallaxPx![dst] = src === 0 ? 0 : parallax;
   const frameDiff = at('frameDiff');
   table.meanAbsDiff[dst] = src === 0 ? 0 : Number.isFinite(frameDiff) ? frameDiff : 0;
   table.hashHi[dst] = columns.hashHi[src]!;
   table.hashLo[dst] = columns.hashLo[src]!;
+}
+
+function addMotionColumns(table: FrameTable, n: number): void {
+  table.motionUpperPx = new Float32Array(n);
+  table.motionDx = new Float32Array(n);
+  table.motionDy = new Float32Array(n);
+  table.parallaxPx = new Float32Array(n);
 }
 
 /**
@@ -53,6 +70,7 @@ export class RowQuality {
     this.#scratch = createFrameTable(1, analysisLongestSide, false);
     this.#scratch.detail = new Float32Array(1);
     this.#scratch.brightness = new Float32Array(1);
+    addMotionColumns(this.#scratch, 1);
   }
   of(columns: MeasureColumns, row: number): number {
     fillRow(this.#scratch, columns, row, 0);

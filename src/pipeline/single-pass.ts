@@ -7,10 +7,10 @@
  * straight back to the pool. Candidates are then chosen among the kept frames, so no frame is
  * decoded twice.
  */
-import type { DecodeOptions, Frame, VideoInfo } from '../decode.js';
-import type { Descriptions } from './describe.js';
+import type { DecodeOptions, Frame, VideoInfo } from '../core/decode.js';
+import type { Descriptions } from './descriptions.js';
 import { RowQuality } from './frame-table.js';
-import type { MeasureColumns } from './measure.js';
+import type { MeasureColumns } from './types.js';
 import type { ResolvedExtractOptions } from './options.js';
 
 /** Keyframes alone stand for the video when they come at least this often (seconds)... */

@@ -68,11 +68,15 @@ export const DEFECT_THRESHOLDS = Object.freeze({
   cutZ: 8,
   cutMinDiff: 12,
   cutHamming: 14,
-  /** Stationary: per-row motion under clamp(0.2 * median motion, 0.0015, 0.01) of the view ... */
-  stillMotionRatio: 0.2,
-  stillMotionMin: 0.0015,
-  stillMotionMax: 0.01,
-  /** ... and hash within this distance of the run's first frame ... */
+  /**
+   * Stationary: on every row of the run no tracked feature moves beyond the tracking noise (the
+   * upper percentile of the displacements, motionUpperPx, under stillUpperPx at a 640-pixel
+   * analysis size, in proportion above it) ...
+   */
+  stillUpperPx: 0.25,
+  /** ... the view has not drifted from the run's first frame (accumulated signed median displacement) ... */
+  stillDriftPx: 1,
+  /** ... and the hash stays within this distance of the run's first frame ... */
   stillHamming: 8,
   /** ... for at least this long. */
   stillMinSec: 0.3,
@@ -230,24 +234,28 @@ export function detectDefects(table: FrameTable, options: Pick<ResolvedSelectOpt
   };
   guardDefectRuns(table, reject, t.guardMinRows, t.guardSec, t.rampSec, partlyAgainst, t.rampReferenceSec);
 
-  // Stationary camera: runs of rows without motion and with the same hash as the run's first
-  // frame keep one representative (the sharpest usable) and reject the rest as duplicates.
-  const { motion, median: medianMotion } = viewMotion(table);
-  const stillMotion = Math.min(t.stillMotionMax, Math.max(t.stillMotionMin, t.stillMotionRatio * medianMotion));
+  // Stationary camera: runs of rows where nothing in the view moves, with the same hash as the
+  // run's first frame, keep one representative (the sharpest usable) and reject the rest as
+  // duplicates. A small global shift is not enough: a camera circling what it keeps in view
+  // moves the background and the parallax while the dominant shift stays near zero.
+  const { motion } = viewMotion(table);
+  const still = stillRows(table);
+  const noiseScale = Math.max(1, table.motionScalePx / 640);
+  const driftLimit = t.stillDriftPx * noiseScale;
   let i = 1;
   while (i < n) {
-    if (cut[i] || motion[i] > stillMotion) {
+    if (cut[i] || !still[i]) {
       i++;
       continue;
     }
     const anchor = i - 1; // the frame where the camera stopped
     let end = i;
-    while (
-      end < n &&
-      !cut[end] &&
-      motion[end] <= stillMotion &&
-      hamming64(table.hashHi[end], table.hashLo[end], table.hashHi[anchor], table.hashLo[anchor]) <= t.stillHamming
-    ) {
+    let driftX = 0;
+    let driftY = 0;
+    while (end < n && !cut[end] && still[end] && hamming64(table.hashHi[end], table.hashLo[end], table.hashHi[anchor], table.hashLo[anchor]) <= t.stillHamming) {
+      driftX += table.motionDx?.[end] ?? 0;
+      driftY += table.motionDy?.[end] ?? 0;
+      if (Math.hypot(driftX, driftY) > driftLimit) break; // a slow, steady camera: not standing still
       end++;
     }
     // rows anchor..end-1 show one view
@@ -321,4 +329,18 @@ export function guardDefectRuns(
     i = end;
   }
   for (const [row, code] of marks) if (!reject[row]) reject[row] = code;
+}
+
+/**
+ * Per row: 1 where no part of the view moves beyond the tracking noise (see stillUpperPx);
+ * unknown motion (NaN: too plain to track) is not still. Without motionUpperPx (a table made
+ * by hand), motionPx stands for it.
+ */
+function stillRows(table: FrameTable): Uint8Array {
+  const n = table.length;
+  const limit = DEFECT_THRESHOLDS.stillUpperPx * Math.max(1, table.motionScalePx / 640);
+  const upper = table.motionUpperPx ?? table.motionPx;
+  const still = new Uint8Array(n);
+  for (let i = 1; i < n; i++) still[i] = upper[i]! <= limit && table.motionPx[i]! <= limit ? 1 : 0;
+  return still;
 }

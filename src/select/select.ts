@@ -108,6 +108,43 @@ function rejectPlainCandidates(table: FrameTable, stage: CandidateStage, reject:
   });
 }
 
+/** Rejections by reason, largest first: "blur 134, exposure 101". */
+function rejectionSummary(reject: Uint8Array, n: number): Array<[RejectReason, number]> {
+  const counts = new Map<RejectReason, number>();
+  for (let i = 0; i < n; i++) if (reject[i]) counts.set(REJECT_REASONS[reject[i]] as RejectReason, (counts.get(REJECT_REASONS[reject[i]] as RejectReason) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1]);
+}
+
+/** Why a count could not be met, with the numbers a user needs to see which limit bit. */
+function shortfallWarning(chosen: number, asked: number, n: number, reject: Uint8Array, candidates: number, autoCount: number, minSpacingSec: number): string {
+  const rejected = rejectionSummary(reject, n);
+  const usable = n - rejected.reduce((a, [, c]) => a + c, 0);
+  const why = rejected.length ? `rejected ${rejected.map(([r, c]) => `${r} ${c}`).join(', ')}` : 'none rejected';
+  return (
+    `Selected ${chosen} of the ${asked} frames asked for: ${usable} of ${n} analysed frames are usable (${why}), ` +
+    `${candidates} candidates at least ${minSpacingSec.toFixed(2)} s apart, and the motion allows ${autoCount} overlap steps`
+  );
+}
+
+/** Share of usable frames under which one rejection reason is suspected of misfiring. */
+const COLLAPSE_USABLE_SHARE = 0.1;
+
+/**
+ * A self-check: a video left with a tiny share of usable frames, mostly for one reason, more
+ * likely met a threshold that misfired than a video that is that bad. Say so with the numbers.
+ */
+function collapseWarning(n: number, reject: Uint8Array): string | undefined {
+  if (n < 20) return undefined;
+  const rejected = rejectionSummary(reject, n);
+  const usable = n - rejected.reduce((a, [, c]) => a + c, 0);
+  if (usable >= COLLAPSE_USABLE_SHARE * n || rejected.length === 0) return undefined;
+  const [reason, count] = rejected[0]!;
+  return (
+    `Only ${usable} of ${n} analysed frames (${((100 * usable) / n).toFixed(1)}%) are usable; ${count} were rejected as ${reason}. ` +
+    `If the video does not look like that, the ${reason} threshold misfired: check the ${reason === 'duplicate' ? 'motion columns' : reason} column of analysis.csv`
+  );
+}
+
 function ordinal(k: number): string {
   return k === 1 ? 'best' : k === 2 ? '2nd' : k === 3 ? '3rd' : `${k}th`;
 }
@@ -290,8 +327,10 @@ export async function selectFrames(
   }
 
   if (opts.count !== undefined && picks.length < opts.count && m > 0) {
-    warnings.push(`Selected ${picks.length} of the ${opts.count} frames asked for: the video has too few usable, well-spaced frames`);
+    warnings.push(shortfallWarning(picks.length, opts.count, n, reject, candidates.length, st.autoCount, opts.minSpacingSec));
   }
+  const collapse = collapseWarning(n, reject);
+  if (collapse) warnings.push(collapse);
 
   const fate = new Uint8Array(n);
   for (let i = 0; i < n; i++) fate[i] = reject[i] ? FATE_REJECTED_BASE + reject[i] : FATE_USABLE;

@@ -13,6 +13,7 @@ const FLOAT32_COLUMNS = [
   'motionPx',
   'meanAbsDiff',
 ] as const;
+const OPTIONAL_FLOAT32_COLUMNS = ['motionUpperPx', 'motionDx', 'motionDy', 'parallaxPx', 'detail', 'brightness', 'spatialComplexity', 'semanticRichness'] as const;
 
 /**
  * A table of n rows: scores 0, features/coverage NaN (not measured), hashes 0. With
@@ -57,12 +58,9 @@ export function validateFrameTable(table: FrameTable): void {
   check('index', table.index, Uint32Array);
   check('ptsSec', table.ptsSec, Float64Array);
   for (const name of FLOAT32_COLUMNS) check(name, table[name], Float32Array);
+  for (const name of OPTIONAL_FLOAT32_COLUMNS) check(name, table[name], Float32Array, true);
   check('hashHi', table.hashHi, Uint32Array);
   check('hashLo', table.hashLo, Uint32Array);
-  check('detail', table.detail, Float32Array, true);
-  check('brightness', table.brightness, Float32Array, true);
-  check('spatialComplexity', table.spatialComplexity, Float32Array, true);
-  check('semanticRichness', table.semanticRichness, Float32Array, true);
   if (!(typeof table.motionScalePx === 'number' && table.motionScalePx > 0)) {
     throw invalidArg('table.motionScalePx', 'a positive number (longest side of the analysis image)', table.motionScalePx);
   }

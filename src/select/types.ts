@@ -32,10 +32,23 @@ export interface FrameTable {
   coverage: Float32Array;
   /**
    * Magnitude of the camera motion from the previous row to this one, in pixels of the analysis
-   * image (not normalised: divided by motionScalePx here). Row 0: 0. NaN = unknown (taken as
-   * the video's median motion).
+   * image (not normalised: divided by motionScalePx here): how far the view moved, so that
+   * motionPx / motionScalePx is the fraction of the view. The pipeline: the larger of the median
+   * feature displacement and the parallax (docs/selection.md). Row 0: 0. NaN = unknown (taken
+   * as the video's median motion).
    */
   motionPx: Float32Array;
+  /**
+   * Optional upper percentile (the pipeline: 90th) of the feature displacements, analysis
+   * pixels; NaN = unknown. When present, the camera stands still only where this stays at the
+   * tracking noise: no part of the view moves. Without it motionPx is used.
+   */
+  motionUpperPx?: Float32Array;
+  /** Optional signed median displacement, analysis pixels: the drift of a slow camera accumulates. */
+  motionDx?: Float32Array;
+  motionDy?: Float32Array;
+  /** Optional parallax: displacement a homography cannot explain, analysis pixels (reported). */
+  parallaxPx?: Float32Array;
   /** Longest side of the analysis image in pixels: motionPx / motionScalePx = fraction of the view. */
   motionScalePx: number;
   /** Mean absolute luma difference to the previous row, 0..255 (row 0: 0). */

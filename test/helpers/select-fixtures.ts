@@ -113,10 +113,10 @@ export function blackRows(s: Synthetic, from: number, to: number): void {
   }
 }
 
-/** The camera stands still over rows [from, to) (sub-pixel jitter). */
+/** The camera stands still over rows [from, to) (displacements at the tracking noise). */
 export function stationaryRows(s: Synthetic, from: number, to: number): void {
   for (let i = from; i < to; i++) {
-    s.table.motionPx[i] = 0.3;
+    s.table.motionPx[i] = 0.08;
     s.pos[i] = s.pos[from - 1];
   }
   const shift = s.pos[to] - s.pos[from - 1] - s.table.motionPx[to] / SCALE_PX;

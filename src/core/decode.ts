@@ -9,8 +9,8 @@
  */
 import { availableParallelism } from 'node:os';
 
-import type { NativeDecodeStats, NativeDecoder, NativeFrame, NativeProbe } from '../bindings/index.js';
-import { FramesiftError, invalidArg, withCallerStack } from './errors.js';
+import type { NativeDecodeStats, NativeDecoder, NativeFrame, NativeProbe } from '../../bindings/index.js';
+import { FramesiftError, invalidArg, withCallerStack } from '../errors.js';
 import { resolveInput, type ResolvedInput } from './input.js';
 import { native } from './native.js';
 

@@ -21,8 +21,8 @@ import type {
   NativeMatchLists,
   NativePairResult,
   NativeTrackStats,
-} from '../bindings/index.js';
-import { invalidArg, withCallerStack } from './errors.js';
+} from '../../bindings/index.js';
+import { invalidArg, withCallerStack } from '../errors.js';
 import { native } from './native.js';
 
 /** Keypoints and descriptors of one image, held in native memory. */

@@ -13,10 +13,13 @@ import { constants } from 'node:fs';
 import { access, mkdir, readdir, rm } from 'node:fs/promises';
 import { delimiter, join, relative } from 'node:path';
 
-import { FramesiftError } from '../errors.js';
-import type { Logger } from '../log.js';
-import { COLMAP_DIR } from '../output/colmap-db.js';
-import { COLMAP_SPARSE_DIR } from '../output/out-dir.js';
+import { FramesiftError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { COLMAP_DIR } from '../../output/colmap-db.js';
+import type { ManifestColmap } from '../../output/manifest.js';
+import { COLMAP_SPARSE_DIR } from '../../output/out-dir.js';
+import type { PipelineRun } from '../run.js';
+import type { VideoAnalysis } from '../types.js';
 
 
 export interface ReconstructionSummary {
@@ -194,4 +197,23 @@ export async function reconstruct(input: ReconstructInput): Promise<Reconstructi
   }
   summary.seconds = (performance.now() - started) / 1000;
   return summary;
+}
+
+/** The reconstruct stage (--reconstruct, after the colmap stage): colmap mapper on the database. */
+export async function reconstructStage(analysis: VideoAnalysis, colmap: ManifestColmap, images: number, run: PipelineRun): Promise<ReconstructionSummary> {
+  run.checkpoint();
+  const binary = await findColmap();
+  run.clock.start('reconstruct');
+  run.progress.stage('reconstruct', images);
+  return reconstruct({
+    colmap: binary,
+    outDir: analysis.out.dir,
+    databasePath: join(analysis.out.dir, colmap.database),
+    imagesDir: analysis.out.imagesDir,
+    images,
+    threads: analysis.options.threads,
+    logger: run.logger,
+    onProgress: (registered) => run.progress.update(registered, images),
+    ...(run.signal ? { signal: run.signal } : {}),
+  });
 }

@@ -1,18 +1,15 @@
 /**
- * Describing candidates: local features at analysis size (SIFT or ORB, kept in native memory for
- * the link checks and tracks), with a model DINO embeddings and dense statistics, and the
- * full-resolution image encoded while the frame is decoded, so a chosen one needs no further
- * decode. `Descriptions` does it for frames handed to it (fast mode's single pass hands them
- * over during pass 1); `describeCandidates` decodes the candidates not described yet (pass 2).
+ * What describing found, by frame-table row: local features at analysis size (SIFT or ORB, kept
+ * in native memory for the link checks and tracks), with a model DINO embeddings and dense
+ * statistics, and the full-resolution image encoded while the frame is decoded, so a chosen one
+ * needs no further decode. Filled by whichever pass has the frames decoded (fast mode's single
+ * pass, or the describe stage's pass 2), read by select and tracks.
  */
-import { openVideo, type Frame } from '../decode.js';
+import type { Frame } from '../core/decode.js';
+import { extractFeaturesBatch, type FeatureSet } from '../core/geometry.js';
 import type { Embedder } from '../embed/index.js';
-import { extractFeaturesBatch, type FeatureSet } from '../geometry.js';
 import type { FrameTable } from '../select/index.js';
 import type { CandidateImages } from './candidate-images.js';
-import type { ResolvedExtractOptions } from './options.js';
-import { keyframeBefore } from './measure.js';
-import type { ProgressReporter } from './progress.js';
 
 /** Coverage grid for keypoints (the same 8x8 grid as the cheap coverage metric). */
 const GRID = 8;
@@ -116,52 +113,4 @@ export class Descriptions {
     for (const set of this.features.values()) set.dispose();
     this.features.clear();
   }
-}
-
-/**
- * Pass 2: decodes the candidates not described yet (seeking to their keyframes) and describes
- * them; then writes every description into the table.
- */
-export async function describeCandidates(
-  input: string,
-  table: FrameTable,
-  rows: ArrayLike<number>,
-  options: ResolvedExtractOptions,
-  descriptions: Descriptions,
-  progress: ProgressReporter,
-  keyframes: Float64Array,
-): Promise<void> {
-  const sortedRows = Array.from(rows).filter((row) => !descriptions.has(row)).sort((a, b) => a - b);
-  if (sortedRows.length > 0) {
-    progress.stage('describe', sortedRows.length);
-    const rowByPts = new Map<string, number>();
-    for (const row of sortedRows) rowByPts.set(table.ptsSec[row]!.toFixed(4), row);
-    const wantedPts = sortedRows.map((r) => table.ptsSec[r]!);
-    // Gray at analysis size for the features, RGB at full resolution for the output images (and
-    // DINO): small batches, since full-resolution slots are large.
-    const decoder = await openVideo(input, {
-      analysisSize: options.preset.analysisSize,
-      gray: true,
-      rgb: true,
-      rgbFullResolution: true,
-      fastDecode: false,
-      threads: options.threads,
-      batchSize: 4,
-      poolSize: 10, // 10 full-resolution RGB slots: ~250 MB at 4K, the describe pass's bound
-      sequenceFps: options.sequenceFps,
-      wantedPts,
-      wantedKeyframePts: keyframeBefore(keyframes, wantedPts),
-    });
-    try {
-      let done = 0;
-      for await (const batch of decoder.batches({ signal: options.signal })) {
-        await descriptions.add(batch.frames, batch.frames.map((f) => rowByPts.get(f.ptsSec.toFixed(4))));
-        done += batch.frames.length;
-        progress.update(done, sortedRows.length);
-      }
-    } finally {
-      await decoder.close();
-    }
-  }
-  descriptions.applyTo(table);
 }

@@ -21,11 +21,14 @@ import { join, relative } from 'node:path';
 
 import sharp from 'sharp';
 
-import { FramesiftError } from '../errors.js';
-import { colmapFeatures, extractFeatures, matchPairs, type FeatureSet, type PairVerification } from '../geometry.js';
-import { uniquePairs } from '../output/colmap.js';
-import type { ManifestColmap } from '../output/manifest.js';
-import { COLMAP_DATABASE_FILE, COLMAP_DIR, invert3, writeColmapDatabase, type ColmapCamera, type ColmapDatabaseSummary, type ColmapPair, type TwoViewConfig } from '../output/colmap-db.js';
+import { FramesiftError } from '../../errors.js';
+import { colmapFeatures, extractFeatures, matchPairs, type FeatureSet, type PairVerification } from '../../core/geometry.js';
+import { uniquePairs } from '../../output/colmap.js';
+import type { ManifestColmap } from '../../output/manifest.js';
+import type { PipelineRun } from '../run.js';
+import type { VideoAnalysis } from '../types.js';
+import type { WrittenOutputs } from './write.js';
+import { COLMAP_DATABASE_FILE, COLMAP_DIR, invert3, writeColmapDatabase, type ColmapCamera, type ColmapDatabaseSummary, type ColmapPair, type TwoViewConfig } from '../../output/colmap-db.js';
 
 /** COLMAP's max_H_inlier_ratio: above it a pair counts as planar or panoramic. */
 const MAX_H_INLIER_RATIO = 0.8;
@@ -166,44 +169,43 @@ export async function writeColmapExport(input: ColmapExportInput): Promise<Colma
   }
 }
 
-export interface ColmapStageInput {
-  outDir: string;
-  imagesDir: string;
-  /** Per pick: its image name, whether it was written, its describe-stage features. */
-  names: readonly string[];
-  written: ReadonlySet<string>;
-  features: ReadonlyArray<FeatureSet | undefined>;
-  /** The tracks stage's matches over the picks (pick indices), with match indices. */
-  matched: readonly PairVerification[];
-  /** pairs.txt, by name. */
-  pairs: ReadonlyArray<readonly [string, string]>;
-  signal?: AbortSignal;
-}
-
-/** The hook of extract's write stage: maps picks to the written images, then writes the database. */
-export async function colmapStage(input: ColmapStageInput): Promise<ManifestColmap> {
+/**
+ * The colmap stage (after write): maps the picks to the written images and pairs.txt to
+ * their indices, then writes the database.
+ */
+export async function colmapStage(
+  analysis: VideoAnalysis,
+  written: WrittenOutputs,
+  features: ReadonlyArray<FeatureSet | undefined>,
+  matchedPairs: readonly PairVerification[],
+  run: PipelineRun,
+): Promise<ManifestColmap> {
+  run.checkpoint();
+  run.clock.start('colmap');
+  run.progress.stage('colmap', written.frames.length);
+  const { out } = analysis;
   const indexOfPick: number[] = [];
   const images: ColmapExportInput['images'] = [];
   const indexOfName = new Map<string, number>();
-  input.names.forEach((name, k) => {
-    if (!input.written.has(name)) return void indexOfPick.push(-1);
+  written.names.forEach((name, k) => {
+    if (!written.written.has(name)) return void indexOfPick.push(-1);
     indexOfPick.push(images.length);
     indexOfName.set(name, images.length);
-    images.push({ name, features: input.features[k] });
+    images.push({ name, features: features[k] });
   });
   const matched = new Map<string, PairVerification>();
-  for (const p of input.matched) {
+  for (const p of matchedPairs) {
     const i = indexOfPick[p.i] ?? -1, j = indexOfPick[p.j] ?? -1;
     if (i >= 0 && j >= 0) matched.set(pairKey(i, j), { ...p, i, j });
   }
   const pairs: Array<[number, number]> = [];
-  for (const [a, b] of uniquePairs(input.pairs)) {
+  for (const [a, b] of uniquePairs(written.pairs)) {
     const i = indexOfName.get(a), j = indexOfName.get(b);
     if (i !== undefined && j !== undefined) pairs.push(i < j ? [i, j] : [j, i]);
   }
-  const result = await writeColmapExport({ outDir: input.outDir, imagesDir: input.imagesDir, images, pairs, matched, ...(input.signal ? { signal: input.signal } : {}) });
+  const result = await writeColmapExport({ outDir: out.dir, imagesDir: out.imagesDir, images, pairs, matched, ...(run.signal ? { signal: run.signal } : {}) });
   return {
-    database: relative(input.outDir, result.path),
+    database: relative(out.dir, result.path),
     features: result.features,
     camera: result.camera,
     cameras: result.cameras,

@@ -3,102 +3,22 @@
  * the motion to the previous frame natively, batch by batch, and keep one row of numbers per
  * frame (no pixels: memory grows by ~150 bytes a frame whatever the resolution).
  */
-import type { Frame } from '../decode.js';
-import { openVideo, type VideoInfo } from '../decode.js';
-import { isFramesiftError } from '../errors.js';
-import type { Logger } from '../log.js';
-import { FAST_METRICS, measureFrames, METRIC_FIELDS, type FrameMetricsBatch, type MetricName } from '../metrics.js';
-import type { Descriptions } from './describe.js';
-import type { ResolvedExtractOptions } from './options.js';
-import { planSparsePass, WindowKeeper } from './single-pass.js';
-import type { ProgressReporter } from './progress.js';
+import type { Frame } from '../../core/decode.js';
+import { openVideo } from '../../core/decode.js';
+import { FAST_METRICS, measureFrames, METRIC_FIELDS, type MetricName } from '../../core/metrics.js';
+import { isFramesiftError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import type { Descriptions } from '../descriptions.js';
+import type { ResolvedExtractOptions } from '../options.js';
+import { planSparsePass, WindowKeeper } from '../single-pass.js';
+import type { ProgressReporter } from '../progress.js';
+import { MeasureColumns, type MeasureResult } from '../types.js';
 
 /** The metric groups pass 1 measures on every frame (the 'fast' preset: no SIFT/ORB/GLCM/flow). */
 export const PASS1_METRICS: readonly MetricName[] = FAST_METRICS;
 
 /** Numeric columns kept per frame (all fields of PASS1_METRICS but the hash). */
 export const PASS1_FIELDS: readonly string[] = PASS1_METRICS.flatMap((m) => METRIC_FIELDS[m] as readonly string[]).filter((f) => f !== 'phash');
-
-/** Growable structure-of-arrays store of per-frame measurements. */
-export class MeasureColumns {
-  length = 0;
-  index = new Float64Array(1024);
-  ptsSec = new Float64Array(1024);
-  keyframe = new Uint8Array(1024);
-  hashHi = new Uint32Array(1024);
-  hashLo = new Uint32Array(1024);
-  readonly fields: Record<string, Float32Array> = {};
-
-  constructor(readonly fieldNames: readonly string[]) {
-    for (const name of fieldNames) this.fields[name] = new Float32Array(1024);
-  }
-
-  #grow(needed: number): void {
-    if (needed <= this.index.length) return;
-    const size = Math.max(needed, this.index.length * 2);
-    const grow = <T extends Float64Array | Float32Array | Uint32Array | Uint8Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(size);
-      b.set(a);
-      return b;
-    };
-    this.index = grow(this.index);
-    this.ptsSec = grow(this.ptsSec);
-    this.keyframe = grow(this.keyframe);
-    this.hashHi = grow(this.hashHi);
-    this.hashLo = grow(this.hashLo);
-    for (const name of this.fieldNames) this.fields[name] = grow(this.fields[name]!);
-  }
-
-  append(frames: readonly Frame[], metrics: FrameMetricsBatch): void {
-    const start = this.length;
-    this.#grow(start + frames.length);
-    frames.forEach((frame, k) => {
-      const row = start + k;
-      this.index[row] = frame.index;
-      this.ptsSec[row] = frame.ptsSec;
-      this.keyframe[row] = frame.keyframe ? 1 : 0;
-      const hash = metrics.phash?.[k] ?? 0n;
-      this.hashHi[row] = Number(hash >> 32n);
-      this.hashLo[row] = Number(hash & 0xffffffffn);
-    });
-    for (const name of this.fieldNames) {
-      const source = (metrics as unknown as Record<string, Float64Array | undefined>)[name];
-      const target = this.fields[name]!;
-      for (let k = 0; k < frames.length; k++) target[start + k] = source ? source[k]! : NaN;
-    }
-    this.length += frames.length;
-  }
-}
-
-export interface MeasureResult {
-  info: VideoInfo;
-  columns: MeasureColumns;
-  analysisWidth: number;
-  analysisHeight: number;
-  warnings: string[];
-  decodeStats: { framesLost: number; corruptFrames: number; truncated: boolean };
-  /** Keyframe times seen by pass 1: later passes seek to them (see keyframeBefore()). */
-  keyframeTimes: Float64Array;
-  /** Fast mode's single pass: the rows described and encoded during the pass (candidates come from them). */
-  kept?: number[];
-}
-
-/** For each time, the latest keyframe at or before it (binary search); 0 when none is known. */
-export function keyframeBefore(keyframes: Float64Array, times: readonly number[]): number[] {
-  return times.map((t) => {
-    let lo = 0;
-    let hi = keyframes.length - 1;
-    let best = 0;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (keyframes[mid]! <= t + 1e-6) {
-        best = keyframes[mid]!;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return Math.min(best, t);
-  });
-}
 
 /**
  * Pass 1. In fast mode on a video it is the only pass (single-pass.ts): it describes the frames

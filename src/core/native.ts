@@ -1,6 +1,6 @@
 /** The loaded addon, with FramesiftError registered so native errors are instances of it. */
-import { loadNative, type NativeAddon } from '../bindings/index.js';
-import { FramesiftError } from './errors.js';
+import { loadNative, type NativeAddon } from '../../bindings/index.js';
+import { FramesiftError } from '../errors.js';
 
 let addon: NativeAddon | undefined;
 

@@ -6,7 +6,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 
-import { FramesiftError } from './errors.js';
+import { FramesiftError } from '../errors.js';
 
 export type ResolvedInput =
   | { kind: 'video'; input: string }

@@ -10,8 +10,8 @@
  */
 import { availableParallelism } from 'node:os';
 
-import type { NativeFrame, NativeGrayImage } from '../bindings/index.js';
-import { invalidArg, withCallerStack } from './errors.js';
+import type { NativeFrame, NativeGrayImage } from '../../bindings/index.js';
+import { invalidArg, withCallerStack } from '../errors.js';
 import { native } from './native.js';
 
 /** Metric groups, in the order of their bits in the native selection mask. */
@@ -34,6 +34,7 @@ export const METRIC_NAMES = [
   'phaseCorrelation',
   'opticalFlow',
   'frameDiff',
+  'cameraMotion',
 ] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 
@@ -42,7 +43,7 @@ export const COSTLY_METRICS: readonly MetricName[] = ['orb', 'sift', 'lines', 'g
 /** The 'fast' preset: every group but the costly ones. */
 export const FAST_METRICS: readonly MetricName[] = METRIC_NAMES.filter((name) => !COSTLY_METRICS.includes(name));
 /** Groups measured between a frame and the one before it (NaN for a first frame without `previous`). */
-export const PAIR_METRICS: readonly MetricName[] = ['phaseCorrelation', 'opticalFlow', 'frameDiff'];
+export const PAIR_METRICS: readonly MetricName[] = ['phaseCorrelation', 'opticalFlow', 'frameDiff', 'cameraMotion'];
 
 /** The result fields each group produces. */
 export const METRIC_FIELDS = {
@@ -64,6 +65,7 @@ export const METRIC_FIELDS = {
   phaseCorrelation: ['shiftX', 'shiftY', 'shiftResponse', 'shiftScore'],
   opticalFlow: ['flowMedian', 'flowTracked', 'flowScore'],
   frameDiff: ['frameDiff', 'frameDiffScore'],
+  cameraMotion: ['motionMedianPx', 'motionP90Px', 'motionDx', 'motionDy', 'parallaxPx', 'motionTracked', 'motionScore'],
 } as const satisfies Record<MetricName, readonly string[]>;
 export type MetricField = (typeof METRIC_FIELDS)[MetricName][number];
 export type NumericField = Exclude<MetricField, 'phash'>;
@@ -105,6 +107,7 @@ export const SCORES = {
   shiftScore: { metric: 'phaseCorrelation', raw: 'shiftX', kind: 'amount', formula: '1 - exp(-(hypot(shiftX, shiftY) / diagonal) / 0.05)' },
   flowScore: { metric: 'opticalFlow', raw: 'flowMedian', kind: 'amount', formula: '1 - exp(-(flowMedian / diagonal) / 0.05)' },
   frameDiffScore: { metric: 'frameDiff', raw: 'frameDiff', kind: 'amount', formula: '1 - exp(-frameDiff / 10)' },
+  motionScore: { metric: 'cameraMotion', raw: 'motionMedianPx', kind: 'amount', formula: '1 - exp(-(motionMedianPx / diagonal) / 0.05)' },
 } as const satisfies Record<string, ScoreDefinition>;
 export type ScoreField = keyof typeof SCORES;
 

@@ -1,0 +1,85 @@
+/**
+ * The analysis half of extract: measure (pass 1), candidates, describe (pass 2), in that order,
+ * timed by the run's clock with an abort check between stages. Its `VideoAnalysis` is all the
+ * choice half (choose.ts) needs; a caller may choose from it more than once.
+ */
+import { Embedder } from '../embed/index.js';
+import type { OutputDir } from '../output/index.js';
+import { CandidateImages } from './candidate-images.js';
+import { Descriptions } from './descriptions.js';
+import type { ResolvedExtractOptions } from './options.js';
+import type { PipelineRun } from './run.js';
+import { candidateStage, frameTableOf } from './stages/candidates.js';
+import { describeCandidates } from './stages/describe.js';
+import { measureVideo } from './stages/measure.js';
+import type { DeviceReport, VideoAnalysis } from './types.js';
+
+/**
+ * Analyses `run.input` into `out` (prepared by the caller; the candidates' images go into its
+ * images/ under temporary names). On failure everything it made is released and the error
+ * rethrown; the caller cleans the folder.
+ */
+export async function analyseVideo(options: ResolvedExtractOptions, out: OutputDir, run: PipelineRun): Promise<VideoAnalysis> {
+  const { input, clock, progress, logger } = run;
+  let embedder: Embedder | undefined;
+  const images = new CandidateImages(out.imagesDir, options.format, options.quality, options.signal);
+  let descriptions: Descriptions | undefined;
+  try {
+    if (options.model) {
+      embedder = await Embedder.create({
+        model: options.model,
+        device: options.device,
+        strict: options.strictDevice,
+        ...(options.maxMemoryMB ? { maxMemory: options.maxMemoryMB * 1024 * 1024 } : {}),
+        logger,
+      });
+      logger.info({ provider: embedder.info.provider, fallback: embedder.info.fallback }, 'model loaded');
+    }
+    const fallback = embedder?.info.fallback;
+    const device: DeviceReport = embedder ? { provider: embedder.info.provider, requested: options.device, ...(fallback ? { fallback: fallback.reason } : {}) } : null;
+
+    clock.start('measure');
+    const preset = options.preset;
+    descriptions = new Descriptions({ detector: preset.detector, maxFeatures: preset.maxFeatures, threads: options.threads, embedder, images });
+    // Fast mode on a video describes and encodes during this pass already (single-pass.ts).
+    const measured = await measureVideo(input, options, progress, logger, descriptions);
+    const table = frameTableOf(input, measured, descriptions, embedder !== undefined);
+
+    run.checkpoint();
+    clock.start('candidates');
+    progress.stage('candidates');
+    const candidates = candidateStage(table, options.select, measured.kept);
+
+    run.checkpoint();
+    clock.start('describe');
+    await describeCandidates(input, table, candidates.candidates, options, descriptions, progress, measured.keyframeTimes);
+    clock.stop();
+    run.checkpoint();
+
+    const owned = descriptions;
+    return {
+      input,
+      options,
+      out,
+      info: measured.info,
+      columns: measured.columns,
+      table,
+      candidates,
+      descriptions: owned,
+      images,
+      keyframeTimes: measured.keyframeTimes,
+      device,
+      warnings: [...(fallback ? [`${options.device} unavailable (${fallback.reason}); ran on ${embedder!.info.provider}`] : []), ...measured.warnings],
+      timings: { ...clock.timings },
+      peakRssMB: clock.peakRssMB,
+      dispose: () => owned.dispose(),
+    };
+  } catch (err) {
+    // Temporary images must be finished before the folder's clean-up can remove them.
+    await images.flush().catch(() => undefined);
+    descriptions?.dispose();
+    throw err;
+  } finally {
+    await embedder?.close();
+  }
+}

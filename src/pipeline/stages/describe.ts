@@ -1,0 +1,59 @@
+/**
+ * The describe stage (pass 2): decodes the candidates not described yet, seeking to each one's
+ * keyframe, gray at analysis size for the features and RGB at full resolution for the images
+ * (and DINO), and hands them to `Descriptions`.
+ */
+import { openVideo } from '../../core/decode.js';
+import type { FrameTable } from '../../select/index.js';
+import type { Descriptions } from '../descriptions.js';
+import type { ResolvedExtractOptions } from '../options.js';
+import type { ProgressReporter } from '../progress.js';
+import { keyframeBefore } from '../types.js';
+
+/**
+ * Pass 2: decodes the candidates not described yet (seeking to their keyframes) and describes
+ * them; then writes every description into the table.
+ */
+export async function describeCandidates(
+  input: string,
+  table: FrameTable,
+  rows: ArrayLike<number>,
+  options: ResolvedExtractOptions,
+  descriptions: Descriptions,
+  progress: ProgressReporter,
+  keyframes: Float64Array,
+): Promise<void> {
+  const sortedRows = Array.from(rows).filter((row) => !descriptions.has(row)).sort((a, b) => a - b);
+  if (sortedRows.length > 0) {
+    progress.stage('describe', sortedRows.length);
+    const rowByPts = new Map<string, number>();
+    for (const row of sortedRows) rowByPts.set(table.ptsSec[row]!.toFixed(4), row);
+    const wantedPts = sortedRows.map((r) => table.ptsSec[r]!);
+    // Gray at analysis size for the features, RGB at full resolution for the output images (and
+    // DINO): small batches, since full-resolution slots are large.
+    const decoder = await openVideo(input, {
+      analysisSize: options.preset.analysisSize,
+      gray: true,
+      rgb: true,
+      rgbFullResolution: true,
+      fastDecode: false,
+      threads: options.threads,
+      batchSize: 4,
+      poolSize: 10, // 10 full-resolution RGB slots: ~250 MB at 4K, the describe pass's bound
+      sequenceFps: options.sequenceFps,
+      wantedPts,
+      wantedKeyframePts: keyframeBefore(keyframes, wantedPts),
+    });
+    try {
+      let done = 0;
+      for await (const batch of decoder.batches({ signal: options.signal })) {
+        await descriptions.add(batch.frames, batch.frames.map((f) => rowByPts.get(f.ptsSec.toFixed(4))));
+        done += batch.frames.length;
+        progress.update(done, sortedRows.length);
+      }
+    } finally {
+      await decoder.close();
+    }
+  }
+  descriptions.applyTo(table);
+}
