@@ -15,6 +15,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FramesiftError } from '../src/errors.js';
 import { extractFrames, type Manifest } from '../src/extract.js';
 import { pairId, validateManifest, writeColmapDatabase, type ColmapDatabaseContent } from '../src/output/index.js';
+import { loopCandidates } from '../src/pipeline/stages/colmap.js';
 import { findColmap, parseModelAnalyzer } from '../src/pipeline/stages/reconstruct.js';
 import { fixturesDir } from './helpers/fixtures.js';
 import { makeOrbitScene } from './helpers/sfm-scene.js';
@@ -79,6 +80,18 @@ describe('COLMAP database schema', () => {
     expect(Array.from(new Float64Array(new Uint8Array(row.H).buffer), (v) => v + 0)).toEqual([0.5, 0, 0, 0, 0.25, 0, 0, 0, 1]);
   });
 
+  it('tries every pair for loops up to 60 images, a grid and quadratic offsets beyond', () => {
+    expect(loopCandidates(5)).toHaveLength(10);
+    expect(loopCandidates(60)).toHaveLength(1770);
+    const many = loopCandidates(400);
+    expect(many.length).toBeLessThan(400 * 10 + 800);
+    const keys = new Set(many.map(([i, j]) => `${i},${j}`));
+    expect(keys.size).toBe(many.length);
+    expect(keys.has('0,390')).toBe(true); // first and last stretch meet (an orbit's loop)
+    expect(keys.has('100,104') && keys.has('100,108') && keys.has('100,228')).toBe(true);
+    for (const [i, j] of many) expect(i < j && j < 400).toBe(true);
+  });
+
   it('refuses matches that point past an image\'s keypoints', async () => {
     const content = tinyContent();
     content.pairs[0]!.inliers = Uint32Array.from([3, 0]);
@@ -133,6 +146,7 @@ describe('extract --colmap on a textured 3D scene', () => {
     const cameras = db.prepare('SELECT model, width, height, params, prior_focal_length FROM cameras').all() as any[];
     const keypoints = db.prepare('SELECT k.image_id, k.rows AS kr, k.cols AS kc, d.rows AS dr, d.cols AS dc, k.data FROM keypoints k JOIN descriptors d USING (image_id)').all() as any[];
     const geometries = db.prepare('SELECT pair_id, rows, data, config, F FROM two_view_geometries').all() as any[];
+    const matchRows = new Set((db.prepare('SELECT pair_id FROM matches').all() as any[]).map((r) => r.pair_id as number));
     db.close();
     expect(images.map((r) => r.name)).toEqual(manifest.frames.map((f) => f.file));
     expect(cameras).toHaveLength(1);
@@ -141,19 +155,23 @@ describe('extract --colmap on a textured 3D scene', () => {
     for (const k of keypoints) expect([k.kc, k.dc, k.dr]).toEqual([6, 128, k.kr]);
     expect(manifest.colmap).toMatchObject({ database: 'colmap/database.db', features: 'analysis', images: 8, cameras: 1 });
     expect(manifest.colmap!.keypoints).toBe(keypoints.reduce((a, k) => a + k.kr, 0));
-    // Every pair of pairs.txt is matched; those that verified carry their inliers.
+    // Every pair of pairs.txt is matched; those that verified carry their inliers, and so do the
+    // loop pairs beyond it that verified.
     const listed = new Set(
       readFileSync(join(out, 'pairs.txt'), 'utf8').trim().split('\n').map((line) => {
         const [a, b] = line.split(' ').map((n) => images.find((r) => r.name === n)!.image_id as number);
         return Number(pairId(a!, b!));
       }),
     );
+    for (const id of listed) expect(matchRows.has(id)).toBe(true);
     expect(geometries.length).toBe(manifest.colmap!.verifiedPairs);
+    expect(geometries.filter((g) => !listed.has(g.pair_id)).length).toBe(manifest.colmap!.loopPairs);
+    expect(manifest.colmap!.loopPairs).toBeGreaterThan(0);
     expect(geometries.length).toBeGreaterThanOrEqual(images.length - 1);
     // The inliers satisfy their F in the written images' pixels (COLMAP's convention).
     const xy = new Map(keypoints.map((k) => [k.image_id, new Float32Array(new Uint8Array(k.data).buffer)]));
     for (const g of geometries) {
-      expect(listed.has(g.pair_id)).toBe(true);
+      expect(matchRows.has(g.pair_id)).toBe(true);
       const [i, j] = [Math.floor(g.pair_id / MAX_ID), g.pair_id % MAX_ID];
       expect(i).toBeLessThan(j);
       expect([3, 6]).toContain(g.config);

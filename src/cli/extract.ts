@@ -89,6 +89,7 @@ export function registerExtract(yargs: Argv, context: CliContext): Argv {
         .option('max-memory', { type: 'number', describe: 'memory limit for model batches, MiB' })
         .option('sequence-fps', { type: 'number', describe: 'frame rate given to an image-sequence input (default 1)' })
         .option('colmap', { type: 'boolean', describe: 'also write DIR/colmap/database.db (features + verified matches) for colmap mapper' })
+        .option('colmap-features', { choices: ['analysis', 'full'] as const, describe: "database keypoints: the analysis image's SIFT scaled (default) or SIFT found again at full resolution" })
         .option('reconstruct', { type: 'boolean', describe: 'run colmap mapper on that database (needs colmap on PATH; implies --colmap)' })
         .option('config', { type: 'string', describe: 'JSON or YAML file of options; flags override it' })
         .option('json', { type: 'boolean', default: false, describe: 'print the run summary as one JSON object on stdout' })
@@ -118,6 +119,7 @@ export function registerExtract(yargs: Argv, context: CliContext): Argv {
         sequenceFps: argv['sequence-fps'],
         colmap: argv.colmap,
         reconstruct: argv.reconstruct,
+        colmapFeatures: argv['colmap-features'],
       };
       const options: ExtractOptions = { ...fromFile, outDir: argv.out } as ExtractOptions;
       for (const [key, value] of Object.entries(flags)) if (value !== undefined) (options as unknown as Record<string, unknown>)[key] = value;

@@ -126,7 +126,8 @@ function matrixBlob(m: ArrayLike<number> | null | undefined): Buffer {
   return blob(Float64Array.from(m ?? new Array<number>(9).fill(0)));
 }
 
-function transpose3(m: ArrayLike<number>): number[] {
+/** Transpose of a row-major 3 x 3 matrix. */
+export function transpose3(m: ArrayLike<number>): number[] {
   return [m[0]!, m[3]!, m[6]!, m[1]!, m[4]!, m[7]!, m[2]!, m[5]!, m[8]!];
 }
 

@@ -106,6 +106,8 @@ export interface ManifestColmap {
   keypoints: number;
   matchedPairs: number;
   verifiedPairs: number;
+  /** Verified pairs beyond pairs.txt (loop candidates matched for the database). */
+  loopPairs: number;
   inlierMatches: number;
   seconds: number;
   reconstruction: ManifestReconstruction | null;

@@ -55,6 +55,8 @@ export interface ExtractOptions {
   colmap?: boolean;
   /** Run `colmap mapper` on that database (implies colmap; needs colmap on PATH). */
   reconstruct?: boolean;
+  /** Keypoints of the database: 'analysis' (default: the describe stage's SIFT, scaled) or 'full' (SIFT found again on the written images). */
+  colmapFeatures?: 'analysis' | 'full';
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
   logger?: Logger;
@@ -101,6 +103,7 @@ export interface ResolvedExtractOptions {
   sequenceFps: number;
   colmap: boolean;
   reconstruct: boolean;
+  colmapFeatures: 'analysis' | 'full';
   select: SelectOptions;
   signal: AbortSignal | undefined;
 }
@@ -110,6 +113,11 @@ function num(name: string, value: unknown, min: number, max: number, integer = f
     throw invalidArg(name, `${integer ? 'an integer' : 'a number'} from ${min} to ${max}`, value);
   }
   return value;
+}
+
+function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) throw invalidArg(name, allowed.map((a) => `'${a}'`).join(' or '), value);
+  return value as T;
 }
 
 const opt = <T>(value: T | undefined, check: (v: T) => T): T | undefined => (value === undefined ? undefined : check(value));
@@ -159,6 +167,7 @@ export function resolveExtractOptions(o: ExtractOptions): ResolvedExtractOptions
     sequenceFps: o.sequenceFps === undefined ? 1 : num('sequenceFps', o.sequenceFps, 1e-3, 1000),
     colmap: (o.colmap ?? false) || (o.reconstruct ?? false),
     reconstruct: o.reconstruct ?? false,
+    colmapFeatures: o.colmapFeatures === undefined ? 'analysis' : oneOf('colmapFeatures', o.colmapFeatures, ['analysis', 'full']),
     select,
     signal: o.signal,
   };

@@ -5,7 +5,8 @@
  *
  * - Features: the picks' SIFT sets from the describe stage, found at analysis size, mapped to
  *   the written images' pixels (their real size, read from each file's header). A pick without
- *   SIFT (fast mode describes with ORB) gets SIFT found anew on its written image.
+ *   SIFT (fast mode describes with ORB), or every pick with `colmapFeatures: 'full'`, gets SIFT
+ *   found anew on its written image (and its pairs matched again).
  * - Matches: for every pair of pairs.txt the putative and F-inlier matches; pairs the tracks
  *   stage matched already are taken from it, the others (revisits) are matched here.
  * - Geometry: F and H mapped from analysis to written-image pixels in COLMAP's convention
@@ -24,18 +25,16 @@ import sharp from 'sharp';
 import { FramesiftError } from '../../errors.js';
 import { colmapFeatures, extractFeatures, matchPairs, type FeatureSet, type PairVerification } from '../../core/geometry.js';
 import { uniquePairs } from '../../output/colmap.js';
+import { COLMAP_DATABASE_FILE, COLMAP_DIR, invert3, transpose3, writeColmapDatabase, type ColmapCamera, type ColmapDatabaseSummary, type ColmapPair, type TwoViewConfig } from '../../output/colmap-db.js';
 import type { ManifestColmap } from '../../output/manifest.js';
 import type { PipelineRun } from '../run.js';
 import type { VideoAnalysis } from '../types.js';
 import type { WrittenOutputs } from './write.js';
-import { COLMAP_DATABASE_FILE, COLMAP_DIR, invert3, writeColmapDatabase, type ColmapCamera, type ColmapDatabaseSummary, type ColmapPair, type TwoViewConfig } from '../../output/colmap-db.js';
 
 /** COLMAP's max_H_inlier_ratio: above it a pair counts as planar or panoramic. */
 const MAX_H_INLIER_RATIO = 0.8;
 /** COLMAP's default focal-length guess, in units of the longer image side. */
 const DEFAULT_FOCAL_FACTOR = 1.2;
-/** SIFT features found anew on a written image when the pick has no SIFT set. */
-const FULL_RESOLUTION_FEATURES = 2000;
 
 export interface ColmapExportInput {
   outDir: string;
@@ -46,14 +45,55 @@ export interface ColmapExportInput {
   pairs: Array<[number, number]>;
   /** Pairs matched already (matchPairs with keepMatches, indices into `images`), keyed "i,j". */
   matched: ReadonlyMap<string, PairVerification>;
+  /** 'analysis': the describe stage's SIFT where there is one; 'full': SIFT found anew on every written image. */
+  source: ColmapFeatureSource;
+  /** Features per image found anew. */
+  maxFeatures: number;
+  /** Native threads for matching. */
+  threads: number;
   signal?: AbortSignal;
 }
 
 export interface ColmapExport extends ColmapDatabaseSummary {
+  /** Verified pairs beyond pairs.txt (loop candidates). */
+  loopPairs: number;
   /** Feature source: 'analysis' (the describe stage's SIFT, scaled) or 'full' (found anew on the written images). */
   features: 'analysis' | 'full' | 'mixed';
   camera: { model: ColmapCamera['model']; width: number; height: number; focalPx: number; priorFocalLength: boolean };
   seconds: number;
+}
+
+export type ColmapFeatureSource = 'analysis' | 'full';
+
+/** Up to this many images every pair is a loop candidate (COLMAP's exhaustive matcher's domain). */
+const EXHAUSTIVE_UP_TO = 60;
+/** Beyond it: every pair among this many evenly spread images, plus offsets 4, 8, 16, ... */
+const LOOP_GRID = 40;
+
+/**
+ * Pairs beyond the tracks stage's window worth trying for loop closures and long tracks: all of
+ * them for a small count (matching is cheap here: about 30 ms a pair on one core against
+ * COLMAP's brute-force CPU matcher's seconds); for more images a grid among every s-th image
+ * and the quadratic offsets of COLMAP's sequential matcher, O(n log n + 800).
+ */
+export function loopCandidates(count: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  if (count <= EXHAUSTIVE_UP_TO) {
+    for (let i = 0; i < count; i++) for (let j = i + 1; j < count; j++) out.push([i, j]);
+    return out;
+  }
+  const seen = new Set<string>();
+  const add = (i: number, j: number) => {
+    const key = pairKey(i, j);
+    if (j < count && !seen.has(key)) {
+      seen.add(key);
+      out.push([i, j]);
+    }
+  };
+  const stride = Math.ceil(count / LOOP_GRID);
+  for (let i = 0; i < count; i += stride) for (let j = i + stride; j < count; j += stride) add(i, j);
+  for (let i = 0; i < count; i++) for (let offset = 4; i + offset < count; offset *= 2) add(i, i + offset);
+  return out;
 }
 
 export const pairKey = (i: number, j: number): string => `${i},${j}`;
@@ -67,10 +107,6 @@ function multiply3(a: ArrayLike<number>, b: ArrayLike<number>): number[] {
   const out = new Array<number>(9).fill(0);
   for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) for (let k = 0; k < 3; k++) out[3 * r + c]! += a[3 * r + k]! * b[3 * k + c]!;
   return out;
-}
-
-function transpose3(m: ArrayLike<number>): number[] {
-  return [m[0]!, m[3]!, m[6]!, m[1]!, m[4]!, m[7]!, m[2]!, m[5]!, m[8]!];
 }
 
 /** Scales a matrix so its largest entry is 1 in magnitude (F and H are defined up to scale). */
@@ -89,10 +125,10 @@ async function imageSize(path: string): Promise<{ width: number; height: number 
   }
 }
 
-/** SIFT on a written image at its full resolution (for picks described with ORB). */
-async function fullResolutionSift(path: string): Promise<FeatureSet> {
+/** SIFT on a written image at its full resolution (for picks described with ORB, or source 'full'). */
+async function fullResolutionSift(path: string, maxFeatures: number): Promise<FeatureSet> {
   const { data, info } = await sharp(path).grayscale().raw().toBuffer({ resolveWithObject: true });
-  return extractFeatures({ data, width: info.width, height: info.height }, { detector: 'sift', maxFeatures: FULL_RESOLUTION_FEATURES });
+  return extractFeatures({ data, width: info.width, height: info.height }, { detector: 'sift', maxFeatures });
 }
 
 export async function writeColmapExport(input: ColmapExportInput): Promise<ColmapExport> {
@@ -105,11 +141,11 @@ export async function writeColmapExport(input: ColmapExportInput): Promise<Colma
     const sets: FeatureSet[] = [];
     let reused = 0;
     for (const [k, im] of input.images.entries()) {
-      if (im.features && im.features.kind === 'sift' && !im.features.disposed) {
+      if (input.source === 'analysis' && im.features && im.features.kind === 'sift' && !im.features.disposed) {
         sets.push(im.features);
         reused++;
       } else {
-        const set = await fullResolutionSift(paths[k]!);
+        const set = await fullResolutionSift(paths[k]!, input.maxFeatures);
         owned.push(set);
         sets.push(set);
       }
@@ -117,14 +153,18 @@ export async function writeColmapExport(input: ColmapExportInput): Promise<Colma
     const scales = sets.map((set, k) => [sizes[k]!.width / set.width, sizes[k]!.height / set.height] as [number, number]);
     const features = await colmapFeatures(sets, scales);
 
-    // Pairs the tracks stage did not match (revisits, or every pair of a recomputed image).
+    // Pairs the tracks stage did not match (revisits, or every pair of a recomputed image), and
+    // the loop candidates beyond the window: kept only when they verify.
     const recomputed = new Set(owned);
-    const missing = input.pairs.filter(([i, j]) => !input.matched.has(pairKey(i, j)) || recomputed.has(sets[i]!) || recomputed.has(sets[j]!));
+    const listed = new Set(input.pairs.map(([i, j]) => pairKey(i, j)));
+    const loops = loopCandidates(sets.length).filter(([i, j]) => !listed.has(pairKey(i, j)));
+    const missing = [...input.pairs, ...loops].filter(([i, j]) => !input.matched.has(pairKey(i, j)) || recomputed.has(sets[i]!) || recomputed.has(sets[j]!));
     const results = new Map<string, PairVerification>(input.matched);
     if (missing.length > 0) {
-      const { pairs } = await matchPairs(sets, missing, { keepGraph: false, keepMatches: true });
+      const { pairs } = await matchPairs(sets, missing, { keepGraph: false, keepMatches: true, threads: input.threads });
       for (const p of pairs) results.set(pairKey(p.i, p.j), p);
     }
+    const loopsVerified = loops.filter(([i, j]) => results.get(pairKey(i, j))?.verified);
 
     const cameraOf = new Map<string, number>();
     const cameras: ColmapCamera[] = [];
@@ -140,7 +180,7 @@ export async function writeColmapExport(input: ColmapExportInput): Promise<Colma
     });
 
     const pairs: ColmapPair[] = [];
-    for (const [i, j] of input.pairs) {
+    for (const [i, j] of [...input.pairs, ...loopsVerified]) {
       const r = results.get(pairKey(i, j));
       if (!r || !r.matchIndices) continue;
       const verified = r.verified && r.inlierIndices !== undefined && r.inlierIndices.length > 0;
@@ -160,6 +200,7 @@ export async function writeColmapExport(input: ColmapExportInput): Promise<Colma
     const first = cameras[0]!;
     return {
       ...summary,
+      loopPairs: loopsVerified.length,
       features: reused === sets.length ? 'analysis' : reused === 0 ? 'full' : 'mixed',
       camera: { model: first.model, width: first.width, height: first.height, focalPx: first.params[0]!, priorFocalLength: first.priorFocalLength },
       seconds: (performance.now() - started) / 1000,
@@ -203,7 +244,18 @@ export async function colmapStage(
     const i = indexOfName.get(a), j = indexOfName.get(b);
     if (i !== undefined && j !== undefined) pairs.push(i < j ? [i, j] : [j, i]);
   }
-  const result = await writeColmapExport({ outDir: out.dir, imagesDir: out.imagesDir, images, pairs, matched, ...(run.signal ? { signal: run.signal } : {}) });
+  const { options } = analysis;
+  const result = await writeColmapExport({
+    outDir: out.dir,
+    imagesDir: out.imagesDir,
+    images,
+    pairs,
+    matched,
+    source: options.colmapFeatures,
+    maxFeatures: options.preset.maxFeatures,
+    threads: Math.max(1, Math.min(64, options.threads)),
+    ...(run.signal ? { signal: run.signal } : {}),
+  });
   return {
     database: relative(out.dir, result.path),
     features: result.features,
@@ -213,6 +265,7 @@ export async function colmapStage(
     keypoints: result.keypoints,
     matchedPairs: result.matchedPairs,
     verifiedPairs: result.verifiedPairs,
+    loopPairs: result.loopPairs,
     inlierMatches: result.inlierMatches,
     seconds: Math.round(result.seconds * 1000) / 1000,
     reconstruction: null,
