@@ -15,7 +15,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FramesiftError } from '../src/errors.js';
 import { extractFrames, type Manifest } from '../src/extract.js';
 import { pairId, validateManifest, writeColmapDatabase, type ColmapDatabaseContent } from '../src/output/index.js';
-import { loopCandidates } from '../src/pipeline/stages/colmap.js';
+import { loopCandidates, sampsonInliers } from '../src/pipeline/stages/colmap.js';
 import { findColmap, parseModelAnalyzer } from '../src/pipeline/stages/reconstruct.js';
 import { fixturesDir } from './helpers/fixtures.js';
 import { makeOrbitScene } from './helpers/sfm-scene.js';
@@ -90,6 +90,19 @@ describe('COLMAP database schema', () => {
     expect(keys.has('0,390')).toBe(true); // first and last stretch meet (an orbit's loop)
     expect(keys.has('100,104') && keys.has('100,108') && keys.has('100,228')).toBe(true);
     for (const [i, j] of many) expect(i < j && j < 400).toBe(true);
+  });
+
+  it('takes as inliers the matches within 4 px (Sampson) of F, as COLMAP does', () => {
+    // Translation along x: epipolar lines are the rows; Sampson error = row offset / sqrt(2).
+    const F = [0, 0, 0, 0, 0, -1, 0, 1, 0];
+    const a = new Float32Array(6 * 4), b = new Float32Array(6 * 4);
+    [[10, 20, 40, 20], [50, 60, 90, 65], [70, 80, 75, 88], [30, 30, 31, 32]].forEach(([x1, y1, x2, y2], k) => {
+      a.set([x1!, y1!], 6 * k);
+      b.set([x2!, y2!], 6 * k);
+    });
+    const all = Uint32Array.from([0, 0, 1, 1, 2, 2, 3, 3]);
+    expect(Array.from(sampsonInliers(all, a, b, F))).toEqual([0, 0, 1, 1, 3, 3]);
+    expect(Array.from(sampsonInliers(all, a, b, F, 1))).toEqual([0, 0]);
   });
 
   it('refuses matches that point past an image\'s keypoints', async () => {

@@ -25,7 +25,7 @@ import sharp from 'sharp';
 import { FramesiftError } from '../../errors.js';
 import { colmapFeatures, extractFeatures, matchPairs, type FeatureSet, type PairVerification } from '../../core/geometry.js';
 import { uniquePairs } from '../../output/colmap.js';
-import { COLMAP_DATABASE_FILE, COLMAP_DIR, invert3, transpose3, writeColmapDatabase, type ColmapCamera, type ColmapDatabaseSummary, type ColmapPair, type TwoViewConfig } from '../../output/colmap-db.js';
+import { COLMAP_DATABASE_FILE, COLMAP_DIR, KEYPOINT_COLS, invert3, transpose3, writeColmapDatabase, type ColmapCamera, type ColmapDatabaseSummary, type ColmapPair, type TwoViewConfig } from '../../output/colmap-db.js';
 import type { ManifestColmap } from '../../output/manifest.js';
 import type { PipelineRun } from '../run.js';
 import type { VideoAnalysis } from '../types.js';
@@ -33,6 +33,8 @@ import type { WrittenOutputs } from './write.js';
 
 /** COLMAP's max_H_inlier_ratio: above it a pair counts as planar or panoramic. */
 const MAX_H_INLIER_RATIO = 0.8;
+/** COLMAP's two-view max_error (px): a putative match within it of the pair's F counts as an inlier. */
+const COLMAP_MAX_ERROR_PX = 4;
 /** COLMAP's default focal-length guess, in units of the longer image side. */
 const DEFAULT_FOCAL_FACTOR = 1.2;
 
@@ -51,6 +53,8 @@ export interface ColmapExportInput {
   maxFeatures: number;
   /** Native threads for matching. */
   threads: number;
+  /** FLANN leaves checked per query for the pairs matched here (matchPairs' default 32). */
+  flannChecks?: number;
   signal?: AbortSignal;
 }
 
@@ -115,6 +119,30 @@ function normalise(m: number[]): number[] {
   return max > 0 ? m.map((v) => v / max) : m;
 }
 
+/**
+ * The putative matches within COLMAP_MAX_ERROR_PX (Sampson distance, written-image pixels) of
+ * F: COLMAP's own inlier rule. framesift's MAGSAC mask (1 px at analysis size) is stricter,
+ * which keeps fewer observations per point than COLMAP's matcher would.
+ */
+export function sampsonInliers(matches: Uint32Array, a: Float32Array, b: Float32Array, F: ArrayLike<number>, maxErrorPx = COLMAP_MAX_ERROR_PX): Uint32Array {
+  const out = new Uint32Array(matches.length);
+  const limit = maxErrorPx * maxErrorPx;
+  let n = 0;
+  for (let k = 0; k + 1 < matches.length; k += 2) {
+    const ia = matches[k]! * KEYPOINT_COLS, ib = matches[k + 1]! * KEYPOINT_COLS;
+    const x1 = a[ia]!, y1 = a[ia + 1]!, x2 = b[ib]!, y2 = b[ib + 1]!;
+    const l0 = F[0]! * x1 + F[1]! * y1 + F[2]!, l1 = F[3]! * x1 + F[4]! * y1 + F[5]!, l2 = F[6]! * x1 + F[7]! * y1 + F[8]!;
+    const m0 = F[0]! * x2 + F[3]! * y2 + F[6]!, m1 = F[1]! * x2 + F[4]! * y2 + F[7]!;
+    const e = x2 * l0 + y2 * l1 + l2;
+    const denominator = l0 * l0 + l1 * l1 + m0 * m0 + m1 * m1;
+    if (denominator > 0 && (e * e) / denominator <= limit) {
+      out[n++] = matches[k]!;
+      out[n++] = matches[k + 1]!;
+    }
+  }
+  return out.slice(0, n);
+}
+
 async function imageSize(path: string): Promise<{ width: number; height: number }> {
   try {
     const meta = await sharp(path).metadata();
@@ -161,7 +189,7 @@ export async function writeColmapExport(input: ColmapExportInput): Promise<Colma
     const missing = [...input.pairs, ...loops].filter(([i, j]) => !input.matched.has(pairKey(i, j)) || recomputed.has(sets[i]!) || recomputed.has(sets[j]!));
     const results = new Map<string, PairVerification>(input.matched);
     if (missing.length > 0) {
-      const { pairs } = await matchPairs(sets, missing, { keepGraph: false, keepMatches: true, threads: input.threads });
+      const { pairs } = await matchPairs(sets, missing, { keepGraph: false, keepMatches: true, threads: input.threads, ...(input.flannChecks ? { flannChecks: input.flannChecks } : {}) });
       for (const p of pairs) results.set(pairKey(p.i, p.j), p);
     }
     const loopsVerified = loops.filter(([i, j]) => results.get(pairKey(i, j))?.verified);
@@ -189,7 +217,8 @@ export async function writeColmapExport(input: ColmapExportInput): Promise<Colma
       const F = r.F ? normalise(multiply3(multiply3(transpose3(Tj), r.F), Ti)) : null;
       const H = r.H ? normalise(multiply3(multiply3(invert3(Tj), r.H), Ti)) : null;
       const config: TwoViewConfig = r.fInliers > 0 && r.hInliers / r.fInliers > MAX_H_INLIER_RATIO ? 'PLANAR_OR_PANORAMIC' : 'UNCALIBRATED';
-      pairs.push({ image1: i, image2: j, matches: r.matchIndices, inliers: verified ? r.inlierIndices! : new Uint32Array(0), config, F, H, E: null });
+      const inliers = !verified ? new Uint32Array(0) : F ? sampsonInliers(r.matchIndices, features[i]!.keypoints, features[j]!.keypoints, F) : r.inlierIndices!;
+      pairs.push({ image1: i, image2: j, matches: r.matchIndices, inliers, config, F, H, E: null });
     }
 
     const summary = await writeColmapDatabase(
