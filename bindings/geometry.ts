@@ -44,6 +44,7 @@ export interface NativeMatchOptions {
   minInliers?: number;
   focalPx?: number;
   flannChecks?: number;
+  minMatches?: number;
   threads?: number;
   keepGraph?: boolean;
   keepMatches?: boolean;

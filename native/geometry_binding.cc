@@ -158,6 +158,7 @@ MatchOptions ReadMatchOptions(Napi::Object o) {
   m.minInliers = static_cast<int>(NumberOr(o, "minInliers", m.minInliers));
   m.focalPx = NumberOr(o, "focalPx", m.focalPx);
   m.flannChecks = static_cast<int>(NumberOr(o, "flannChecks", m.flannChecks));
+  m.minMatches = static_cast<int>(NumberOr(o, "minMatches", m.minMatches));
   if (!(m.ratio > 0 && m.ratio <= 1)) Fail(ErrorCode::InvalidArg, "Expected ratio in (0, 1]");
   if (!(m.fThresholdPx > 0 && m.hThresholdPx > 0)) Fail(ErrorCode::InvalidArg, "Expected positive thresholds");
   if (!(m.confidence > 0 && m.confidence < 1)) Fail(ErrorCode::InvalidArg, "Expected confidence in (0, 1)");

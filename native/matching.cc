@@ -163,6 +163,7 @@ PairResult VerifyMatches(const std::vector<float>& xy1, const std::vector<float>
   int n = static_cast<int>(std::min(xy1.size(), xy2.size()) / 2);
   result.matches = n;
   if (n < 8) return result;  // the 8-point minimum (7 with a cubic, but too fragile to trust)
+  if (n < options.minMatches) return result;
 
   std::vector<cv::Point2f> p1(n), p2(n);
   for (int k = 0; k < n; ++k) {

@@ -36,6 +36,7 @@ struct MatchOptions {
   int minInliers = 15;             // a pair is "verified" with at least this many F inliers
   double focalPx = 0;              // focal-length guess; 0 = 1.2 x the longer image side
   int flannChecks = 32;            // SIFT: leaves visited per query
+  int minMatches = 0;              // fewer putative matches than this: not verified at all (saves RANSAC on hopeless pairs)
 };
 
 enum class FMethod { None = 0, Magsac = 1, Ransac = 2 };

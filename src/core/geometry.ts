@@ -73,6 +73,8 @@ export interface MatchOptions {
   focalPx?: number;
   /** SIFT: FLANN leaves checked per query (more = exacter, slower). Default 32. */
   flannChecks?: number;
+  /** Pairs with fewer putative matches are not verified at all (no RANSAC; result with zero inliers). Default 0. */
+  minMatches?: number;
   /** Pairs processed at once on native threads. Default 2. */
   threads?: number;
   /** Keep the verified matches natively for buildTracks(). Default true. */
@@ -236,6 +238,7 @@ export function matchPairs(
   checkInteger(o.minInliers, 'options.minInliers', 0, 1_000_000);
   checkNumber(o.focalPx, 'options.focalPx', 'a positive number', (n) => n > 0);
   checkInteger(o.flannChecks, 'options.flannChecks', 1, 100_000);
+  checkInteger(o.minMatches, 'options.minMatches', 0, 1_000_000);
   checkInteger(o.threads, 'options.threads', 1, 64);
   checkBoolean(o.keepGraph, 'options.keepGraph');
   checkBoolean(o.keepMatches, 'options.keepMatches');

@@ -69,6 +69,8 @@ export interface ColmapExport extends ColmapDatabaseSummary {
 
 export type ColmapFeatureSource = 'analysis' | 'full';
 
+/** Putative matches a loop candidate needs before RANSAC: 2 x COLMAP's 15-inlier minimum. */
+const LOOP_MIN_MATCHES = 30;
 /** Up to this many images every pair is a loop candidate (COLMAP's exhaustive matcher's domain). */
 const EXHAUSTIVE_UP_TO = 60;
 /** Beyond it: every pair among this many evenly spread images, plus offsets 4, 8, 16, ... */
@@ -186,10 +188,14 @@ export async function writeColmapExport(input: ColmapExportInput): Promise<Colma
     const recomputed = new Set(owned);
     const listed = new Set(input.pairs.map(([i, j]) => pairKey(i, j)));
     const loops = loopCandidates(sets.length).filter(([i, j]) => !listed.has(pairKey(i, j)));
-    const missing = [...input.pairs, ...loops].filter(([i, j]) => !input.matched.has(pairKey(i, j)) || recomputed.has(sets[i]!) || recomputed.has(sets[j]!));
+    const stale = ([i, j]: [number, number]) => !input.matched.has(pairKey(i, j)) || recomputed.has(sets[i]!) || recomputed.has(sets[j]!);
     const results = new Map<string, PairVerification>(input.matched);
-    if (missing.length > 0) {
-      const { pairs } = await matchPairs(sets, missing, { keepGraph: false, keepMatches: true, threads: input.threads, ...(input.flannChecks ? { flannChecks: input.flannChecks } : {}) });
+    const common = { keepGraph: false, keepMatches: true, threads: input.threads, ...(input.flannChecks ? { flannChecks: input.flannChecks } : {}) };
+    // Most loop candidates do not overlap at all: those with too few putative matches to ever
+    // verify well skip RANSAC (which otherwise runs its full iteration budget on them).
+    for (const [list, extra] of [[input.pairs.filter(stale), {}], [loops.filter(stale), { minMatches: LOOP_MIN_MATCHES }]] as const) {
+      if (list.length === 0) continue;
+      const { pairs } = await matchPairs(sets, list, { ...common, ...extra });
       for (const p of pairs) results.set(pairKey(p.i, p.j), p);
     }
     const loopsVerified = loops.filter(([i, j]) => results.get(pairKey(i, j))?.verified);
