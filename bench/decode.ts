@@ -22,7 +22,7 @@ const threads = Number(values.threads);
 const runs = Number(values.runs);
 const clip = clip1080p(Number(values.seconds));
 
-console.log('framesift bench decode', JSON.stringify({ machine: describeMachine(), clip, threads, analysisSize: ANALYSIS_SIZE }));
+console.log('framesift bench decode', JSON.stringify({ machine: await describeMachine(), clip, threads, analysisSize: ANALYSIS_SIZE }));
 let frames = 0;
 const all = await paired(runs, async () => void (frames = await addonDecode(clip, threads)), () => ffmpegDecodeSeconds(clip, threads));
 let keyframes = 0;

@@ -28,6 +28,8 @@ export interface NativeDecoderOptions {
   applyRotation: boolean;
   /** RGB plane at the source size while gray stays at the analysis size. */
   rgbFullResolution?: boolean;
+  maxFramesDecoded?: number;
+  readTimeoutSec?: number;
   /** Skip deblocking and allow non-compliant speed-ups (analysis passes only). */
   fastDecode?: boolean;
   /** Do not decode non-reference frames (sampled passes). */
@@ -95,6 +97,8 @@ export interface NativeDecodeStats {
   /** Frames the decoder flagged as concealed/corrupt but still produced. */
   corruptFrames: number;
   truncated: boolean;
+  /** Decoding stopped at maxFramesDecoded. */
+  capped: boolean;
   lastError: string;
 }
 

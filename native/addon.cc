@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include <cstdlib>
+#include <mutex>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -23,6 +24,7 @@ void InitDecoder(Napi::Env env, Napi::Object exports);
 void InitMetrics(Napi::Env env, Napi::Object exports);
 void InitGeometry(Napi::Env env, Napi::Object exports);
 void InitEmbed(Napi::Env env, Napi::Object exports);
+void InitCodecs(Napi::Env env, Napi::Object exports);
 }  // namespace framesift
 
 namespace {
@@ -50,26 +52,43 @@ Napi::Object Versions(Napi::Env env) {
 // library user's process may not. Then: no new arenas beyond 2 (those made before the addon
 // loaded stay), and blocks of 1 MB and up mapped on their own and given back when freed (a 10 s
 // 1080p extract: 664 -> 382 MB peak for about 3% more CPU). Settings of the user's win.
+// Once per process (worker threads load the addon again): std::call_once, not a flag that
+// two environments initialising at once could both see unset.
 void TuneMalloc() {
 #if defined(__GLIBC__)
-  static bool done = false;
-  if (done) return;
-  done = true;
-  if (std::getenv("MALLOC_ARENA_MAX") != nullptr) return;
-  mallopt(M_ARENA_MAX, 2);
-  if (std::getenv("MALLOC_MMAP_THRESHOLD_") == nullptr) mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (std::getenv("MALLOC_ARENA_MAX") != nullptr) return;
+    mallopt(M_ARENA_MAX, 2);
+    if (std::getenv("MALLOC_MMAP_THRESHOLD_") == nullptr) mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  });
 #endif
 }
 
+// Threads are explicit per call: every native job splits its own work over its `threads`
+// argument (metrics over frames, features over images, matching over pairs), so OpenCV's own
+// pool is fixed to one thread, once, before any job runs. Otherwise its size would depend on
+// which job ran first (SIFT alone used every core; after metrics, one), and its threads would
+// multiply the jobs' threads.
+void FixOpenCvThreads() {
+  static std::once_flag once;
+  std::call_once(once, [] { cv::setNumThreads(1); });
+}
+
+Napi::Value OpenCvThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), cv::getNumThreads()); }
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   TuneMalloc();
+  FixOpenCvThreads();
   env.SetInstanceData(new framesift::AddonData());
   framesift::InitErrors(env, exports);
   framesift::InitDecoder(env, exports);
   framesift::InitMetrics(env, exports);
   framesift::InitGeometry(env, exports);
   framesift::InitEmbed(env, exports);
+  framesift::InitCodecs(env, exports);
   exports.Set("versions", Versions(env));
+  exports.Set("openCvThreads", Napi::Function::New(env, OpenCvThreads, "openCvThreads"));
   return exports;
 }
 

@@ -9,6 +9,12 @@
 
 namespace framesift {
 
+// Bytes to read instead of a file (fuzzing, in-memory inputs); not owned.
+struct MemoryInput {
+  const uint8_t* data = nullptr;
+  size_t size = 0;
+};
+
 struct DecoderOptions {
   std::string input;               // path or URL; for image sequences a label for messages
   std::vector<std::string> files;  // image sequence files in order (non-empty = sequence mode)
@@ -48,6 +54,14 @@ struct DecoderOptions {
   // pass). Decoding jumps there whenever that keyframe is ahead of what was read, so fetching
   // frames costs one GOP prefix each instead of everything in between.
   std::vector<double> wantedKeyframePts;
+  // > 0: stop after this many decoded frames (a cap against endless or hostile input; the
+  // stats say `capped`). 0 = no cap.
+  int64_t maxFramesDecoded = 0;
+  // > 0 for URL inputs: a blocking read that receives no byte for this long fails with
+  // Error(Timeout) instead of waiting forever on a stalled server. 0 = wait.
+  double readTimeoutSec = 0;
+  // Non-null data: read the input's bytes from memory (fuzzing, tests); `input` names it.
+  MemoryInput memory;
 };
 
 struct ProbeInfo {
@@ -71,6 +85,7 @@ struct DecodeStats {
   int64_t decodeErrors = 0;
   int64_t corruptFrames = 0;   // frames produced with concealed damage
   bool truncated = false;
+  bool capped = false;         // stopped at maxFramesDecoded
   std::string lastError;
 };
 

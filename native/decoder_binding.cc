@@ -10,6 +10,7 @@
 #include "async_job.h"
 #include "decoder.h"
 #include "frame_pool.h"
+#include "image_arg.h"
 #include "js_errors.h"
 
 namespace framesift {
@@ -54,6 +55,8 @@ DecoderOptions ReadOptions(Napi::Object o) {
     Napi::Array list = value.As<Napi::Array>();
     for (uint32_t i = 0; i < list.Length(); ++i) out.push_back(list.Get(i).As<Napi::Number>().DoubleValue());
   };
+  if (o.Get("maxFramesDecoded").IsNumber()) opts.maxFramesDecoded = o.Get("maxFramesDecoded").As<Napi::Number>().Int64Value();
+  if (o.Get("readTimeoutSec").IsNumber()) opts.readTimeoutSec = o.Get("readTimeoutSec").As<Napi::Number>().DoubleValue();
   readTimes("wantedPts", opts.wantedPts);
   readTimes("wantedKeyframePts", opts.wantedKeyframePts);
   if (!opts.wantedKeyframePts.empty() && opts.wantedKeyframePts.size() != opts.wantedPts.size())
@@ -97,6 +100,7 @@ Napi::Object StatsToJs(Napi::Env env, const DecodeStats& s) {
   o.Set("decodeErrors", static_cast<double>(s.decodeErrors));
   o.Set("corruptFrames", static_cast<double>(s.corruptFrames));
   o.Set("truncated", s.truncated);
+  o.Set("capped", s.capped);
   o.Set("lastError", s.lastError);
   return o;
 }
@@ -186,9 +190,7 @@ class ReadJob : public PromiseJob {
       }
       if (d.gray) f.Set("gray", ExternalBuffer(env, d.gray, ticket));
       if (d.rgb) f.Set("rgb", ExternalBuffer(env, d.rgb, ticket));
-      f.Set("handle", Napi::External<std::shared_ptr<FrameTicket>>::New(
-                          env, new std::shared_ptr<FrameTicket>(ticket),
-                          [](Napi::Env, std::shared_ptr<FrameTicket>* held) { delete held; }));
+      f.Set("handle", NewFrameHandle(env, ticket));
       frames.Set(i, f);
     }
     result.Set("frames", frames);
@@ -297,9 +299,9 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
   }
 
   Napi::Value Release(const Napi::CallbackInfo& info) {
-    if (!info[0].IsExternal()) return Napi::Boolean::New(info.Env(), false);
-    auto* ticket = info[0].As<Napi::External<std::shared_ptr<FrameTicket>>>().Data();
-    return Napi::Boolean::New(info.Env(), (*ticket)->Release());
+    std::shared_ptr<FrameTicket> ticket = FrameHandleTicket(info[0]);
+    if (!ticket) ThrowJs(info.Env(), ErrorCode::InvalidArg, "Expected a decoded frame's handle for release");
+    return Napi::Boolean::New(info.Env(), ticket->Release());
   }
 
   // Keyframe times demuxed so far. Only between jobs: the source is not shared with a worker.

@@ -18,6 +18,7 @@ enum class ErrorCode {
   Closed,       // ERR_FRAMESIFT_CLOSED: the object was closed or disposed
   Busy,         // ERR_FRAMESIFT_BUSY: a call of the same kind is still running
   Model,        // ERR_FRAMESIFT_MODEL: an ONNX model is unusable
+  Timeout,      // ERR_FRAMESIFT_TIMEOUT: a network input stalled longer than the read timeout
   Internal,     // ERR_FRAMESIFT_INTERNAL: a bug or an unexpected library failure
 };
 
@@ -34,6 +35,7 @@ inline const char* ErrorCodeName(ErrorCode code) {
     case ErrorCode::Closed: return "ERR_FRAMESIFT_CLOSED";
     case ErrorCode::Busy: return "ERR_FRAMESIFT_BUSY";
     case ErrorCode::Model: return "ERR_FRAMESIFT_MODEL";
+    case ErrorCode::Timeout: return "ERR_FRAMESIFT_TIMEOUT";
     case ErrorCode::Internal: return "ERR_FRAMESIFT_INTERNAL";
   }
   return "ERR_FRAMESIFT_INTERNAL";

@@ -557,6 +557,17 @@ Napi::Value ColmapFeaturesJs(const Napi::CallbackInfo& info) {
 
 // ---- buildTracks(source, opts): source is a MatchGraph or synthetic match lists ----
 
+// The track builder allocates 16 bytes per feature of every frame: synthetic lists (a few
+// bytes naming feature 4e9) must not make it allocate gigabytes. Real graphs hold a few
+// thousand features per frame.
+constexpr uint64_t kMaxTotalFeatures = 1ull << 26;
+
+void CheckTotalFeatures(uint64_t total, const char* source) {
+  if (total > kMaxTotalFeatures)
+    Fail(ErrorCode::InvalidArg, "Expected at most " + std::to_string(kMaxTotalFeatures) + " features in all for " + source +
+                                    " but received " + std::to_string(total));
+}
+
 class TracksJob : public PromiseJob {
  public:
   explicit TracksJob(Napi::Env env) : PromiseJob(env, "framesift:buildTracks") {}
@@ -573,12 +584,17 @@ class TracksJob : public PromiseJob {
       return;
     }
     if (deriveCounts) {  // feature counts not given: the highest index seen in each frame + 1
+      std::vector<uint64_t> counts(frames.size(), 0);  // pair indices were checked on the JS thread
       for (const auto& p : pairs) {
         for (size_t m = 0; m < p.count; ++m) {
-          frames[p.i].featureCount = std::max(frames[p.i].featureCount, p.matches[2 * m] + 1);
-          frames[p.j].featureCount = std::max(frames[p.j].featureCount, p.matches[2 * m + 1] + 1);
+          counts[p.i] = std::max<uint64_t>(counts[p.i], uint64_t{p.matches[2 * m]} + 1);
+          counts[p.j] = std::max<uint64_t>(counts[p.j], uint64_t{p.matches[2 * m + 1]} + 1);
         }
       }
+      uint64_t total = 0;
+      for (uint64_t c : counts) total += c;
+      CheckTotalFeatures(total, "the match indices (featureCounts omitted)");
+      for (size_t f = 0; f < frames.size(); ++f) frames[f].featureCount = static_cast<uint32_t>(counts[f]);
     }
     result_ = BuildTracks(frames, pairs, options);
   }
@@ -639,18 +655,27 @@ void ReadSyntheticLists(TracksJob& job, Napi::Object src) {
   if (pairs.ElementLength() % 2 != 0 || offsets.ElementLength() != pairCount + 1)
     Fail(ErrorCode::InvalidArg, "Expected pairs of length 2P and offsets of length P + 1");
   size_t matchCount = matches.ElementLength() / 2;
+  const size_t frames = job.frames.size();
   for (size_t p = 0; p < pairCount; ++p) {
     uint32_t b = offsets[p], e = offsets[p + 1];
     if (b > e || e > matchCount) Fail(ErrorCode::InvalidArg, "Expected non-decreasing offsets within the matches for offsets");
-    job.pairs.push_back(TrackPairInput{pairs[2 * p], pairs[2 * p + 1], matches.Data() + 2 * static_cast<size_t>(b), e - b});
+    // Checked here, before Run() indexes frames[] with them (the derived counts below).
+    const uint32_t i = pairs[2 * p], j = pairs[2 * p + 1];
+    if (i >= frames || j >= frames || i == j)
+      Fail(ErrorCode::InvalidArg, "Expected two distinct frame indices below frameCount (" + std::to_string(frames) +
+                                      ") for pairs[" + std::to_string(p) + "] but received [" + std::to_string(i) + ", " +
+                                      std::to_string(j) + "]");
+    job.pairs.push_back(TrackPairInput{i, j, matches.Data() + 2 * static_cast<size_t>(b), e - b});
   }
   Napi::Value counts = src.Get("featureCounts");
   if (counts.IsUndefined() || counts.IsNull()) {
-    job.deriveCounts = true;
+    job.deriveCounts = true;  // in Run(): O(matches), and checked against the same cap there
   } else {
     Napi::Uint32Array c = U32Arg(src, "featureCounts");
     if (c.ElementLength() != job.frames.size()) Fail(ErrorCode::InvalidArg, "Expected frameCount entries in featureCounts");
-    for (size_t f = 0; f < job.frames.size(); ++f) job.frames[f].featureCount = c[f];
+    uint64_t total = 0;
+    for (size_t f = 0; f < job.frames.size(); ++f) total += job.frames[f].featureCount = c[f];
+    CheckTotalFeatures(total, "featureCounts");
   }
   Napi::Value keypoints = src.Get("keypoints");
   if (keypoints.IsArray()) {

@@ -7,6 +7,9 @@
 namespace framesift {
 namespace {
 
+// Random, fixed: marks the Externals that hold a FrameTicket.
+constexpr napi_type_tag kFrameHandleTag = {0x6a1f5e2b9c3d4e71ULL, 0x8b2a47f0d5c6e913ULL};
+
 int ReadDimension(Napi::Object obj, const char* key, const std::string& what) {
   Napi::Value v = obj.Get(key);
   if (!v.IsNumber()) Fail(ErrorCode::InvalidArg, "Expected a number for " + what + "." + key);
@@ -53,9 +56,9 @@ Parsed Parse(Napi::Value value, Plane plane, const std::string& what) {
                                     std::to_string(height) + "x" + std::to_string(channels) +
                                     ") but received " + std::to_string(bytes.ByteLength()));
   Napi::Value handle = obj.Get("handle");
-  if (handle.IsExternal()) {
-    auto* holder = handle.As<Napi::External<std::shared_ptr<FrameTicket>>>().Data();
-    out.ticket = *holder;
+  if (!handle.IsUndefined() && !handle.IsNull()) {
+    out.ticket = FrameHandleTicket(handle);
+    if (!out.ticket) Fail(ErrorCode::InvalidArg, "Expected a decoded frame's handle for " + what + ".handle");
   }
   out.view = ImageView{bytes.Data(), width, height, stride, channels};
   out.owner = data;
@@ -63,6 +66,20 @@ Parsed Parse(Napi::Value value, Plane plane, const std::string& what) {
 }
 
 }  // namespace
+
+Napi::External<std::shared_ptr<FrameTicket>> NewFrameHandle(Napi::Env env, std::shared_ptr<FrameTicket> ticket) {
+  auto handle = Napi::External<std::shared_ptr<FrameTicket>>::New(
+      env, new std::shared_ptr<FrameTicket>(std::move(ticket)), [](Napi::Env, std::shared_ptr<FrameTicket>* held) { delete held; });
+  handle.TypeTag(&kFrameHandleTag);
+  return handle;
+}
+
+std::shared_ptr<FrameTicket> FrameHandleTicket(Napi::Value value) {
+  if (!value.IsExternal()) return nullptr;
+  auto handle = value.As<Napi::External<std::shared_ptr<FrameTicket>>>();
+  if (!handle.CheckTypeTag(&kFrameHandleTag)) return nullptr;
+  return *handle.Data();
+}
 
 ImageView ReadImageArg(Napi::Value value, Plane plane, PromiseJob& job, const std::string& what) {
   Parsed parsed = Parse(value, plane, what);

@@ -6,9 +6,11 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "async_job.h"
+#include "frame_pool.h"
 
 namespace framesift {
 
@@ -21,6 +23,13 @@ struct ImageView {
 };
 
 enum class Plane { Gray, Rgb };
+
+// A decoded frame's `handle`: an External over its ticket, type-tagged so that only handles
+// this addon made are ever cast back to a ticket.
+Napi::External<std::shared_ptr<FrameTicket>> NewFrameHandle(Napi::Env env, std::shared_ptr<FrameTicket> ticket);
+// The ticket behind a frame handle, or null when `value` is not one (any other value,
+// including an External made by someone else).
+std::shared_ptr<FrameTicket> FrameHandleTicket(Napi::Value value);
 
 // Parses `value` as an image of the given plane for `job`: validates sizes, pins a decoded
 // frame until the job settles, and keeps the owning Buffer alive. `what` names the argument

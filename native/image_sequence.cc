@@ -1,6 +1,7 @@
 // Image-sequence frame source: a list of JPEG/PNG files (a folder or a glob, ordered by the
 // TS layer), each decoded with libavcodec, EXIF orientation applied. pts = index / fps.
 #include <cmath>
+#include <memory>
 #include <cstdlib>
 #include <sys/stat.h>
 
@@ -19,53 +20,56 @@ extern "C" {
 namespace framesift {
 namespace {
 
-// One decoded image file; owns its libav objects.
+// One decoded image file. Its libav objects are held by owners, so a constructor that throws
+// half-way (too large, no decoder, bad data) frees them and closes the file.
 class ImageFile {
  public:
-  ImageFile(const std::string& path, int64_t maxPixels) : path_(path) {
-    struct stat st;
-    if (stat(path.c_str(), &st) != 0) throw Error(ErrorCode::NotFound, path + ": no such file", path);
-    int err = avformat_open_input(&format_, path.c_str(), nullptr, nullptr);
-    if (err < 0) throw Error(ErrorCode::Open, path + ": cannot open image: " + AvError(err), path, AvError(err));
-    if (format_->nb_streams < 1) throw Error(ErrorCode::Open, path + ": not an image", path);
-    const AVCodecParameters* par = format_->streams[0]->codecpar;
+  ImageFile(const std::string& path, int64_t maxPixels, const MemoryInput* memory) {
+    if (memory == nullptr) {
+      struct stat st;
+      if (stat(path.c_str(), &st) != 0) throw Error(ErrorCode::NotFound, path + ": no such file", path);
+    }
+    file_ = std::make_unique<InputFile>(path, memory, 0.0);
+    AVFormatContext* format = file_->get();
+    if (format->nb_streams < 1) throw Error(ErrorCode::Open, path + ": not an image", path);
+    const AVCodecParameters* par = format->streams[0]->codecpar;
+    if (par->codec_type != AVMEDIA_TYPE_VIDEO) throw Error(ErrorCode::Open, path + ": not an image", path);
     if (maxPixels > 0 && static_cast<int64_t>(par->width) * par->height > maxPixels)
       throw Error(ErrorCode::TooLarge, path + ": image of " + std::to_string(par->width) + "x" +
                                            std::to_string(par->height) + " exceeds the pixel limit", path);
     const AVCodec* decoder = avcodec_find_decoder(par->codec_id);
     if (!decoder) throw Error(ErrorCode::Unsupported, path + ": no decoder for '" + avcodec_get_name(par->codec_id) + "'", path);
-    codec_ = avcodec_alloc_context3(decoder);
-    avcodec_parameters_to_context(codec_, par);
+    codec_.reset(avcodec_alloc_context3(decoder));
+    if (!codec_) throw Error(ErrorCode::Internal, path + ": out of memory (codec context)", path);
+    int err = avcodec_parameters_to_context(codec_.get(), par);
+    if (err < 0) throw Error(ErrorCode::Open, path + ": bad codec parameters: " + AvError(err), path, AvError(err));
     codec_->max_pixels = maxPixels > 0 ? maxPixels : INT64_MAX / 4;
-    err = avcodec_open2(codec_, decoder, nullptr);
-    if (err < 0) throw Error(ErrorCode::Unsupported, path + ": cannot open decoder: " + AvError(err), path);
-    packet_ = av_packet_alloc();
-    frame_ = av_frame_alloc();
-    err = av_read_frame(format_, packet_);
+    codec_->thread_count = 1;  // one small picture: threads cost more than they give
+    err = avcodec_open2(codec_.get(), decoder, nullptr);
+    if (err < 0) throw Error(ErrorCode::Unsupported, path + ": cannot open decoder: " + AvError(err), path, AvError(err));
+    packet_ = AllocPacket(path);
+    frame_ = AllocFrame(path);
+    err = av_read_frame(format, packet_.get());
     if (err < 0) throw Error(ErrorCode::Open, path + ": cannot read image data: " + AvError(err), path, AvError(err));
-    err = avcodec_send_packet(codec_, packet_);
-    if (err >= 0) avcodec_send_packet(codec_, nullptr);
-    if (err >= 0) err = avcodec_receive_frame(codec_, frame_);
+    err = avcodec_send_packet(codec_.get(), packet_.get());
+    if (err >= 0) err = avcodec_send_packet(codec_.get(), nullptr);
+    if (err >= 0 || err == AVERROR_EOF) err = avcodec_receive_frame(codec_.get(), frame_.get());
     if (err < 0) throw Error(ErrorCode::Decode, path + ": cannot decode image: " + AvError(err), path, AvError(err));
+    if (frame_->width <= 0 || frame_->height <= 0 || (maxPixels > 0 && static_cast<int64_t>(frame_->width) * frame_->height > maxPixels))
+      throw Error(ErrorCode::Decode, path + ": decoded an image of " + std::to_string(frame_->width) + "x" +
+                                         std::to_string(frame_->height) + " pixels", path);
     const AVDictionaryEntry* orientation = av_dict_get(frame_->metadata, "Orientation", nullptr, 0);
     if (orientation != nullptr) rotation_ = ExifOrientationToRotation(std::atoi(orientation->value));
   }
-  ~ImageFile() {
-    av_frame_free(&frame_);
-    av_packet_free(&packet_);
-    avcodec_free_context(&codec_);
-    avformat_close_input(&format_);
-  }
-  const AVFrame* Frame() const { return frame_; }
+  const AVFrame* Frame() const { return frame_.get(); }
   int Rotation() const { return rotation_; }
   const char* CodecName() const { return codec_->codec->name; }
 
  private:
-  std::string path_;
-  AVFormatContext* format_ = nullptr;
-  AVCodecContext* codec_ = nullptr;
-  AVPacket* packet_ = nullptr;
-  AVFrame* frame_ = nullptr;
+  std::unique_ptr<InputFile> file_;  // destroyed last: the codec goes before its input
+  CodecHandle codec_;
+  PacketHandle packet_;
+  FrameHandle frame_;
   int rotation_ = 0;
 };
 
@@ -73,7 +77,7 @@ class ImageSequence final : public FrameSource {
  public:
   explicit ImageSequence(const DecoderOptions& options) : options_(options) {
     InitLibav();
-    ImageFile first(options.files.front(), options.maxPixels);
+    ImageFile first(options.files.front(), options.maxPixels, Memory());
     const AVFrame* f = first.Frame();
     probe_.input = options.input;
     probe_.container = "image_sequence";
@@ -100,6 +104,10 @@ class ImageSequence final : public FrameSource {
 
   bool Next(const TargetProvider& target, FrameInfo& info) override {
     while (next_ < options_.files.size()) {
+      if (options_.maxFramesDecoded > 0 && stats_.framesDecoded >= options_.maxFramesDecoded) {
+        stats_.capped = true;
+        return false;
+      }
       const size_t index = next_++;
       const double pts = index / options_.sequenceFps;
       const FrameSchedule::Verdict verdict = schedule_.Decide(pts);
@@ -108,7 +116,7 @@ class ImageSequence final : public FrameSource {
       stats_.packetsRead++;
       stats_.packetsSent++;
       // Every file is its own input: a bad file names itself and stops the sequence.
-      ImageFile image(options_.files[index], options_.maxPixels);
+      ImageFile image(options_.files[index], options_.maxPixels, Memory());
       stats_.framesDecoded++;
       info.size = converter_.Deliver(image.Frame(), options_.applyRotation ? image.Rotation() : 0, options_, target);
       info.index = static_cast<int64_t>(index);
@@ -121,6 +129,8 @@ class ImageSequence final : public FrameSource {
   }
 
  private:
+  const MemoryInput* Memory() const { return options_.memory.data != nullptr ? &options_.memory : nullptr; }
+
   DecoderOptions options_;
   ProbeInfo probe_;
   DecodeStats stats_;

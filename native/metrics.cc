@@ -169,9 +169,8 @@ struct Scratch {
   std::vector<uint8_t> status;
   std::vector<float> flowError, magnitudes;
   // camera motion
-  cv::Mat motionPrev, motionCur;  // half-size copies for large analysis images
-  std::vector<cv::Mat> pyramidPrev, pyramidCur;
-  std::vector<cv::Point2f> gridCorners, forward, backward;
+  cv::Mat motionPrev, motionHalf;  // downscaled copies for tracking
+  std::vector<cv::Point2f> forward, backward;
   std::vector<uint8_t> statusForward, statusBackward;
   std::vector<float> errorForward, errorBackward, gridResponse, residuals, dxs, dys;
   cv::Mat inlierMask;
@@ -602,7 +601,8 @@ void ComputeSpectrum(const GrayView& img, Scratch& s, Spectrum& out) {
   WindowedDft(s.motionCrop, s, out);
 }
 
-void MeasureFrame(const GrayView& img, uint32_t metrics, Scratch& s, FrameMetrics& out, Spectrum* spectrum) {
+void MeasureFrame(const GrayView& img, uint32_t metrics, Scratch& s, FrameMetrics& out, Spectrum* spectrum,
+                  MotionPrep* motion) {
   const cv::Mat image = img.Wrap();
   const double area = static_cast<double>(img.width) * img.height;
   s.smallReady = false;  // keep the buffer, recompute its pixels for this frame
@@ -631,6 +631,8 @@ void MeasureFrame(const GrayView& img, uint32_t metrics, Scratch& s, FrameMetric
       out.coverage = static_cast<double>(filled) / cells.size();
     }
   }
+  // Camera motion reuses the FAST corners of the coverage pass (same image, threshold 20).
+  if ((metrics & kCameraMotion) && motion) PrepareMotion(img, s, *motion, (metrics & (kFast | kCoverage)) != 0);
   if (metrics & kOrb) {
     const int features = std::max(500, static_cast<int>(area / 100));
     if (!s.orb || s.orbFeatures != features) {
@@ -677,51 +679,45 @@ float Quantile(std::vector<float>& v, double q) {
   return v[k];
 }
 
-// The strongest FAST corner of each cell of a grid over the image: corners spread over the
-// whole view, so a textured object in one corner does not speak for the camera's motion.
-void GridCorners(const cv::Mat& image, Scratch& s) {
+// The strongest corner of each cell of a grid over the image (from `keypoints`): corners
+// spread over the whole view, so a textured object in one corner does not speak for the
+// camera's motion.
+void GridCorners(const cv::Mat& image, const std::vector<cv::KeyPoint>& keypoints, double keypointScale, Scratch& s,
+                 std::vector<cv::Point2f>& corners) {
   const int longer = std::max(image.cols, image.rows);
   const int cell = std::max(8, (longer + kMotionGridCols - 1) / kMotionGridCols);
   const int cols = (image.cols + cell - 1) / cell, rows = (image.rows + cell - 1) / cell;
-  s.gridCorners.assign(static_cast<size_t>(cols) * rows, cv::Point2f(-1, -1));
-  s.gridResponse.assign(s.gridCorners.size(), 0.0f);
-  cv::FAST(image, s.keypoints, kMotionFastThreshold, true, cv::FastFeatureDetector::TYPE_9_16);
+  corners.assign(static_cast<size_t>(cols) * rows, cv::Point2f(-1, -1));
+  s.gridResponse.assign(corners.size(), 0.0f);
   // LK needs its window inside the image: keep corners at least 8 px from the border.
   const float margin = 8.0f;
-  for (const cv::KeyPoint& kp : s.keypoints) {
-    if (kp.pt.x < margin || kp.pt.y < margin || kp.pt.x >= image.cols - margin || kp.pt.y >= image.rows - margin) continue;
-    const size_t c = static_cast<size_t>(kp.pt.y / cell) * cols + static_cast<size_t>(kp.pt.x / cell);
-    if (kp.response > s.gridResponse[c]) s.gridResponse[c] = kp.response, s.gridCorners[c] = kp.pt;
+  for (const cv::KeyPoint& kp : keypoints) {
+    const cv::Point2f p(static_cast<float>(kp.pt.x * keypointScale), static_cast<float>(kp.pt.y * keypointScale));
+    if (p.x < margin || p.y < margin || p.x >= image.cols - margin || p.y >= image.rows - margin) continue;
+    const size_t c = static_cast<size_t>(p.y / cell) * cols + static_cast<size_t>(p.x / cell);
+    if (kp.response > s.gridResponse[c]) s.gridResponse[c] = kp.response, corners[c] = p;
   }
   size_t kept = 0;
-  for (const cv::Point2f& p : s.gridCorners)
-    if (p.x >= 0) s.gridCorners[kept++] = p;
-  s.gridCorners.resize(kept);
+  for (const cv::Point2f& p : corners)
+    if (p.x >= 0) corners[kept++] = p;
+  corners.resize(kept);
 }
 
-// Sparse camera motion between two frames (kCameraMotion fields of `out`).
-void CameraMotion(const cv::Mat& previous, const cv::Mat& current, Scratch& s, FrameMetrics& out) {
-  double scale = 1.0;
-  const cv::Mat* prev = &previous;
-  const cv::Mat* cur = &current;
-  if (std::max(previous.cols, previous.rows) > kMotionSide) {
-    cv::pyrDown(previous, s.motionPrev);
-    cv::pyrDown(current, s.motionCur);
-    prev = &s.motionPrev, cur = &s.motionCur, scale = 2.0;
-  }
-  GridCorners(*prev, s);
-  const size_t n = s.gridCorners.size();
+const cv::Size kMotionWindow(11, 11);
+constexpr int kMotionLevels = 2;  // with the window: +-35 tracking pixels per frame
+
+// Sparse camera motion between two prepared frames (kCameraMotion fields of `out`).
+void CameraMotion(const MotionPrep& prev, const MotionPrep& cur, const cv::Size& size, Scratch& s, FrameMetrics& out) {
+  const size_t n = prev.corners.size();
   out.motionTracked = 0;
-  if (n < static_cast<size_t>(kMotionMinTracks)) return;  // too plain to tell: NaN motion
-  const cv::Size window(15, 15);
-  const int levels = cv::buildOpticalFlowPyramid(*prev, s.pyramidPrev, window, 3, true);
-  cv::buildOpticalFlowPyramid(*cur, s.pyramidCur, window, levels, true);
-  const cv::TermCriteria stop(cv::TermCriteria::COUNT | cv::TermCriteria::EPS, 20, 0.03);
-  cv::calcOpticalFlowPyrLK(s.pyramidPrev, s.pyramidCur, s.gridCorners, s.forward, s.statusForward, s.errorForward,
-                           window, levels, stop);
-  s.backward = s.gridCorners;  // start the way back at the corners (the forward flow reversed)
-  cv::calcOpticalFlowPyrLK(s.pyramidCur, s.pyramidPrev, s.forward, s.backward, s.statusBackward, s.errorBackward,
-                           window, levels, stop, cv::OPTFLOW_USE_INITIAL_FLOW);
+  if (n < static_cast<size_t>(kMotionMinTracks) || prev.levels != cur.levels) return;  // too plain to tell: NaN
+  const double scale = prev.scale;
+  const cv::TermCriteria stop(cv::TermCriteria::COUNT | cv::TermCriteria::EPS, 10, 0.03);
+  cv::calcOpticalFlowPyrLK(prev.pyramid, cur.pyramid, prev.corners, s.forward, s.statusForward, s.errorForward,
+                           kMotionWindow, prev.levels, stop);
+  s.backward = prev.corners;  // start the way back at the corners (the forward flow reversed)
+  cv::calcOpticalFlowPyrLK(cur.pyramid, prev.pyramid, s.forward, s.backward, s.statusBackward, s.errorBackward,
+                           kMotionWindow, prev.levels, stop, cv::OPTFLOW_USE_INITIAL_FLOW);
   s.corners.clear();
   s.tracked.clear();
   s.magnitudes.clear();
@@ -729,10 +725,10 @@ void CameraMotion(const cv::Mat& previous, const cv::Mat& current, Scratch& s, F
   s.dys.clear();
   for (size_t i = 0; i < n; ++i) {
     if (!s.statusForward[i] || !s.statusBackward[i]) continue;
-    const cv::Point2f back = s.backward[i] - s.gridCorners[i];
+    const cv::Point2f back = s.backward[i] - prev.corners[i];
     if (back.dot(back) > kMotionFbMaxPx * kMotionFbMaxPx) continue;
-    const cv::Point2f d = s.forward[i] - s.gridCorners[i];
-    s.corners.push_back(s.gridCorners[i]);
+    const cv::Point2f d = s.forward[i] - prev.corners[i];
+    s.corners.push_back(prev.corners[i]);
     s.tracked.push_back(s.forward[i]);
     s.magnitudes.push_back(static_cast<float>(std::hypot(d.x, d.y) * scale));
     s.dxs.push_back(static_cast<float>(d.x * scale));
@@ -745,9 +741,10 @@ void CameraMotion(const cv::Mat& previous, const cv::Mat& current, Scratch& s, F
   out.motionP90Px = Quantile(s.magnitudes, 0.9);
   out.motionDx = Quantile(s.dxs, 0.5);
   out.motionDy = Quantile(s.dys, 0.5);
-  out.motionScore = Saturate(out.motionMedianPx / std::hypot(current.cols, current.rows), 0.05);
+  out.motionScore = Saturate(out.motionMedianPx / std::hypot(size.width, size.height), 0.05);
   // Parallax: what a homography (pure rotation, or a planar scene) leaves unexplained.
-  const cv::Mat h = cv::findHomography(s.corners, s.tracked, cv::RANSAC, 1.0, s.inlierMask, 500, 0.995);
+  // Inlier threshold: 1 analysis pixel, in tracking pixels.
+  const cv::Mat h = cv::findHomography(s.corners, s.tracked, cv::RANSAC, 1.0 / scale, s.inlierMask, 500, 0.995);
   if (h.empty()) return;
   const double* H = h.ptr<double>();
   s.residuals.clear();
@@ -763,8 +760,32 @@ void CameraMotion(const cv::Mat& previous, const cv::Mat& current, Scratch& s, F
 
 }  // namespace
 
+void PrepareMotion(const GrayView& image, Scratch& s, MotionPrep& prep, bool reuseKeypoints) {
+  // Track on a copy of at most kMotionSide pixels: the pyramid is most of the cost, and LK
+  // stays sub-pixel there (results are scaled back to analysis pixels).
+  const cv::Mat wrapped = image.Wrap();
+  const cv::Mat* track = &wrapped;
+  cv::Mat* buffers[2] = {&s.motionPrev, &s.motionHalf};
+  prep.scale = 1.0;
+  for (int b = 0; std::max(track->cols, track->rows) > kMotionSide; b ^= 1) {
+    cv::pyrDown(*track, *buffers[b]);
+    track = buffers[b];
+    prep.scale *= 2.0;
+  }
+  // The coverage pass's corners (full analysis size) where there are some, else the copy's own.
+  if (reuseKeypoints) {
+    GridCorners(*track, s.keypoints, 1.0 / prep.scale, s, prep.corners);
+  } else {
+    cv::FAST(*track, s.keypoints, kMotionFastThreshold, true, cv::FastFeatureDetector::TYPE_9_16);
+    GridCorners(*track, s.keypoints, 1.0, s, prep.corners);
+  }
+  prep.levels = cv::buildOpticalFlowPyramid(*track, prep.pyramid, kMotionWindow, kMotionLevels, true);
+  prep.ready = true;
+}
+
 void MeasurePair(const GrayView& previous, const GrayView& current, const Spectrum& previousSpectrum,
-                 const Spectrum& currentSpectrum, uint32_t metrics, Scratch& s, FrameMetrics& out) {
+                 const Spectrum& currentSpectrum, uint32_t metrics, Scratch& s, FrameMetrics& out,
+                 const MotionPrep* previousMotion, const MotionPrep* currentMotion) {
   if (previous.width != current.width || previous.height != current.height) return;  // NaN: sizes differ
   const double diagonal = std::hypot(current.width, current.height);
 
@@ -818,7 +839,12 @@ void MeasurePair(const GrayView& previous, const GrayView& current, const Spectr
   }
 
   const cv::Mat prev = previous.Wrap(), cur = current.Wrap();
-  if (metrics & kCameraMotion) CameraMotion(prev, cur, s, out);
+  if (metrics & kCameraMotion) {
+    MotionPrep prevLocal, curLocal;
+    if (!previousMotion || !previousMotion->ready) PrepareMotion(previous, s, prevLocal), previousMotion = &prevLocal;
+    if (!currentMotion || !currentMotion->ready) PrepareMotion(current, s, curLocal), currentMotion = &curLocal;
+    CameraMotion(*previousMotion, *currentMotion, cv::Size(current.width, current.height), s, out);
+  }
   if (metrics & kOpticalFlow) {
     cv::goodFeaturesToTrack(prev, s.corners, 200, 0.01, std::max(5.0, 0.02 * diagonal));
     s.magnitudes.clear();

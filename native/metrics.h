@@ -45,12 +45,12 @@ constexpr uint32_t kFastMetrics = kAllMetrics & ~kCostlyMetrics;
 constexpr uint32_t kPairMetrics = kPhaseCorrelation | kOpticalFlow | kFrameDiff | kCameraMotion;
 
 // Camera motion (kCameraMotion): corners on a spread grid of the previous frame, tracked by
-// pyramidal Lucas-Kanade to the current one and back (forward-backward check), on an image of
-// at most kMotionSide pixels (larger analysis images are halved first; results are in
-// analysis pixels).
+// pyramidal Lucas-Kanade to the current one and back (forward-backward check), on a copy
+// halved until its longer side is at most kMotionSide (640 -> 320, 960 -> 480); results are
+// in analysis pixels.
 constexpr int kMotionGridCols = 12;     // grid cells across the longer side (rows: by aspect)
-constexpr int kMotionSide = 800;        // images with a longer side are tracked at half size
-constexpr int kMotionFastThreshold = 12;
+constexpr int kMotionSide = 480;
+constexpr int kMotionFastThreshold = 20;  // as the coverage pass: its corners are reused
 constexpr double kMotionFbMaxPx = 0.5;  // forward-backward disagreement that rejects a track
 constexpr int kMotionMinTracks = 8;     // fewer consistent tracks: motion unknown (NaN)
 
@@ -171,15 +171,32 @@ ScratchPtr NewScratch();
 // Spectrum of a frame's windowed, 2x-downscaled centre crop, for phase correlation.
 using Spectrum = cv::Mat;  // CV_32FC2, N x N; empty when not computed
 
+// A frame's share of the camera-motion work, done once per frame and used by both pairs it
+// belongs to: its tracking pyramid (with derivatives, for tracking in either direction) and
+// its grid corners.
+struct MotionPrep {
+  std::vector<cv::Mat> pyramid;
+  std::vector<cv::Point2f> corners;  // in tracking pixels
+  int levels = 0;
+  double scale = 1.0;  // analysis pixels per tracking pixel (2 when the image was halved)
+  bool ready = false;
+};
+
+// Builds `prep` for a frame (kCameraMotion). Reuses the FAST keypoints MeasureFrame left in
+// `scratch` when `reuseKeypoints` (same image, same frame, not halved).
+void PrepareMotion(const GrayView& image, Scratch& scratch, MotionPrep& prep, bool reuseKeypoints = false);
+
 // Single-frame metrics selected by `metrics`; fills `spectrum` when phase correlation is
-// selected and `spectrum` is given (reused by MeasurePair).
+// selected and `spectrum` is given, and `motion` when camera motion is selected and `motion`
+// is given (both reused by MeasurePair).
 void MeasureFrame(const GrayView& image, uint32_t metrics, Scratch& scratch, FrameMetrics& out,
-                  Spectrum* spectrum);
+                  Spectrum* spectrum, MotionPrep* motion = nullptr);
 
 // Motion between `previous` and `current` (same size): fills the pair fields of `out`.
-// The spectra come from MeasureFrame; they are recomputed when empty.
+// The spectra and motion preps come from MeasureFrame; they are recomputed when empty / null.
 void MeasurePair(const GrayView& previous, const GrayView& current, const Spectrum& previousSpectrum,
-                 const Spectrum& currentSpectrum, uint32_t metrics, Scratch& scratch, FrameMetrics& out);
+                 const Spectrum& currentSpectrum, uint32_t metrics, Scratch& scratch, FrameMetrics& out,
+                 const MotionPrep* previousMotion = nullptr, const MotionPrep* currentMotion = nullptr);
 
 // The DFT side used for an image side (largest of 128, 96, 64, 48, 32, 16, 8 that fits).
 int CropSize(int side);

@@ -88,6 +88,9 @@ class MeasureJob : public PromiseJob {
     const size_t offset = hasPrevious ? 1 : 0;
     const bool spectra = selection & metrics::kPhaseCorrelation;
     std::vector<metrics::Spectrum> spectrum(spectra ? sequence.size() : 0);
+    // Each frame's tracking pyramid and corners, built once for both pairs it belongs to.
+    const bool motion = selection & metrics::kCameraMotion;
+    std::vector<metrics::MotionPrep> motionPrep(motion ? sequence.size() : 0);
 
     std::vector<metrics::ScratchPtr> scratch;
     const size_t workers = std::max<size_t>(1, std::min<size_t>(threads, sequence.size()));
@@ -97,11 +100,14 @@ class MeasureJob : public PromiseJob {
     ParallelFor(sequence.size(), scratch, [&](size_t j, metrics::Scratch& s) {
       if (j < offset) {
         if (spectra) metrics::ComputeSpectrum(sequence[j], s, spectrum[j]);
+        if (motion) metrics::PrepareMotion(sequence[j], s, motionPrep[j]);
         return;
       }
       const double start = timing ? ThreadCpuMs() : 0;
-      metrics::MeasureFrame(sequence[j], single | (spectra ? static_cast<uint32_t>(metrics::kPhaseCorrelation) : 0u), s,
-                            results_[j - offset], spectra ? &spectrum[j] : nullptr);
+      const uint32_t prepared = (spectra ? static_cast<uint32_t>(metrics::kPhaseCorrelation) : 0u) |
+                                (motion ? static_cast<uint32_t>(metrics::kCameraMotion) : 0u);
+      metrics::MeasureFrame(sequence[j], single | prepared, s, results_[j - offset], spectra ? &spectrum[j] : nullptr,
+                            motion ? &motionPrep[j] : nullptr);
       if (timing) cpuMs_[j - offset] += ThreadCpuMs() - start;
     });
     if (!(selection & metrics::kPairMetrics) || sequence.size() < 2) return;
@@ -110,7 +116,8 @@ class MeasureJob : public PromiseJob {
       const size_t j = k + 1;  // pair (j-1, j) belongs to frame j - offset
       const double start = timing ? ThreadCpuMs() : 0;
       metrics::MeasurePair(sequence[j - 1], sequence[j], spectra ? spectrum[j - 1] : none,
-                           spectra ? spectrum[j] : none, selection, s, results_[j - offset]);
+                           spectra ? spectrum[j] : none, selection, s, results_[j - offset],
+                           motion ? &motionPrep[j - 1] : nullptr, motion ? &motionPrep[j] : nullptr);
       if (timing) cpuMs_[j - offset] += ThreadCpuMs() - start;
     });
   }

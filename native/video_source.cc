@@ -12,6 +12,7 @@ extern "C" {
 #include <libavutil/pixdesc.h>
 }
 
+#include "decode_loop.h"
 #include "decoder.h"
 #include "errors.h"
 #include "frame_convert.h"
@@ -40,38 +41,36 @@ class VideoSource final : public FrameSource {
   explicit VideoSource(const DecoderOptions& options) : options_(options) {
     InitLibav();
     const std::string& input = options.input;
-    if (input.find("://") == std::string::npos) {
+    const bool inMemory = options.memory.data != nullptr;
+    if (!inMemory && input.find("://") == std::string::npos) {
       struct stat st;
       if (stat(input.c_str(), &st) != 0) throw Error(ErrorCode::NotFound, input + ": no such file", input);
     }
-    int err = avformat_open_input(&format_, input.c_str(), nullptr, nullptr);
-    if (err < 0) throw Error(ErrorCode::Open, input + ": cannot open: " + AvError(err), input, AvError(err));
+    // Every libav object is held by an owner: a throw below frees what was opened so far.
+    file_ = std::make_unique<InputFile>(input, inMemory ? &options.memory : nullptr, options.readTimeoutSec);
+    format_ = file_->get();
     // Refuse absurd dimensions declared in the header before anything decodes a frame.
     CheckDeclaredSizes();
     std::vector<AVDictionary*> streamOptions(format_->nb_streams, nullptr);
     for (auto& dict : streamOptions) av_dict_set_int(&dict, "max_pixels", PixelLimit(), 0);
-    err = avformat_find_stream_info(format_, streamOptions.data());
+    file_->Arm();
+    int err = avformat_find_stream_info(format_, streamOptions.data());
     for (auto& dict : streamOptions) av_dict_free(&dict);
-    if (err < 0) throw Error(ErrorCode::Open, input + ": cannot read stream info: " + AvError(err), input, AvError(err));
+    if (err < 0) file_->FailRead(err, ErrorCode::Open, "cannot read stream info");
+    file_->ThrowIfTimedOut();
     streamIndex_ = av_find_best_stream(format_, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
     if (streamIndex_ < 0) throw Error(ErrorCode::NoVideo, input + ": no video stream", input);
     stream_ = format_->streams[streamIndex_];
     CheckSize(stream_->codecpar->width, stream_->codecpar->height);
     OpenCodec();
     FillProbe();
-    packet_ = av_packet_alloc();
-    frame_ = av_frame_alloc();
-    if (!packet_ || !frame_) throw Error(ErrorCode::Internal, "out of memory", input);
+    packetHolder_ = AllocPacket(input);
+    frameHolder_ = AllocFrame(input);
+    packet_ = packetHolder_.get();
+    frame_ = frameHolder_.get();
     // Without every frame decoded, the decode counter is not the frame index.
     if (options_.skipNonReference || options_.gopHeadSec >= 0) indexFromPts_ = true;
     if (options_.start > 0) SeekInternal(options_.start);
-  }
-
-  ~VideoSource() override {
-    av_frame_free(&frame_);
-    av_packet_free(&packet_);
-    avcodec_free_context(&codec_);
-    avformat_close_input(&format_);
   }
 
   const ProbeInfo& Probe() const override { return probe_; }
@@ -85,34 +84,43 @@ class VideoSource final : public FrameSource {
 
   bool Next(const TargetProvider& target, FrameInfo& info) override {
     if (finished_) return false;
+    int errorsInRow = 0;
     for (;;) {
-      int err = avcodec_receive_frame(codec_, frame_);
-      if (err == 0) {
-        stats_.framesDecoded++;
-        bool taken = Accept(info);
-        if (taken) {
-          Deliver(target, info);
-          av_frame_unref(frame_);
-          return true;
-        }
-        av_frame_unref(frame_);
-        if (finished_) return false;
-        continue;
-      }
-      if (err == AVERROR_EOF) {
-        Finish(true);
+      if (options_.maxFramesDecoded > 0 && stats_.framesDecoded >= options_.maxFramesDecoded) {
+        stats_.capped = true;  // the caller's cap on frames analysed (hostile or endless input)
+        Finish(false);
         return false;
       }
-      if (err != AVERROR(EAGAIN)) {
+      const int err = avcodec_receive_frame(codec_, frame_);
+      if (err != 0 && err != AVERROR_EOF && err != AVERROR(EAGAIN)) {
         stats_.decodeErrors++;
         stats_.lastError = AvError(err);
-        continue;
       }
-      if (draining_) {  // a decoder that neither returns frames nor EOF while draining
-        Finish(true);
-        return false;
+      switch (AfterReceive(err, draining_, errorsInRow)) {
+        case ReceiveStep::Frame: {
+          errorsInRow = 0;
+          stats_.framesDecoded++;
+          const bool taken = Accept(info);
+          if (taken) {
+            Deliver(target, info);
+            av_frame_unref(frame_);
+            return true;
+          }
+          av_frame_unref(frame_);
+          if (finished_) return false;
+          continue;
+        }
+        case ReceiveStep::End:
+          Finish(true);
+          return false;
+        case ReceiveStep::Retry:
+          errorsInRow++;
+          continue;
+        case ReceiveStep::Feed:
+          errorsInRow = 0;
+          ReadAndSend();
+          continue;
       }
-      ReadAndSend();
     }
   }
 
@@ -143,8 +151,9 @@ class VideoSource final : public FrameSource {
       const char* name = avcodec_get_name(stream_->codecpar->codec_id);
       throw Error(ErrorCode::Unsupported, options_.input + ": no decoder for codec '" + name + "'", options_.input);
     }
-    codec_ = avcodec_alloc_context3(decoder);
-    if (!codec_) throw Error(ErrorCode::Internal, "out of memory", options_.input);
+    codecHolder_.reset(avcodec_alloc_context3(decoder));
+    codec_ = codecHolder_.get();
+    if (!codec_) throw Error(ErrorCode::Internal, options_.input + ": out of memory (codec context)", options_.input);
     int err = avcodec_parameters_to_context(codec_, stream_->codecpar);
     if (err < 0) throw Error(ErrorCode::Open, options_.input + ": bad codec parameters: " + AvError(err), options_.input);
     codec_->thread_count = options_.threads;  // 0 lets libavcodec use every core
@@ -234,6 +243,7 @@ class VideoSource final : public FrameSource {
     }
     jumpedFor_ = next;
     int64_t target = static_cast<int64_t>((seekTo + startTime_) * AV_TIME_BASE);
+    file_->Arm();
     if (avformat_seek_file(format_, -1, INT64_MIN, target, target, 0) < 0) return;  // decode on instead
     avcodec_flush_buffers(codec_);
     keyIndices_.clear();
@@ -245,8 +255,10 @@ class VideoSource final : public FrameSource {
   void ReadAndSend() {
     if (!options_.wantedPts.empty()) JumpTowardsWanted();
     for (;;) {
+      file_->Arm();
       int err = av_read_frame(format_, packet_);
       if (err < 0) {
+        if (file_->TimedOut()) file_->FailRead(err, ErrorCode::Timeout, "read");
         if (err != AVERROR_EOF) {
           // An I/O error or a cut-off file: decode what we have, then report truncation.
           stats_.truncated = true;
@@ -360,6 +372,7 @@ class VideoSource final : public FrameSource {
     headOpen_ = false;  // the seek lands on a keyframe, which opens the next head
     draining_ = false;
     finished_ = false;
+    file_->Arm();
     if (exactByDecoding) {
       int64_t ts = format_->start_time != AV_NOPTS_VALUE ? format_->start_time : 0;
       int err = avformat_seek_file(format_, -1, INT64_MIN, ts, ts, 0);
@@ -371,7 +384,7 @@ class VideoSource final : public FrameSource {
     } else {
       int64_t target = static_cast<int64_t>((seconds + startTime_) * AV_TIME_BASE);
       int err = avformat_seek_file(format_, -1, INT64_MIN, target, target, 0);
-      if (err < 0) throw Error(ErrorCode::Decode, options_.input + ": cannot seek to " + std::to_string(seconds) + " s: " + AvError(err), options_.input);
+      if (err < 0) file_->FailRead(err, ErrorCode::Decode, "cannot seek to " + std::to_string(seconds) + " s");
       indexFromPts_ = seconds > 0 || options_.skipNonReference || options_.gopHeadSec >= 0;
     }
     schedule_.Restart(seconds);
@@ -380,6 +393,12 @@ class VideoSource final : public FrameSource {
   DecoderOptions options_;
   ProbeInfo probe_;
   DecodeStats stats_;
+  // Owners first: members are destroyed in reverse order, so the raw views below never dangle
+  // and the codec is freed before the input it reads from is closed.
+  std::unique_ptr<InputFile> file_;
+  CodecHandle codecHolder_;
+  PacketHandle packetHolder_;
+  FrameHandle frameHolder_;
   AVFormatContext* format_ = nullptr;
   AVCodecContext* codec_ = nullptr;
   AVStream* stream_ = nullptr;

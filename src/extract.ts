@@ -5,6 +5,7 @@
  * writes images, manifest, COLMAP lists and analysis.csv (src/pipeline/, ARCHITECTURE.md).
  * Memory stays bounded: no stage holds more than a few batches of frames.
  */
+import { loadOnnxRuntime } from './embed/runtime.js';
 import { isFramesiftError } from './errors.js';
 import { cleanupPartial, prepareOutputDir, type Manifest } from './output/index.js';
 import { analyseVideo, chooseFrames, PipelineRun, resolveExtractOptions, type ExtractOptions, type VideoAnalysis } from './pipeline/index.js';
@@ -22,6 +23,8 @@ export async function extractFrames(input: string, options: ExtractOptions): Pro
     run.checkpoint();
     // A missing COLMAP fails now, not after the extraction.
     if (resolved.reconstruct) await findColmap();
+    // Without onnxruntime-node, --model fails before the output folder is touched.
+    if (resolved.model) await loadOnnxRuntime(resolved.model);
     const out = await prepareOutputDir(resolved.outDir, { force: resolved.force });
     try {
       analysis = await analyseVideo(resolved, out, run);

@@ -287,19 +287,26 @@ function readdirSafe(path: string): string[] {
 describe('frame pool, iteration and the event loop', () => {
   it('hands out native memory and waits for releases when the pool is full', async () => {
     const decoder = await openVideo(fixtures.cfr(), { batchSize: 4, poolSize: 4 });
-    const held: Frame[] = [];
+    // Every batch is held 30 ms before its release: a bounded pool of 4 cannot hand out a
+    // new frame meanwhile, so no more than 4 frames are ever live (an unbounded pool: 8+).
+    let live = 0;
+    let maxLive = 0;
+    let frames = 0;
     let batches = 0;
     for await (const batch of decoder.batches()) {
       batches++;
-      held.push(...batch.frames);
-      if (held.length >= 8) {
-        // Releasing is what lets the decoder go on: the first batch's frames return.
-        for (const f of held.splice(0, 8)) f.release();
-      } else if (held.length === 4) {
-        setTimeout(() => held.splice(0, 4).forEach((f) => f.release()), 30);
-      }
+      frames += batch.frames.length;
+      live += batch.frames.length;
+      maxLive = Math.max(maxLive, live);
+      const held = batch.frames;
+      setTimeout(() => {
+        held.forEach((f) => f.release());
+        live -= held.length;
+      }, 30);
     }
+    expect(frames).toBe(90);
     expect(batches).toBe(Math.ceil(90 / 4));
+    expect(maxLive).toBe(4);
   });
 
   it('releases slots on release() and refuses double iteration', async () => {

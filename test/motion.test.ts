@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from 'vitest';
 
-import { measureFrames } from '../src/metrics.js';
+import { measureFrames } from '../src/core/metrics.js';
 import { findCandidates, selectFrames } from '../src/select/index.js';
 import * as S from './helpers/synthetic-images.js';
 import { stationaryRows, synthetic } from './helpers/select-fixtures.js';

@@ -170,7 +170,7 @@ describe('output folder', () => {
   it('creates DIR/images, refuses a non-empty folder without force', async () => {
     const out = join(dir, 'out');
     const made = await prepareOutputDir(out);
-    expect(made).toEqual({ dir: out, imagesDir: join(out, 'images') });
+    expect(made).toEqual({ dir: out, imagesDir: join(out, 'images'), staleRemoved: 0 });
     expect(existsSync(join(out, 'images'))).toBe(true);
     // Empty DIR/images only: still empty of files, but not empty as a folder.
     const err = await expectCode(prepareOutputDir(out), 'ERR_FRAMESIFT_OUTPUT');

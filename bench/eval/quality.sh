@@ -16,7 +16,7 @@ while read -r name video gt n; do
       framesift-fast) cmd=(env FS_ARGS="--mode fast" "$HERE/fs-select.sh") ;;
       *) echo "unknown selector $sel" >&2; exit 2 ;;
     esac
-    line=$("$EVAL/run.sh" "$video" "$gt" "$n" "${cmd[@]}" 2>/dev/null | tail -1)
+    line=$("$EVAL/run.sh" "$video" "$gt" "$n" "${cmd[@]}" 2>/dev/null </dev/null | tail -1)
     echo "{\"case\": \"$name\", \"selector\": \"$sel\", \"result\": ${line:-null}}" >> "$RESULTS"
     echo "$name $sel: ${line:0:200}"
   done

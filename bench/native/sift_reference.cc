@@ -27,6 +27,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cannot read %d frames of %dx%d from %s\n", count, width, height, argv[1]);
     return 1;
   }
+  // One thread per frame, as the addon (its OpenCV pool is fixed to one thread; a job splits
+  // frames over its own threads).
+  cv::setNumThreads(1);
   auto sift = cv::SIFT::create(maxFeatures, 3, 0.04, 10, 1.6, CV_8U);
   std::vector<double> msPerFrame;
   double features = 0;

@@ -2,9 +2,8 @@
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 
-import * as ort from 'onnxruntime-node';
-
-import { currentProviderEnvironment } from '../embed/providers.js';
+import { currentProviderEnvironment, type ProviderEnvironment } from '../embed/providers.js';
+import { loadOnnxRuntime } from '../embed/runtime.js';
 import { native } from '../core/native.js';
 import { ffmpegPath } from './common.js';
 
@@ -52,9 +51,19 @@ function ffmpegBinaryVersion(): string {
   return /ffmpeg version (\S+)/.exec(run.stdout ?? '')?.[1] ?? 'unknown';
 }
 
-export function describeMachine(): MachineInfo {
+/** onnxruntime's version and providers, or 'not installed' (it is an optional peer dependency). */
+async function onnxRuntimeInfo(): Promise<{ version: string; env: ProviderEnvironment }> {
+  try {
+    const ort = await loadOnnxRuntime();
+    return { version: ort.env.versions.node ?? ort.env.versions.common ?? 'unknown', env: await currentProviderEnvironment() };
+  } catch {
+    return { version: 'not installed', env: { platform: process.platform, backends: [] } };
+  }
+}
+
+export async function describeMachine(): Promise<MachineInfo> {
   const v = native().versions;
-  const env = currentProviderEnvironment();
+  const { version: onnxruntime, env } = await onnxRuntimeInfo();
   const { gpus, note } = nvidiaGpus();
   return {
     cpu: cpus()[0]?.model ?? 'unknown',
@@ -72,7 +81,7 @@ export function describeMachine(): MachineInfo {
       libavformat: v.libavformat,
       libswscale: v.libswscale,
       opencv: v.opencv,
-      onnxruntime: ort.env.versions.node ?? ort.env.versions.common ?? 'unknown',
+      onnxruntime,
       ffmpegBinary: ffmpegBinaryVersion(),
     },
     providers: { backends: [...env.backends], cudaLibrary: Boolean(env.cudaLibraryPresent) },

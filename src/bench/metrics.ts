@@ -4,7 +4,7 @@
  * speed-up over 1 thread. Reference, same run: the ffmpeg binary decoding the same frames to
  * null with the same threads (the ratio says what metrics cost next to decoding).
  */
-import { measureFrames } from '../core/metrics.js';
+import { FAST_METRICS, measureFrames } from '../core/metrics.js';
 import { ffmpegDecodeSeconds, mapStats, paired, stats, type Paired } from './common.js';
 import { ANALYSIS_SIZE } from './decode.js';
 import type { Figure, SkippedPart } from './schema.js';
@@ -35,6 +35,21 @@ export async function metricsSuite(context: SuiteContext): Promise<SuiteOutput> 
         }),
       );
     }
+    // The camera-motion measure (feature tracking + parallax) against the rest of the preset,
+    // one thread, alternating in the same run: what it adds per frame on one core.
+    const withoutMotion = FAST_METRICS.filter((m) => m !== 'cameraMotion');
+    const motion = await paired(
+      context.runs,
+      () => measureFrames(frames, { metrics: 'fast', threads: 1 }),
+      async () => void (await measureFrames(frames, { metrics: withoutMotion, threads: 1 })),
+    );
+    const added = stats(motion.subject.runs.map((s, i) => ((s - motion.reference.runs[i]!) * 1000) / frames.length));
+    figures.push(
+      figure('camera motion added to the fast preset', workload, { threads: 1 }, 'ms/frame', 'lower', added, {
+        reference: { name: 'fast preset without cameraMotion', value: statsJson(mapStats(motion.reference, (s) => (s * 1000) / frames.length)) },
+        ratio: { meaning: 'fast preset with motion / without', ...statsJson(motion.ratio) },
+      }),
+    );
     const one = byThreads.get(1);
     for (const [threads, p] of byThreads) {
       if (!one || threads === 1) continue;

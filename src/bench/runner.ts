@@ -52,7 +52,7 @@ function toolVersion(): string {
 export async function runBench(options: BenchOptions): Promise<BenchResults> {
   const createdAt = new Date().toISOString();
   const progress = options.onProgress ?? (() => undefined);
-  const machine = describeMachine();
+  const machine = await describeMachine();
   const workloads = await resolveWorkloads(options.videos ?? [], options.quick, (id) => progress('setup', `workload ${id}`));
   const threads = options.threads?.length ? options.threads : defaultThreads();
   const suites: SuiteResult[] = [];

@@ -1,7 +1,8 @@
 /**
  * Suite `sift`: SIFT through the addon (extractFeatures, one frame per job, as extract's
  * describe stage calls it) in ms/frame against the plain C++ cv::SIFT loop on the same frames
- * (bench/native/sift_reference.cc, built by CMake; fresh process per run), and matching +
+ * (bench/native/sift_reference.cc, built by CMake; fresh process per run; both on one thread),
+ * a batch split over each thread count (extractFeaturesBatch's `threads`), and matching +
  * RANSAC verification in pairs/s per thread count, and track building over synthetic match
  * lists (5,000 frames x 2,000 features; 500 frames with --quick).
  */
@@ -87,6 +88,14 @@ export async function siftSuite(context: SuiteContext): Promise<SuiteOutput> {
       } else {
         const s = await measure(context.runs, addon);
         figures.push(figure('SIFT features', workload, { size, maxFeatures: MAX_FEATURES }, 'ms/frame', 'lower', mapStats(s, perFrame), { extra: { featuresPerFrame: +features.toFixed(1) } }));
+      }
+
+      for (const threads of context.threads) {
+        context.progress(`${workload.id}: SIFT batch of ${timed.length}, ${threads} thread(s)`);
+        const s = await measure(context.runs, async () => {
+          for (const set of await extractFeaturesBatch(timed, { maxFeatures: MAX_FEATURES, threads })) set.dispose();
+        });
+        figures.push(figure('SIFT features, batch', workload, { size, maxFeatures: MAX_FEATURES, threads }, 'ms/frame', 'lower', mapStats(s, perFrame)));
       }
 
       const sets = await extractFeaturesBatch(frames, { maxFeatures: MAX_FEATURES });

@@ -91,6 +91,9 @@ export function registerExtract(yargs: Argv, context: CliContext): Argv {
         .option('colmap', { type: 'boolean', describe: 'also write DIR/colmap/database.db (features + verified matches) for colmap mapper' })
         .option('colmap-features', { choices: ['analysis', 'full'] as const, describe: "database keypoints: the analysis image's SIFT scaled (default) or SIFT found again at full resolution" })
         .option('reconstruct', { type: 'boolean', describe: 'run colmap mapper on that database (needs colmap on PATH; implies --colmap)' })
+        .option('two-pass', { type: 'boolean', describe: 'balanced/high_quality: decode the candidates again instead of keeping them from the first pass' })
+        .option('max-analysed-frames', { type: 'number', describe: 'stop analysing after N decoded frames (default 1000000)' })
+        .option('read-timeout', { type: 'number', describe: 'URL inputs: fail after S seconds without data (default 30; 0 waits)' })
         .option('config', { type: 'string', describe: 'JSON or YAML file of options; flags override it' })
         .option('json', { type: 'boolean', default: false, describe: 'print the run summary as one JSON object on stdout' })
         .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress output' }),
@@ -120,6 +123,9 @@ export function registerExtract(yargs: Argv, context: CliContext): Argv {
         colmap: argv.colmap,
         reconstruct: argv.reconstruct,
         colmapFeatures: argv['colmap-features'],
+        twoPass: argv['two-pass'],
+        maxAnalysedFrames: argv['max-analysed-frames'],
+        readTimeoutSec: argv['read-timeout'],
       };
       const options: ExtractOptions = { ...fromFile, outDir: argv.out } as ExtractOptions;
       for (const [key, value] of Object.entries(flags)) if (value !== undefined) (options as unknown as Record<string, unknown>)[key] = value;

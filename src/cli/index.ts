@@ -11,6 +11,7 @@ import { FramesiftError } from '../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
 import type { CliContext } from './context.js';
 import { registerBench } from './bench.js';
+import { registerDoctor } from './doctor.js';
 import { registerExtract } from './extract.js';
 import { registerProbe } from './probe.js';
 
@@ -19,6 +20,9 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 /** Interrupted by Ctrl-C / SIGTERM (128 + SIGINT, as shells report it). */
 export const EXIT_INTERRUPTED = 130;
+
+/** Failures of the set-up rather than of the input: the message points to `framesift doctor`. */
+const SETUP_FAILURES = new Set(['ERR_FRAMESIFT_NATIVE_LOAD', 'ERR_FRAMESIFT_PROVIDER', 'ERR_FRAMESIFT_ONNXRUNTIME_MISSING']);
 
 function version(): string {
   return JSON.parse(readFileSync(`${packageRoot()}/package.json`, 'utf8')).version;
@@ -76,6 +80,7 @@ export async function main(args: string[], io: Partial<Pick<CliContext, 'stdout'
   parser = registerExtract(parser, context);
   parser = registerProbe(parser, context);
   parser = registerBench(parser, context);
+  parser = registerDoctor(parser, context);
 
   try {
     await parser.parseAsync(args, {}, (err, _argv, output) => {
@@ -102,11 +107,12 @@ export async function main(args: string[], io: Partial<Pick<CliContext, 'stdout'
         return EXIT_USAGE;
       }
       stderr(`framesift: ${failure.message} [${failure.code}]\n`);
+      if (SETUP_FAILURES.has(failure.code) && !failure.message.includes('framesift doctor')) stderr('framesift: `framesift doctor` checks the set-up and says how to fix it\n');
     } else {
       stderr(`framesift: ${(failure as Error).stack ?? String(failure)}\n`);
     }
     context.logger.debug({ err: failure }, 'command failed');
     return EXIT_FAILURE;
   }
-  return EXIT_OK;
+  return context.exitCode ?? EXIT_OK;
 }

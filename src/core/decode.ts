@@ -16,6 +16,13 @@ import { native } from './native.js';
 
 export type Sampling = 'all' | 'fps' | 'keyframes';
 
+let delivered = 0;
+
+/** Frames every decoder of this thread has delivered so far (how many decodes a run cost). */
+export function deliveredFrameCount(): number {
+  return delivered;
+}
+
 export interface DecodeOptions {
   /** Longest side of the analysis image in pixels (aspect kept, never upscaled), or 'source'. Default 640. */
   analysisSize?: number | 'source';
@@ -85,6 +92,16 @@ export interface DecodeOptions {
    * fetched frame costs its GOP prefix only.
    */
   wantedKeyframePts?: number[];
+  /**
+   * Stop after this many decoded frames (stats.capped tells): a bound on the work one input
+   * can cost, whatever its header claims. Default: no cap.
+   */
+  maxFramesDecoded?: number;
+  /**
+   * URL inputs: a read that receives no byte for this many seconds fails with
+   * ERR_FRAMESIFT_TIMEOUT instead of waiting on a stalled server; 0 waits forever. Default 30.
+   */
+  readTimeoutSec?: number;
 }
 
 export type VideoInfo = NativeProbe;
@@ -98,6 +115,7 @@ interface ResolvedOptions extends Required<Omit<DecodeOptions, 'fps' | 'end' | '
 }
 
 export const DEFAULT_MAX_PIXELS = 8192 * 8192;
+export const DEFAULT_READ_TIMEOUT_SEC = 30;
 
 function checkNumber(name: string, value: unknown, min: number, max: number, integer: boolean): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
@@ -166,6 +184,8 @@ export function resolveDecodeOptions(options: DecodeOptions = {}): ResolvedOptio
     gopMaxSkipSec: o.gopMaxSkipSec === undefined ? -1 : checkNumber('gopMaxSkipSec', o.gopMaxSkipSec, 0, 1e6, false),
     fastDecode: o.fastDecode === undefined ? false : checkBoolean('fastDecode', o.fastDecode),
     rgbFullResolution: o.rgbFullResolution === undefined ? false : checkBoolean('rgbFullResolution', o.rgbFullResolution),
+    maxFramesDecoded: o.maxFramesDecoded === undefined ? 0 : checkNumber('maxFramesDecoded', o.maxFramesDecoded, 1, 2 ** 40, true),
+    readTimeoutSec: o.readTimeoutSec === undefined ? DEFAULT_READ_TIMEOUT_SEC : checkNumber('readTimeoutSec', o.readTimeoutSec, 0, 86_400, false),
   };
   if (!resolved.gray && !resolved.rgb) throw invalidArg('gray', 'true when rgb is false (some output is needed)', o.gray);
   if (resolved.poolSize < resolved.batchSize) throw invalidArg('poolSize', `at least batchSize (${resolved.batchSize})`, resolved.poolSize);
@@ -279,7 +299,14 @@ export class VideoDecoder {
     if (this.#iterating) throw new FramesiftError(`${this.input}: batches() is already iterating`, 'ERR_FRAMESIFT_BUSY', { input: this.input });
     this.#iterating = true;
     const batchSize = this.options.batchSize;
-    let pending: Promise<Awaited<ReturnType<NativeDecoder['read']>>> | undefined = this.#native.read(batchSize);
+    // The read ahead may fail while nobody awaits it (close() during a suspended loop): it is
+    // marked handled here and still awaited, with its error, by the loop.
+    const readAhead = () => {
+      const read = this.#native.read(batchSize);
+      read.catch(() => undefined);
+      return read;
+    };
+    let pending: Promise<Awaited<ReturnType<NativeDecoder['read']>>> | undefined = readAhead();
     try {
       for (;;) {
         const result = await pending!;
@@ -288,12 +315,13 @@ export class VideoDecoder {
         throwIfAborted(signal, this.input);
         if (result.starved) {
           await this.#waitForRelease(signal);
-          pending = this.#native.read(batchSize);
+          pending = readAhead();
           continue;
         }
         // Decode the next batch while the caller works on this one.
-        if (!result.done) pending = this.#native.read(batchSize);
+        if (!result.done) pending = readAhead();
         if (result.frames.length > 0) {
+          delivered += result.frames.length;
           yield { frames: result.frames.map((raw) => new Frame(raw, this)), stats: result.stats };
         }
         if (result.done) {
@@ -383,6 +411,8 @@ function nativeOptions(resolved: ResolvedInput, o: ResolvedOptions) {
     gopMaxSkipSec: o.gopMaxSkipSec,
     fastDecode: o.fastDecode,
     rgbFullResolution: o.rgbFullResolution,
+    maxFramesDecoded: o.maxFramesDecoded,
+    readTimeoutSec: o.readTimeoutSec,
   };
 }
 

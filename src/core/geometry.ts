@@ -254,6 +254,16 @@ export function matchPairs(
  * j) pairs), optional featureCounts and keypoints for coverage. A track holding two keypoints
  * of one frame is dropped whole (counted in conflictingTracks).
  */
+/** Every pair names two distinct frames below frameCount (native code indexes frames by them). */
+function checkPairIndices(pairs: Uint32Array, frameCount: number): void {
+  if (pairs.length % 2 !== 0) throw invalidArg('source.pairs', 'a Uint32Array of [i, j] pairs (even length)', `length ${pairs.length}`);
+  for (let k = 0; k < pairs.length; k += 2) {
+    const i = pairs[k]!, j = pairs[k + 1]!;
+    if (i >= frameCount || j >= frameCount || i === j)
+      throw invalidArg(`source.pairs[${k / 2}]`, `two distinct frame indices below frameCount (${frameCount})`, [i, j]);
+  }
+}
+
 export function buildTracks(source: MatchGraph | MatchLists, options?: TrackOptions): Promise<TrackStats> {
   if (source === null || typeof source !== 'object') throw invalidArg('source', 'a MatchGraph or match lists', source);
   if (!(source instanceof (native().MatchGraph as unknown as new () => object))) {
@@ -263,6 +273,7 @@ export function buildTracks(source: MatchGraph | MatchLists, options?: TrackOpti
       if (!(lists[key] instanceof Uint32Array)) throw invalidArg(`source.${key}`, 'a Uint32Array', lists[key]);
     if (lists.featureCounts !== undefined && !(lists.featureCounts instanceof Uint32Array))
       throw invalidArg('source.featureCounts', 'a Uint32Array', lists.featureCounts);
+    checkPairIndices(lists.pairs, lists.frameCount);
   }
   const o = checkObject(options, 'options') as TrackOptions;
   checkInteger(o.gridCols, 'options.gridCols', 1, 256);

@@ -8,7 +8,6 @@
  * Logs go to an optional pino-compatible logger.
  */
 import { EventEmitter } from 'node:events';
-import * as ort from 'onnxruntime-node';
 import { FramesiftError, invalidArg } from '../errors.js';
 import { AdaptiveBatcher, type BatchDoneEvent, type BatchResizeEvent } from './batcher.js';
 import { denseStats, frameEmbedding, type DenseStats, type EmbeddingSource, type TokenLayout } from './dense-stats.js';
@@ -18,6 +17,7 @@ import { describeModel, modelError, readModelMetadata, type ModelInfo, type Sess
 import { ASPECT_RULES, frameView, Preprocessor, targetSize, type AspectRule, type FrameInput, type PreprocessBackend } from './preprocess.js';
 import {
   createSessionWithFallback,
+  currentProviderEnvironment,
   planProviders,
   validateProviderConfig,
   type ProviderConfig,
@@ -25,6 +25,7 @@ import {
   type ProviderName,
   type SessionFactory,
 } from './providers.js';
+import { loadOnnxRuntime } from './runtime.js';
 
 export interface EmbedLogger {
   info(obj: object, msg?: string): void;
@@ -93,8 +94,6 @@ export interface EmbedderEvents {
 
 const noopLogger: EmbedLogger = { info() {}, warn() {}, debug() {} };
 
-const makeTensor: TensorFactory = (type, data, dims) => new ort.Tensor(type, data, dims) as unknown as TensorLike;
-
 export class Embedder extends EventEmitter<EmbedderEvents> {
   readonly info: EmbedderInfo;
   readonly timings: EmbedTimings = { frames: 0, preprocessMs: 0, inferenceMs: 0, statsMs: 0 };
@@ -107,10 +106,12 @@ export class Embedder extends EventEmitter<EmbedderEvents> {
   private readonly embeddingSource: EmbeddingSource;
   private readonly withStats: boolean;
   private buffer: Float32Array | Uint16Array | null = null;
+  private readonly makeTensor: TensorFactory;
 
-  private constructor(session: SessionLike, info: EmbedderInfo, options: EmbedderOptions, logger: EmbedLogger) {
+  private constructor(session: SessionLike, info: EmbedderInfo, options: EmbedderOptions, logger: EmbedLogger, makeTensor: TensorFactory) {
     super();
     this.session = session;
+    this.makeTensor = makeTensor;
     this.info = info;
     this.logger = logger;
     this.inputSize = options.inputSize ?? 224;
@@ -149,8 +150,11 @@ export class Embedder extends EventEmitter<EmbedderEvents> {
       if (v !== undefined && (!Number.isInteger(v) || v < (key === 'patchSize' ? 1 : 0))) throw invalidArg(key, 'a non-negative integer', v);
     }
     const logger = options.logger ?? noopLogger;
+    // Before the model is read: without onnxruntime-node --model says how to install it.
+    const ort = await loadOnnxRuntime(options.model);
+    const makeTensor: TensorFactory = (type, data, dims) => new ort.Tensor(type, data, dims) as unknown as TensorLike;
     const metadata = await readModelMetadata(options.model);
-    const attempts = planProviders(options, options.providerEnvironment);
+    const attempts = planProviders(options, options.providerEnvironment ?? (await currentProviderEnvironment()));
     let choice;
     try {
       choice = await createSessionWithFallback(options.model, attempts, { strict: provider.strict, factory: options.sessionFactory, logger });
@@ -166,7 +170,7 @@ export class Embedder extends EventEmitter<EmbedderEvents> {
       throw err;
     }
     const info: EmbedderInfo = { model, provider: choice.provider, requestedDevice: provider.device, fallback: choice.fallback };
-    const embedder = new Embedder(choice.session, info, options, logger);
+    const embedder = new Embedder(choice.session, info, options, logger, makeTensor);
     logger.info({ model: model.path, provider: choice.provider, preprocess: embedder.preprocessBackend, patchSize: model.patchSize, registers: model.numRegisterTokens, hiddenSize: model.hiddenSize, dtype: model.dtype, layoutSource: model.layoutSource }, 'embedding model loaded');
     return embedder;
   }
@@ -209,7 +213,7 @@ export class Embedder extends EventEmitter<EmbedderEvents> {
     const buffer = this.buffer;
     await this.preprocessor.writeBatch(frames, target, buffer, 0, at);
     const t1 = performance.now();
-    const input = makeTensor(model.dtype, buffer, [frames.length, 3, target.height, target.width]);
+    const input = this.makeTensor(model.dtype, buffer, [frames.length, 3, target.height, target.width]);
     const result = await session.run({ [model.inputName]: input });
     const t2 = performance.now();
     const output = result[model.outputName];

@@ -15,13 +15,10 @@
  * options below (graph optimisation, intra/inter-op threads, CPU memory arena, memory
  * pattern, config entries through `extra`).
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { FramesiftError, invalidArg } from '../errors.js';
 import type { SessionLike } from './model.js';
+import { loadOnnxRuntime, providerLibraryInstalled, type OnnxRuntime } from './runtime.js';
 
 export type Device = 'auto' | 'cpu' | 'cuda' | 'coreml';
 export type ProviderName = 'cpu' | 'cuda' | 'coreml';
@@ -38,6 +35,23 @@ export const COREML_FLAGS = {
   CREATE_MLPROGRAM: 0x010,
   USE_CPU_AND_GPU: 0x020,
 } as const;
+
+/**
+ * The session options framesift sets: a subset of onnxruntime-common's
+ * InferenceSession.SessionOptions, declared here so that framesift's types do not need the
+ * optional onnxruntime-node.
+ */
+export interface SessionOptions {
+  graphOptimizationLevel?: GraphOptimization;
+  intraOpNumThreads?: number;
+  interOpNumThreads?: number;
+  executionMode?: 'sequential' | 'parallel';
+  enableCpuMemArena?: boolean;
+  enableMemPattern?: boolean;
+  logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+  extra?: Record<string, unknown>;
+  executionProviders?: Array<string | { name: string; [option: string]: unknown }>;
+}
 
 export interface ProviderConfig {
   /** Default 'auto'. */
@@ -68,7 +82,7 @@ export interface ProviderAttempt {
    * provider is treated as not loadable without trying it.
    */
   listed: boolean;
-  sessionOptions: ort.InferenceSession.SessionOptions;
+  sessionOptions: SessionOptions;
 }
 
 export interface ProviderEnvironment {
@@ -83,22 +97,13 @@ export interface ProviderEnvironment {
   cudaLibraryPresent?: boolean;
 }
 
-function cudaLibraryInstalled(): boolean {
-  try {
-    const require = createRequire(import.meta.url);
-    const root = join(dirname(require.resolve('onnxruntime-node')), '..', 'bin');
-    const file = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
-    return readdirSync(root).some((napi) => existsSync(join(root, napi, process.platform, process.arch, file)));
-  } catch {
-    return false;
-  }
-}
-
-export function currentProviderEnvironment(): ProviderEnvironment {
+/** The environment device 'auto' plans for (imports onnxruntime-node: see runtime.ts). */
+export async function currentProviderEnvironment(): Promise<ProviderEnvironment> {
+  const ort = await loadOnnxRuntime();
   return {
     platform: process.platform,
     backends: ort.listSupportedBackends().map((b) => b.name),
-    cudaLibraryPresent: cudaLibraryInstalled(),
+    cudaLibraryPresent: providerLibraryInstalled('cuda'),
   };
 }
 
@@ -137,9 +142,9 @@ export function validateProviderConfig(config: ProviderConfig): Required<Omit<Pr
 }
 
 /** The ordered provider attempts for a config on an environment (pure: unit-tested on CPU). */
-export function planProviders(config: ProviderConfig, env: ProviderEnvironment = currentProviderEnvironment()): ProviderAttempt[] {
+export function planProviders(config: ProviderConfig, env: ProviderEnvironment): ProviderAttempt[] {
   const c = validateProviderConfig(config);
-  const base: ort.InferenceSession.SessionOptions = {
+  const base: SessionOptions = {
     graphOptimizationLevel: c.graphOptimization,
     intraOpNumThreads: c.intraOpThreads,
     // One model, one run at a time: inter-op parallelism would only oversubscribe the cores.
@@ -182,21 +187,22 @@ export function planProviders(config: ProviderConfig, env: ProviderEnvironment =
   }
 }
 
-export type SessionFactory = (modelPath: string, options: ort.InferenceSession.SessionOptions) => Promise<SessionLike>;
+export type SessionFactory = (modelPath: string, options: SessionOptions) => Promise<SessionLike>;
 
 /**
  * onnxruntime prints provider load failures (a CUDA library missing) to stderr at ERROR level
  * although framesift handles them (fallback with its own warning). Its own log stays quiet
  * unless framesift logs at debug level.
  */
-function quietRuntimeLog(): void {
+function quietRuntimeLog(ort: OnnxRuntime): void {
   const level = process.env.FRAMESIFT_LOG_LEVEL;
   if (level !== 'debug' && level !== 'trace') ort.env.logLevel = 'fatal';
 }
 
-export const defaultSessionFactory: SessionFactory = (modelPath, options) => {
-  quietRuntimeLog();
-  return ort.InferenceSession.create(modelPath, options) as unknown as Promise<SessionLike>;
+export const defaultSessionFactory: SessionFactory = async (modelPath, options) => {
+  const ort = await loadOnnxRuntime(modelPath);
+  quietRuntimeLog(ort);
+  return ort.InferenceSession.create(modelPath, options as Parameters<typeof ort.InferenceSession.create>[1]) as unknown as Promise<SessionLike>;
 };
 
 export interface ProviderLogger {
@@ -265,7 +271,7 @@ export async function createSessionWithFallback(
       if (attempt.requested) {
         options.logger?.warn(
           { provider: attempt.provider, reason },
-          `${label} execution provider could not be loaded; falling back to CPU (see docs/models.md for the ${label} setup)`,
+          `${label} execution provider could not be loaded; falling back to CPU (see docs/models.md for the ${label} setup; \`framesift doctor\` shows each provider's state)`,
         );
       } else {
         options.logger?.info({ provider: attempt.provider, reason }, `device auto: ${label} not available, trying the next provider`);

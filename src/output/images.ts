@@ -4,7 +4,7 @@
  * asked). Each file is written under a temporary name in the same folder and renamed when
  * complete. ImageWriter queues writes and runs at most `concurrency` sharp jobs at once.
  */
-import { rename, rm } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 
@@ -97,7 +97,10 @@ async function encodeToFile(
     if (opts.format === 'jpg') image.jpeg({ quality: opts.quality, chromaSubsampling: '4:4:4' });
     else if (opts.format === 'png') image.png({ compressionLevel: 6 });
     else image.webp({ quality: opts.quality });
-    const info = await image.toFile(temp);
+    // Encoded in memory, written by Node: a full disk or a vanished folder then fails with
+    // its errno (ENOSPC, EROFS, ENOENT), which libvips' own file writer does not report.
+    const { data, info } = await image.toBuffer({ resolveWithObject: true });
+    await writeFile(temp, data, { flag: 'wx' });
     if (aborted()) {
       await rm(temp, { force: true });
       throw abortedError();

@@ -11,7 +11,7 @@ export {
   type PrepareOutputOptions,
   type OutputDir,
 } from './out-dir.js';
-export { TEMP_SUFFIX, isTempName, tempPathFor, writeFileAtomic } from './atomic.js';
+export { TEMP_SUFFIX, isTempName, tempNamePid, tempNameFor, tempPathFor, writeFileAtomic, renameIntoPlace } from './atomic.js';
 export {
   writeImage,
   imageName,
@@ -34,6 +34,7 @@ export {
   MANIFEST_SCHEMA_VERSION,
   type Manifest,
   type ManifestFrame,
+  type ManifestDecode,
   type ManifestLink,
   type ManifestLinkStatus,
   type ManifestProbe,

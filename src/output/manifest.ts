@@ -135,6 +135,23 @@ export interface Manifest {
   warnings: string[];
   /** Only with --colmap. */
   colmap?: ManifestColmap;
+  /** How the video was decoded: one pass, or a second for candidates pass 1 did not keep. */
+  decode?: ManifestDecode;
+}
+
+export interface ManifestDecode {
+  /** 1: every image came from pass 1; 2: some candidates were decoded again. */
+  passes: 1 | 2;
+  /** What pass 1 decoded: every frame, or GOP heads at a sampled rate (fast mode). */
+  pass1: 'all' | 'gop-heads';
+  /** Frames each pass decoded (write: chosen frames whose image had to be fetched again). */
+  framesDecoded: { measure: number; describe: number; write?: number };
+  /** Frames pass 1 kept, described and encoded. */
+  kept: number;
+  /** balanced / high_quality: why pass 1 kept nothing (a count dense in frames, an image sequence, --two-pass). */
+  fallback?: 'dense-count' | 'image-sequence' | 'requested';
+  /** One pass (balanced, high_quality): the global rule's candidates, kept by pass 1, replaced by a kept row of their bin, or decoded again. */
+  candidates?: { global: number; kept: number; replaced: number; fetched: number };
 }
 
 export interface ManifestValidation {

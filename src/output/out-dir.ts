@@ -4,10 +4,10 @@
  * what it writes itself: other files of the user stay where they are.
  */
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 import { FramesiftError, invalidArg } from '../errors.js';
-import { isTempName, outputError } from './atomic.js';
+import { isTempName, outputError, tempNamePid } from './atomic.js';
 import { COLMAP_DATABASE_FILE, COLMAP_DIR } from './colmap-db.js';
 
 export const IMAGES_DIR = 'images';
@@ -34,6 +34,8 @@ export interface OutputDir {
   dir: string;
   /** Absolute path of DIR/images. */
   imagesDir: string;
+  /** Temporary files of an earlier run that died (SIGKILL, crash) removed before starting. */
+  staleRemoved: number;
 }
 
 /**
@@ -51,7 +53,18 @@ export async function prepareOutputDir(dir: string, options: PrepareOutputOption
 
   const root = resolve(dir);
   const imagesDir = join(root, IMAGES_DIR);
-  const entries = await listIfFolder(root);
+  let entries = await listIfFolder(root);
+  let staleRemoved = 0;
+  if (entries !== undefined) {
+    // A run killed mid-way (SIGKILL, power loss) leaves temporary files: they are removed and
+    // not counted as content. Those of a run still alive make the folder busy.
+    // (With force, every temporary file of ours goes anyway, as before.)
+    staleRemoved = await removeStaleTemps(root, entries, force);
+    entries = await listIfFolder(root);
+    // What a dead run left is gone: an images/ it emptied does not make the folder non-empty.
+    const onlyEmptyImages = entries?.length === 1 && entries[0] === IMAGES_DIR && (await listIfFolder(imagesDir))?.length === 0;
+    if (staleRemoved > 0 && onlyEmptyImages) entries = [];
+  }
   if (entries !== undefined && entries.length > 0) {
     if (!force) {
       throw new FramesiftError(
@@ -62,11 +75,63 @@ export async function prepareOutputDir(dir: string, options: PrepareOutputOption
     await removeOwnFiles(root, entries);
   }
   try {
-    await mkdir(imagesDir, { recursive: true });
+    await makeFolder(imagesDir);
   } catch (err) {
     throw outputError(`Could not create output folder ${imagesDir}`, err);
   }
-  return { dir: root, imagesDir };
+  return { dir: root, imagesDir, staleRemoved };
+}
+
+/**
+ * mkdir -p one level at a time: Node's recursive mkdir reports ENOENT where the system said
+ * EROFS (a read-only filesystem), and the error must name the real cause.
+ */
+async function makeFolder(path: string): Promise<void> {
+  try {
+    await mkdir(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    if (code !== 'ENOENT' || dirname(path) === path) throw err;
+    await makeFolder(dirname(path));
+    await mkdir(path).catch((again: NodeJS.ErrnoException) => {
+      if (again.code !== 'EEXIST') throw again;
+    });
+  }
+}
+
+/** True while process `pid` exists (ours included). */
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary files in DIR and DIR/images whose writer is gone (or unknown);
+ * refuses, with ERR_FRAMESIFT_OUTPUT, a folder another live run is writing into.
+ */
+async function removeStaleTemps(root: string, entries: string[], force: boolean): Promise<number> {
+  const temps = entries.filter(isTempName).map((name) => join(root, name));
+  if (entries.includes(IMAGES_DIR)) {
+    const images = (await listIfFolder(join(root, IMAGES_DIR)).catch(() => undefined)) ?? [];
+    temps.push(...images.filter(isTempName).map((name) => join(root, IMAGES_DIR, name)));
+  }
+  for (const path of temps) {
+    const pid = tempNamePid(path.slice(path.lastIndexOf('/') + 1));
+    if (!force && pid !== undefined && isAlive(pid)) {
+      throw new FramesiftError(
+        `Output folder ${root} is being written by another framesift run (process ${pid}, file ${path}); wait for it or choose another output folder`,
+        'ERR_FRAMESIFT_OUTPUT',
+      );
+    }
+  }
+  for (const path of temps) await removeFile(path);
+  return temps.length;
 }
 
 /**

@@ -9,10 +9,10 @@ import { CandidateImages } from './candidate-images.js';
 import { Descriptions } from './descriptions.js';
 import type { ResolvedExtractOptions } from './options.js';
 import type { PipelineRun } from './run.js';
-import { candidateStage, frameTableOf } from './stages/candidates.js';
+import { candidateStage, frameTableOf, resolveCandidates, type CandidateSources } from './stages/candidates.js';
 import { describeCandidates } from './stages/describe.js';
 import { measureVideo } from './stages/measure.js';
-import type { DeviceReport, VideoAnalysis } from './types.js';
+import type { DecodeReport, DeviceReport, VideoAnalysis } from './types.js';
 
 /**
  * Analyses `run.input` into `out` (prepared by the caller; the candidates' images go into its
@@ -43,18 +43,32 @@ export async function analyseVideo(options: ResolvedExtractOptions, out: OutputD
     descriptions = new Descriptions({ detector: preset.detector, maxFeatures: preset.maxFeatures, threads: options.threads, embedder, images });
     // Fast mode on a video describes and encodes during this pass already (single-pass.ts).
     const measured = await measureVideo(input, options, progress, logger, descriptions);
-    const table = frameTableOf(input, measured, descriptions, embedder !== undefined);
+    // Fast mode chooses among what its pass described; a one-pass run first as if nothing were.
+    const sparse = options.preset.sampling === 'sparse';
+    const table = frameTableOf(input, measured, embedder !== undefined, sparse ? descriptions : undefined);
 
     run.checkpoint();
     clock.start('candidates');
     progress.stage('candidates');
-    const candidates = candidateStage(table, options.select, measured.kept);
+    const described = descriptions;
+    let candidates = candidateStage(table, options.select, sparse ? measured.kept : undefined);
+    let sources: CandidateSources | undefined;
+    if (measured.kept && !sparse) ({ stage: candidates, sources } = resolveCandidates(table, candidates, (row) => described.has(row)));
 
     run.checkpoint();
     clock.start('describe');
-    await describeCandidates(input, table, candidates.candidates, options, descriptions, progress, measured.keyframeTimes);
+    const fetched = await describeCandidates(input, table, candidates.candidates, options, descriptions, progress, measured.keyframeTimes);
     clock.stop();
     run.checkpoint();
+    const decode: DecodeReport = {
+      passes: fetched > 0 ? 2 : 1,
+      pass1: sparse && measured.kept ? 'gop-heads' : 'all',
+      framesDecoded: { measure: measured.columns.length, describe: fetched },
+      kept: measured.kept?.length ?? 0,
+      ...(measured.fallback ? { fallback: measured.fallback } : !sparse && !options.onePass ? { fallback: 'requested' as const } : {}),
+      ...(sources ? { candidates: sources } : {}),
+    };
+    if (sources) logger.info(sources, 'one-pass candidates');
 
     const owned = descriptions;
     return {
@@ -69,6 +83,7 @@ export async function analyseVideo(options: ResolvedExtractOptions, out: OutputD
       images,
       keyframeTimes: measured.keyframeTimes,
       device,
+      decode,
       warnings: [...(fallback ? [`${options.device} unavailable (${fallback.reason}); ran on ${embedder!.info.provider}`] : []), ...measured.warnings],
       timings: { ...clock.timings },
       peakRssMB: clock.peakRssMB,

@@ -3,10 +3,10 @@
  * so the chosen ones need no third decode: they are renamed into place, the rest deleted.
  * Until then they carry temporary names, which an interrupted run's clean-up removes.
  */
-import { rename, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { ImageWriter, TEMP_SUFFIX, type ImageFormat } from '../output/index.js';
+import { ImageWriter, renameIntoPlace, tempNameFor, type ImageFormat } from '../output/index.js';
 
 export class CandidateImages {
   readonly #dir: string;
@@ -23,7 +23,7 @@ export class CandidateImages {
   }
 
   #name(row: number): string {
-    return `.candidate_${row}.${this.#format}${TEMP_SUFFIX}`;
+    return tempNameFor(`candidate_${row}.${this.#format}`);
   }
 
   /** Queues the encode (waiting while the writer is full); `done` runs once the pixels are no longer read. */
@@ -50,7 +50,7 @@ export class CandidateImages {
 
   /** Moves a candidate's image to its final name. */
   async promote(row: number, finalName: string): Promise<void> {
-    await rename(join(this.#dir, this.#name(row)), join(this.#dir, finalName));
+    await renameIntoPlace(join(this.#dir, this.#name(row)), join(this.#dir, finalName));
     this.#written.delete(row);
   }
 

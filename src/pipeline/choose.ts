@@ -51,6 +51,7 @@ export async function chooseFrames(analysis: VideoAnalysis, run: PipelineRun, ch
     timings: { ...analysis.timings, ...clock.timings },
     peakRssMB: Math.max(analysis.peakRssMB, clock.peakRssMB),
     warnings: [...analysis.warnings, ...selection.warnings, ...written.warnings, ...(colmap?.reconstruction?.error ? [colmap.reconstruction.error] : [])],
+    fetched: written.fetched,
     colmap,
   });
   run.checkpoint();

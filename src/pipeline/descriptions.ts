@@ -68,11 +68,11 @@ export class Descriptions {
   /**
    * Describes `frames` (gray at analysis size, RGB at full resolution) as the rows `rows` and
    * takes them over: each is released once its image is encoded. A frame whose row is
-   * undefined is only released.
+   * undefined is only released. `threads`: native threads for the features (default: up to 2).
    */
-  async add(frames: Frame[], rows: ReadonlyArray<number | undefined>): Promise<void> {
+  async add(frames: Frame[], rows: ReadonlyArray<number | undefined>, threads = Math.min(2, this.#context.threads)): Promise<void> {
     const ctx = this.#context;
-    const sets = await extractFeaturesBatch(frames, { detector: ctx.detector, maxFeatures: ctx.maxFeatures, threads: Math.min(2, ctx.threads) });
+    const sets = await extractFeaturesBatch(frames, { detector: ctx.detector, maxFeatures: ctx.maxFeatures, threads });
     const vectors = ctx.embedder ? await ctx.embedder.embed(frames.map((f) => ({ rgb: f.rgb!, width: f.rgbWidth, height: f.rgbHeight }))) : undefined;
     for (const [k, frame] of frames.entries()) {
       const row = rows[k];
@@ -98,9 +98,14 @@ export class Descriptions {
     }
   }
 
-  /** Writes the described rows' measured columns into the table (features replace the cheap keypoint evidence). */
-  applyTo(table: FrameTable): void {
-    for (const [row, s] of this.#scores) {
+  /**
+   * Writes the described rows' measured columns into the table (features replace the cheap
+   * keypoint evidence); with `rows`, only those (the candidates: the rest of what a one-pass
+   * run described must not change what the candidate rule saw).
+   */
+  applyTo(table: FrameTable, rows?: Iterable<number>): void {
+    const scores = rows ? [...rows].flatMap((row) => (this.#scores.has(row) ? [[row, this.#scores.get(row)!] as const] : [])) : this.#scores;
+    for (const [row, s] of scores) {
       table.features[row] = s.features;
       table.coverage[row] = s.coverage;
       if (table.spatialComplexity && s.spatialComplexity !== undefined) table.spatialComplexity[row] = s.spatialComplexity;

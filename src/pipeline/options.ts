@@ -57,10 +57,26 @@ export interface ExtractOptions {
   reconstruct?: boolean;
   /** Keypoints of the database: 'analysis' (default: the describe stage's SIFT, scaled) or 'full' (SIFT found again on the written images). */
   colmapFeatures?: 'analysis' | 'full';
+  /**
+   * balanced / high_quality on a video: decode the candidates again in a second pass instead
+   * of keeping them from the first (the one-pass default). For comparisons.
+   */
+  twoPass?: boolean;
+  /**
+   * Stop analysing after this many decoded frames (a warning says so): a bound on the work one
+   * input can cost, whatever its header claims. Default 1,000,000 (9 h at 30 fps).
+   */
+  maxAnalysedFrames?: number;
+  /** URL inputs: a read that gets no byte for this many seconds fails with ERR_FRAMESIFT_TIMEOUT; 0 waits forever. Default 30. */
+  readTimeoutSec?: number;
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
   logger?: Logger;
 }
+
+/** Server-safe defaults of the limits against hostile input (README "Limits"). */
+export const DEFAULT_MAX_ANALYSED_FRAMES = 1_000_000;
+export const DEFAULT_READ_TIMEOUT_SEC = 30;
 
 /** What a mode changes. */
 export interface ModePreset {
@@ -104,7 +120,11 @@ export interface ResolvedExtractOptions {
   colmap: boolean;
   reconstruct: boolean;
   colmapFeatures: 'analysis' | 'full';
+  maxAnalysedFrames: number;
+  readTimeoutSec: number;
   select: SelectOptions;
+  /** Pass 1 keeps and describes the candidates of a video (balanced, high_quality; fast has its own single pass). */
+  onePass: boolean;
   signal: AbortSignal | undefined;
 }
 
@@ -122,6 +142,20 @@ function oneOf<T extends string>(name: string, value: unknown, allowed: readonly
 
 const opt = <T>(value: T | undefined, check: (v: T) => T): T | undefined => (value === undefined ? undefined : check(value));
 
+function bool(name: string, value: unknown): boolean {
+  // A config file's "force": "no" must not count as true.
+  if (typeof value !== 'boolean') throw invalidArg(name, 'true or false', value);
+  return value;
+}
+
+/** The hooks a caller passes must be what they claim, or they fail minutes later mid-run. */
+function checkHooks(o: ExtractOptions): void {
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw invalidArg('signal', 'an AbortSignal', typeof o.signal);
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw invalidArg('onProgress', 'a function', typeof o.onProgress);
+  if (o.logger !== undefined && (o.logger === null || typeof o.logger !== 'object' || typeof (o.logger as { warn?: unknown }).warn !== 'function'))
+    throw invalidArg('logger', 'a pino-style logger (info, warn, ... methods)', typeof o.logger);
+}
+
 export function resolveExtractOptions(o: ExtractOptions): ResolvedExtractOptions {
   if (o === null || typeof o !== 'object') throw invalidArg('options', 'an object', o);
   if (typeof o.outDir !== 'string' || o.outDir === '') throw invalidArg('outDir', 'an output folder path', o.outDir);
@@ -134,6 +168,7 @@ export function resolveExtractOptions(o: ExtractOptions): ResolvedExtractOptions
   if (o.model !== undefined && (typeof o.model !== 'string' || o.model === '')) throw invalidArg('model', 'a path to an .onnx file', o.model);
   if (o.count !== undefined && o.maxFrames !== undefined) throw invalidArg('count', 'either count or maxFrames, not both', o.count);
   for (const key of ['colmap', 'reconstruct'] as const) if (o[key] !== undefined && typeof o[key] !== 'boolean') throw invalidArg(key, 'a boolean', o[key]);
+  checkHooks(o);
   const start = opt(o.start, (v) => num('start', v, 0, 1e9));
   const end = opt(o.end, (v) => num('end', v, 0, 1e9));
   if (start !== undefined && end !== undefined && end <= start) throw invalidArg('end', `a time after start (${start})`, end);
@@ -155,10 +190,10 @@ export function resolveExtractOptions(o: ExtractOptions): ResolvedExtractOptions
     preset,
     model: o.model,
     device,
-    strictDevice: o.strictDevice ?? false,
+    strictDevice: o.strictDevice === undefined ? false : bool('strictDevice', o.strictDevice),
     format,
     quality: o.quality === undefined ? 95 : num('quality', o.quality, 1, 100, true),
-    force: o.force ?? false,
+    force: o.force === undefined ? false : bool('force', o.force),
     start,
     end,
     threads: o.threads === undefined ? availableParallelism() : num('threads', o.threads, 1, 256, true),
@@ -168,7 +203,10 @@ export function resolveExtractOptions(o: ExtractOptions): ResolvedExtractOptions
     colmap: (o.colmap ?? false) || (o.reconstruct ?? false),
     reconstruct: o.reconstruct ?? false,
     colmapFeatures: o.colmapFeatures === undefined ? 'analysis' : oneOf('colmapFeatures', o.colmapFeatures, ['analysis', 'full']),
+    maxAnalysedFrames: o.maxAnalysedFrames === undefined ? DEFAULT_MAX_ANALYSED_FRAMES : num('maxAnalysedFrames', o.maxAnalysedFrames, 1, 1e9, true),
+    readTimeoutSec: o.readTimeoutSec === undefined ? DEFAULT_READ_TIMEOUT_SEC : num('readTimeoutSec', o.readTimeoutSec, 0, 86_400),
     select,
+    onePass: preset.sampling === 'all' && !(o.twoPass === undefined ? false : bool('twoPass', o.twoPass)),
     signal: o.signal,
   };
 }

@@ -1,11 +1,14 @@
 /**
- * Fast mode's single pass over a video. Decoding dominates the cost of a long-GOP video, and a
- * frame late in a GOP costs the decode of every frame before it, so the pass decodes only a
- * head of each GOP (keyframes only when they come often) at a sampled rate, with the
- * full-resolution RGB alongside the analysis image. Per window of about a GOP, the best few
- * frames by cheap quality are described (features, DINO) and encoded at once; the others go
- * straight back to the pool. Candidates are then chosen among the kept frames, so no frame is
- * decoded twice.
+ * Pass 1 as the only decode of a video. Decoding dominates the cost, and a frame decoded again
+ * for its description costs the decode of its GOP prefix, so pass 1 decodes with the
+ * full-resolution RGB alongside the analysis image and a `WindowKeeper` keeps, per short window,
+ * the best few frames by cheap quality: described (features, DINO) and encoded while decoded, in
+ * the background of the decode; the others go straight back to the pool.
+ * - fast (planSparsePass): only a head of each GOP (keyframes only when they come often) at a
+ *   sampled rate; candidates are the kept frames.
+ * - balanced / high_quality (planDensePass): every frame; windows of a fraction of the minimum
+ *   spacing keep a superset of what the candidate stage can choose (its rule is not assumed:
+ *   stages/candidates.ts checks the global candidates against the kept ones afterwards).
  */
 import type { DecodeOptions, Frame, VideoInfo } from '../core/decode.js';
 import type { Descriptions } from './descriptions.js';
@@ -30,13 +33,13 @@ const POOL_BUDGET_BYTES = 384 * 2 ** 20;
 /** Encodes the image writer may have in flight, each holding its frame (ImageWriter's maxPending + 1). */
 const WRITER_HOLD = 5;
 
-export interface SparsePlan {
+export interface KeepPlan {
   /** Decoder options of the pass (sampling, GOP head, RGB output, batch and pool sizes). */
   decode: DecodeOptions;
-  /** Seconds of video per keep-window (about a GOP). */
+  /** Seconds of video per keep-window. */
   windowSec: number;
   keepPerWindow: number;
-  /** Frames a window may hold before it is decided early (pool bound). */
+  /** Frames a window may hold before it is decided early (pool bound); Infinity: ranked as they come (only the best keepPerWindow stay held). */
   maxHeld: number;
   /** About how many frames the pass will deliver (for progress). */
   expectedFrames: number;
@@ -55,7 +58,7 @@ export function gopHead(keyframeGapSec: number, neededPerSec = 0, fps = Infinity
   return Number.isFinite(head) ? head : undefined;
 }
 
-export function planSparsePass(keyframeGapSec: number, info: VideoInfo, options: ResolvedExtractOptions): SparsePlan {
+export function planSparsePass(keyframeGapSec: number, info: VideoInfo, options: ResolvedExtractOptions): KeepPlan {
   const windowSec = Number.isFinite(keyframeGapSec) ? Math.max(keyframeGapSec, 1) : 1;
   const spanSec = Math.max(windowSec, (options.end ?? info.durationSec) - (options.start ?? 0));
   const target = options.select.count ?? options.select.maxFrames;
@@ -87,6 +90,52 @@ export function planSparsePass(keyframeGapSec: number, info: VideoInfo, options:
   };
 }
 
+/** The selection's upper bound on the minimum spacing of candidates (s) when the options leave it open. */
+const MAX_SPACING_SEC = 0.25;
+/** Kept frames per candidate the stage may choose (the margin of the superset). */
+export const KEEP_MARGIN = 1.5;
+/**
+ * Above this share of all frames kept, describing and encoding the superset costs more than
+ * decoding the candidates again: the run keeps the two-pass pipeline (dense counts on short
+ * videos), and the manifest says so.
+ */
+export const MAX_KEPT_SHARE = 0.3;
+/**
+ * Candidate bins per target pick by mode (segments per pick x candidates per segment of the
+ * selection's defaults). Only sizes the windows: a candidate the windows missed is replaced or
+ * decoded again (stages/candidates.ts), never lost.
+ */
+const BINS_PER_PICK: Record<string, number> = { balanced: 6, high_quality: 12 };
+/**
+ * balanced / high_quality: every frame decoded once, deblocked (the frames are the output
+ * images too), RGB at full resolution. Windows keep their best frame each, ranked as frames
+ * come so only that one is held: one window per candidate the stage may choose (at most one per
+ * spacing, and so many bins per pick of the count), times KEEP_MARGIN. Quality runs in
+ * stretches, so many short windows of one frame cover the candidates' bins better than fewer
+ * long ones of several. Undefined when that would keep more than MAX_KEPT_SHARE of the frames.
+ */
+export function planDensePass(info: VideoInfo, options: ResolvedExtractOptions): KeepPlan | undefined {
+  const frameRate = info.avgFrameRate > 0 ? info.avgFrameRate : 30;
+  const spanSec = Math.max(1 / frameRate, (options.end ?? info.durationSec) - (options.start ?? 0));
+  const frames = spanSec * frameRate;
+  const target = options.select.count ?? options.select.maxFrames;
+  const spacing = options.select.minSpacingSec ?? MAX_SPACING_SEC;
+  const candidates = Math.min(frames, spacing > 0 ? spanSec / spacing : frames, target === undefined ? Infinity : (BINS_PER_PICK[options.mode] ?? 6) * target);
+  const share = (KEEP_MARGIN * candidates) / frames;
+  if (share > MAX_KEPT_SHARE) return undefined;
+  const slotBytes = Math.max(1, info.displayWidth * info.displayHeight * 3 + info.outputWidth * info.outputHeight);
+  const slots = Math.max(12, Math.min(24, Math.floor(POOL_BUDGET_BYTES / slotBytes)));
+  const batchSize = slots >= 20 ? 4 : 2;
+  return {
+    decode: { rgb: true, rgbFullResolution: true, fastDecode: false, batchSize, poolSize: slots },
+    // A hair under the span of 1/share frames, so timestamp rounding never merges two windows.
+    windowSec: (1 / share - 0.5) / frameRate,
+    keepPerWindow: 1,
+    maxHeld: Infinity,
+    expectedFrames: Math.max(1, Math.round(frames)),
+  };
+}
+
 /** Frames per second of video the pass delivers: keyframes, a head's worth of samples per GOP, or the rate. */
 function sampledShare(keyframeGapSec: number, head: number | undefined, fps: number): number {
   if (head === undefined || !Number.isFinite(keyframeGapSec)) return fps;
@@ -100,61 +149,120 @@ interface Held {
   quality: number;
 }
 
-/** Holds each window's frames, keeps and describes the best, releases the rest. */
+/** Best first; the earlier row wins a tie. */
+const better = (a: Held, b: Held) => b.quality - a.quality || a.row - b.row;
+
+/**
+ * Keeps the best frames of each window, describes them in the background of the decode (one
+ * window's description in flight at a time), releases the rest.
+ */
 export class WindowKeeper {
   /** Rows kept (described and encoded). */
   readonly kept: number[] = [];
-  readonly #plan: SparsePlan;
+  readonly #plan: KeepPlan;
   readonly #descriptions: Descriptions;
   readonly #quality: RowQuality;
   #held: Held[] = [];
   #windowStart = 0;
+  /** The last frame taken: the caller measures the next batch's motion against it. */
+  #reference: Frame | undefined;
+  /** Frames dropped from the window while they were the reference: released at the next take. */
+  #dropped: Frame[] = [];
+  #describing: Promise<void> = Promise.resolve();
+  /** The first describe failure: thrown by the next take() or finish(). */
+  #failure: unknown;
 
-  constructor(plan: SparsePlan, descriptions: Descriptions, analysisLongestSide: number) {
+  readonly #threads: number | undefined;
+
+  /** `threads`: for the features of the kept frames (default: the descriptions' own). */
+  constructor(plan: KeepPlan, descriptions: Descriptions, analysisLongestSide: number, threads?: number) {
     this.#plan = plan;
+    this.#threads = threads;
     this.#descriptions = descriptions;
     this.#quality = new RowQuality(analysisLongestSide);
   }
 
   /**
-   * Takes over measured frames (rows firstRow...). The last one stays held until the next call
+   * Takes over measured frames (rows firstRow...). The last one stays valid until the next call
    * at least, so the caller may still measure motion against it.
    */
   async take(frames: readonly Frame[], firstRow: number, columns: MeasureColumns): Promise<void> {
+    // The previous batch's last frame served as its motion reference: it may go now.
+    for (const f of this.#dropped) f.release();
+    this.#dropped = [];
+    this.#reference = frames.at(-1);
+    const ranked = this.#plan.maxHeld === Infinity;
     for (const [k, frame] of frames.entries()) {
       const full = this.#held.length >= this.#plan.maxHeld;
       if (this.#held.length > 0 && (full || frame.ptsSec >= this.#windowStart + this.#plan.windowSec)) await this.#decide();
       if (this.#held.length === 0) this.#windowStart = frame.ptsSec;
       const quality = this.#quality.of(columns, firstRow + k);
-      this.#held.push({ frame, row: firstRow + k, quality: Number.isFinite(quality) ? quality : -1 });
+      const held: Held = { frame, row: firstRow + k, quality: Number.isFinite(quality) ? quality : -1 };
+      if (!ranked) this.#held.push(held);
+      else this.#rank(held);
     }
+  }
+
+  /** Ranked windows hold only their best frames: a newcomer replaces the worst, or goes. */
+  #rank(held: Held): void {
+    const list = this.#held;
+    let at = list.length;
+    while (at > 0 && better(held, list[at - 1]!) < 0) at--;
+    list.splice(at, 0, held);
+    if (list.length > this.#plan.keepPerWindow) this.#drop(list.pop()!.frame);
+  }
+
+  #drop(frame: Frame): void {
+    // The frame taken last may still be the motion reference of the batch being measured.
+    if (frame === this.#reference) this.#dropped.push(frame);
+    else frame.release();
   }
 
   async finish(): Promise<void> {
     if (this.#held.length > 0) await this.#decide();
+    await this.#describing;
+    if (this.#failure) throw this.#failure;
+    for (const f of this.#dropped) f.release();
+    this.#dropped = [];
   }
 
-  /** Releases what is still held (after a failure). */
-  dispose(): void {
+  /** After a failure: releases what is still held, once the description in flight has settled. */
+  async dispose(): Promise<void> {
+    this.#failure ??= new Error('disposed');
     for (const h of this.#held) h.frame.release();
     this.#held = [];
+    await this.#describing;
+    for (const f of this.#dropped) f.release();
+    this.#dropped = [];
   }
 
   async #decide(): Promise<void> {
     const held = this.#held;
     this.#held = [];
-    const ranked = [...held].sort((a, b) => b.quality - a.quality || a.row - b.row);
+    const ranked = [...held].sort(better);
     const keep = ranked.slice(0, this.#plan.keepPerWindow).sort((a, b) => a.row - b.row);
-    for (const h of ranked.slice(this.#plan.keepPerWindow)) h.frame.release();
+    for (const h of ranked.slice(this.#plan.keepPerWindow)) this.#drop(h.frame);
+    // Windows are described one after another in the background while the decode goes on; the
+    // frame pool bounds how far the decode may run ahead (it waits for slots).
+    this.#describing = this.#describing.then(() => this.#describe(keep));
+    if (this.#failure) throw this.#failure;
+  }
+
+  async #describe(keep: Held[]): Promise<void> {
+    if (this.#failure) {
+      for (const h of keep) h.frame.release();
+      return;
+    }
     try {
       await this.#descriptions.add(
         keep.map((h) => h.frame),
         keep.map((h) => h.row),
+        this.#threads,
       );
+      for (const h of keep) this.kept.push(h.row);
     } catch (err) {
       for (const h of keep) h.frame.release();
-      throw err;
+      this.#failure ??= err;
     }
-    for (const h of keep) this.kept.push(h.row);
   }
 }

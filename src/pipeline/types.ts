@@ -73,6 +73,8 @@ export interface MeasureResult {
   keyframeTimes: Float64Array;
   /** Fast mode's single pass: the rows described and encoded during the pass (candidates come from them). */
   kept?: number[];
+  /** balanced / high_quality: why pass 1 kept nothing and the candidates are decoded in a second pass. */
+  fallback?: 'dense-count' | 'image-sequence';
 }
 
 /** For each time, the latest keyframe at or before it (binary search); 0 when none is known. */
@@ -94,6 +96,9 @@ export function keyframeBefore(keyframes: Float64Array, times: readonly number[]
 
 /** The model's device as the manifest records it (null: no model). */
 export type DeviceReport = Manifest['device'];
+
+/** How the frames were decoded, as the manifest records it. */
+export type DecodeReport = NonNullable<Manifest['decode']>;
 
 /**
  * The analysis half's result (analyseVideo): everything measured and described about one video,
@@ -121,6 +126,7 @@ export interface VideoAnalysis {
   /** Keyframe times seen by pass 1 (a fetch seeks by them). */
   readonly keyframeTimes: Float64Array;
   readonly device: DeviceReport;
+  readonly decode: DecodeReport;
   readonly warnings: readonly string[];
   /** Seconds per analysis stage. */
   readonly timings: Readonly<Record<string, number>>;

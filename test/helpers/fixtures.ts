@@ -81,6 +81,8 @@ export const fixtures = {
       data.write('V_FRAMESIFT_XYZ', at); // same length: the file stays well-formed
       writeFileSync(p, data);
     }),
+  /** A WAV file: a valid container without a video stream. */
+  audioOnly: () => make('audio-only.wav', (p) => ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:duration=0.3', '-f', 'wav', p])),
   /** A Y4M header that declares 16000x16000 pixels per frame, with almost no data. */
   absurdSize: () => make('absurd.y4m', (p) => writeFileSync(p, Buffer.concat([Buffer.from('YUV4MPEG2 W16000 H16000 F30:1 Ip A1:1 C420jpeg\nFRAME\n'), Buffer.alloc(4096, 128)]))),
 };

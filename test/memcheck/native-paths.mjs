@@ -2,7 +2,7 @@
 // decoding into pooled frames (odd sizes, rotation, full-resolution RGB, GOP heads), metrics, SIFT and
 // matching. Plain JS on the built addon, small inputs: valgrind makes everything ~50x slower.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +37,26 @@ const runs = [
   { ...base, input: images, files, analysisSize: 0, gray: false, rgb: true },
   { ...base, input: images, files, analysisSize: 97, gray: true, rgb: true, rgbFullResolution: true },
 ];
+// Failed opens of each kind: every one must free what it opened (a definite leak fails).
+const bad = join(dir, 'bad');
+mkdirSync(bad);
+execFileSync(ffmpeg, ['-v', 'error', '-f', 'lavfi', '-i', 'sine=duration=0.2', join(bad, 'audio.wav')]);
+writeFileSync(join(bad, 'text.mp4'), 'not a video\n'.repeat(40));
+writeFileSync(join(bad, 'absurd.y4m'), Buffer.concat([Buffer.from('YUV4MPEG2 W16000 H16000 F30:1 Ip A1:1 C420jpeg\nFRAME\n'), Buffer.alloc(4096, 128)]));
+const mkv = join(bad, 'src.mkv');
+execFileSync(ffmpeg, ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=10', '-t', '0.3', '-c:v', 'libx264', '-f', 'matroska', mkv]);
+const renamed = readFileSync(mkv);
+renamed.write('V_FRAMESIFT_XYZ', renamed.indexOf('V_MPEG4/ISO/AVC'));
+writeFileSync(join(bad, 'unsupported.mkv'), renamed);
+const failures = [];
+for (const [input, extra] of [['audio.wav', {}], ['text.mp4', {}], ['absurd.y4m', {}], ['unsupported.mkv', {}], ['images', { files: [join(bad, 'audio.wav')] }]]) {
+  const decoder = new addon.Decoder();
+  const code = await decoder.open({ ...base, input: join(bad, input), analysisSize: 64, gray: true, rgb: false, ...extra }).then(() => 'opened', (e) => e.code);
+  await decoder.close();
+  failures.push(code);
+}
+if (failures.includes('opened')) throw new Error(`a bad input opened: ${failures}`);
+
 const kept = [];
 for (const options of runs) {
   const decoder = new addon.Decoder();
@@ -57,4 +77,4 @@ const { pairs, graph } = await addon.matchPairs(sets, Uint32Array.from([0, 1, 1,
 await addon.buildTracks(graph, {});
 graph.dispose();
 sets.forEach((s) => s.dispose());
-console.log(`memcheck paths ok: ${metrics.count} frames measured, ${pairs.length} pairs`);
+console.log(`memcheck paths ok: ${failures.length} failed opens (${failures.join(', ')}), ${metrics.count} frames measured, ${pairs.length} pairs`);

@@ -12,7 +12,7 @@ import { keyframeBefore } from '../types.js';
 
 /**
  * Pass 2: decodes the candidates not described yet (seeking to their keyframes) and describes
- * them; then writes every description into the table.
+ * them; then writes the candidates' descriptions into the table. Returns the frames it decoded.
  */
 export async function describeCandidates(
   input: string,
@@ -22,7 +22,8 @@ export async function describeCandidates(
   descriptions: Descriptions,
   progress: ProgressReporter,
   keyframes: Float64Array,
-): Promise<void> {
+): Promise<number> {
+  let done = 0;
   const sortedRows = Array.from(rows).filter((row) => !descriptions.has(row)).sort((a, b) => a - b);
   if (sortedRows.length > 0) {
     progress.stage('describe', sortedRows.length);
@@ -41,11 +42,11 @@ export async function describeCandidates(
       batchSize: 4,
       poolSize: 10, // 10 full-resolution RGB slots: ~250 MB at 4K, the describe pass's bound
       sequenceFps: options.sequenceFps,
+      readTimeoutSec: options.readTimeoutSec,
       wantedPts,
       wantedKeyframePts: keyframeBefore(keyframes, wantedPts),
     });
     try {
-      let done = 0;
       for await (const batch of decoder.batches({ signal: options.signal })) {
         await descriptions.add(batch.frames, batch.frames.map((f) => rowByPts.get(f.ptsSec.toFixed(4))));
         done += batch.frames.length;
@@ -55,5 +56,6 @@ export async function describeCandidates(
       await decoder.close();
     }
   }
-  descriptions.applyTo(table);
+  descriptions.applyTo(table, Array.from(rows));
+  return done;
 }

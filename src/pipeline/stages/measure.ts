@@ -10,7 +10,7 @@ import { isFramesiftError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { Descriptions } from '../descriptions.js';
 import type { ResolvedExtractOptions } from '../options.js';
-import { planSparsePass, WindowKeeper } from '../single-pass.js';
+import { planDensePass, planSparsePass, WindowKeeper } from '../single-pass.js';
 import type { ProgressReporter } from '../progress.js';
 import { MeasureColumns, type MeasureResult } from '../types.js';
 
@@ -40,12 +40,15 @@ export async function measureVideo(
     threads: options.threads,
     batchSize: options.batchSize,
     sequenceFps: options.sequenceFps,
+    maxFramesDecoded: options.maxAnalysedFrames,
+    readTimeoutSec: options.readTimeoutSec,
     ...(options.start !== undefined ? { start: options.start } : {}),
     ...(options.end !== undefined ? { end: options.end } : {}),
   };
   let decoder = await openVideo(input, baseOptions);
   const info = decoder.info;
   let keeper: WindowKeeper | undefined;
+  let fallback: MeasureResult['fallback'];
   let expected = info.frameCount > 0 ? info.frameCount : Math.round(info.durationSec * info.avgFrameRate);
   if (preset.sampling === 'sparse' && !info.isImageSequence) {
     await decoder.close();
@@ -55,12 +58,25 @@ export async function measureVideo(
     expected = plan.expectedFrames;
     keeper = new WindowKeeper(plan, descriptions, Math.max(info.outputWidth, info.outputHeight));
     decoder = await openVideo(input, { ...baseOptions, ...plan.decode });
+  } else if (options.onePass && info.isImageSequence) {
+    fallback = 'image-sequence';
+  } else if (options.onePass) {
+    // balanced / high_quality in one decode: the kept frames are described as they come.
+    const plan = planDensePass(info, options);
+    logger.info(plan ? { windowSec: plan.windowSec, keepPerWindow: plan.keepPerWindow } : {}, plan ? 'one-pass keep windows' : 'two passes: the count asks for candidates in too many frames');
+    if (!plan) fallback = 'dense-count';
+    else {
+      await decoder.close();
+      keeper = new WindowKeeper(plan, descriptions, Math.max(info.outputWidth, info.outputHeight), 1);
+      decoder = await openVideo(input, { ...baseOptions, ...plan.decode });
+    }
   }
 
   const columns = new MeasureColumns(PASS1_FIELDS);
   progress.stage('measure', expected);
   let previous: Frame | null = null;
   let stats = { framesLost: 0, corruptFrames: 0, truncated: false };
+  let capped = false;
   let keyframeTimes = new Float64Array(0);
   try {
     for await (const batch of decoder.batches({ signal: options.signal, closeOnExit: false })) {
@@ -77,13 +93,14 @@ export async function measureVideo(
         for (const frame of batch.frames) if (frame !== previous) frame.release();
       }
       stats = { framesLost: batch.stats.framesLost, corruptFrames: batch.stats.corruptFrames, truncated: batch.stats.truncated };
+      capped = batch.stats.capped;
       progress.update(columns.length, expected);
     }
     await keeper?.finish();
   } catch (err) {
     // A cut-off file still yields every frame before the cut: keep that work.
     if (!isFramesiftError(err, 'ERR_FRAMESIFT_TRUNCATED')) {
-      keeper?.dispose();
+      await keeper?.dispose();
       throw err;
     }
     warnings.push(`${(err as Error).message}; using the ${columns.length} frames before the cut`);
@@ -94,6 +111,7 @@ export async function measureVideo(
     keyframeTimes = decoder.keyframeTimes() as Float64Array<ArrayBuffer>; // before close: later passes seek by them
     await decoder.close();
   }
+  if (capped) warnings.push(`the analysis stopped after ${options.maxAnalysedFrames} decoded frames (maxAnalysedFrames); the rest of the input was not analysed`);
   if (stats.framesLost > 0) warnings.push(`${stats.framesLost} frames could not be decoded (damaged data) and were skipped`);
   progress.update(columns.length, columns.length, true);
   return {
@@ -105,6 +123,7 @@ export async function measureVideo(
     decodeStats: stats,
     keyframeTimes,
     ...(keeper ? { kept: keeper.kept } : {}),
+    ...(fallback ? { fallback } : {}),
   };
 }
 

@@ -33,6 +33,7 @@ import type { PickGraph } from './tracks.js';
 export interface WrittenOutputs {
   frames: ManifestFrame[];
   warnings: string[];
+  fetched: number;
   /** Per pick: its image name (written or not), and the names written. */
   names: string[];
   written: ReadonlySet<string>;
@@ -49,6 +50,7 @@ export async function writeOutputs(analysis: VideoAnalysis, selection: Selection
   await images.flush();
   const written = new Set<string>();
   const missing: number[] = [];
+  let fetched = 0;
   for (const [k, pick] of selection.picks.entries()) {
     if (images.has(pick.row)) {
       await images.promote(pick.row, names[k]!);
@@ -59,7 +61,7 @@ export async function writeOutputs(analysis: VideoAnalysis, selection: Selection
   if (missing.length > 0) {
     const nameByPts = new Map(missing.map((k) => [selection.picks[k]!.ptsSec.toFixed(4), names[k]!]));
     const writer = new ImageWriter(out.imagesDir, { format: options.format, quality: options.quality, ...(options.signal ? { signal: options.signal } : {}) });
-    await fetchFullFrames(analysis.input, missing.map((k) => selection.picks[k]!.ptsSec), options, run.progress, analysis.keyframeTimes, async (frame) => {
+    fetched = await fetchFullFrames(analysis.input, missing.map((k) => selection.picks[k]!.ptsSec), options, run.progress, analysis.keyframeTimes, async (frame) => {
       const name = nameByPts.get(frame.ptsSec.toFixed(4));
       if (!name) return frame.release();
       await writer.ready();
@@ -77,7 +79,7 @@ export async function writeOutputs(analysis: VideoAnalysis, selection: Selection
   const pairs = pairsToMatch(selection, graph.verifiedPairs, names, table, options.preset.matchWindow);
   await writePairs(out.dir, pairs);
   await writeAnalysisCsv(out.dir, table, selection, analysis.columns);
-  return { frames, warnings, names, written, pairs };
+  return { frames, warnings, fetched, names, written, pairs };
 }
 
 /** The manifest of a finished choice (validated when written). */
@@ -86,8 +88,9 @@ export function assembleManifest(
   selection: Selection,
   graph: PickGraph,
   frames: ManifestFrame[],
-  run: { timings: Record<string, number>; peakRssMB: number; warnings: string[]; colmap?: ManifestColmap | undefined },
+  run: { timings: Record<string, number>; peakRssMB: number; warnings: string[]; fetched: number; colmap?: ManifestColmap | undefined },
 ): Manifest {
+  const decode = analysis.decode;
   const rejected = Object.values(selection.rejectedByReason).reduce((a, b) => a + b, 0);
   return {
     schemaVersion: 1,
@@ -105,6 +108,7 @@ export function assembleManifest(
     timings: run.timings,
     peakRssMB: run.peakRssMB,
     warnings: run.warnings,
+    decode: run.fetched > 0 ? { ...decode, framesDecoded: { ...decode.framesDecoded, write: run.fetched } } : decode,
     ...(run.colmap ? { colmap: run.colmap } : {}),
   };
 }
@@ -141,6 +145,7 @@ export async function fetchFullFrames(
     batchSize: 4,
     poolSize: 12,
     sequenceFps: options.sequenceFps,
+    readTimeoutSec: options.readTimeoutSec,
     wantedPts,
     wantedKeyframePts: keyframeBefore(keyframes, wantedPts),
   });

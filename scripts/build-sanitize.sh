@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Builds the native unit tests and the libFuzzer targets (test/native/CMakeLists.txt) with
+# clang-14 under ASan + UBSan into build-sanitize/, installing the Debian packages they need
+# when missing. Used by scripts/ci-sanitize.sh and scripts/fuzz.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# clang-14 + its sanitizer/libFuzzer runtimes, and Catch2 v2 (header-only test framework).
+PACKAGES=(clang-14 libclang-rt-14-dev catch2)
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "build-sanitize: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+bash scripts/make-fuzz-corpus.sh
+if [ ! -f build-sanitize/CMakeCache.txt ] || ! grep -q "FRAMESIFT_FUZZ:BOOL=ON" build-sanitize/CMakeCache.txt; then
+  CXX=clang++-14 cmake -S test/native -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DFRAMESIFT_FUZZ=ON >/dev/null
+fi
+cmake --build build-sanitize -j "$(nproc)" -- --no-print-directory >/dev/null
