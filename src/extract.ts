@@ -7,6 +7,7 @@
  */
 import { loadOnnxRuntime } from './embed/runtime.js';
 import { isFramesiftError } from './errors.js';
+import { checkColmapDatabaseSupport } from './output/colmap-db.js';
 import { cleanupPartial, prepareOutputDir, type Manifest } from './output/index.js';
 import { analyseVideo, chooseFrames, PipelineRun, resolveExtractOptions, type ExtractOptions, type VideoAnalysis } from './pipeline/index.js';
 import { findColmap } from './pipeline/stages/reconstruct.js';
@@ -23,6 +24,7 @@ export async function extractFrames(input: string, options: ExtractOptions): Pro
     run.checkpoint();
     // A missing COLMAP fails now, not after the extraction.
     if (resolved.reconstruct) await findColmap();
+    if (resolved.colmap) checkColmapDatabaseSupport();
     // Without onnxruntime-node, --model fails before the output folder is touched.
     if (resolved.model) await loadOnnxRuntime(resolved.model);
     const out = await prepareOutputDir(resolved.outDir, { force: resolved.force });

@@ -35,6 +35,10 @@ import type { WrittenOutputs } from './write.js';
 const MAX_H_INLIER_RATIO = 0.8;
 /** COLMAP's two-view max_error (px): a putative match within it of the pair's F counts as an inlier. */
 const COLMAP_MAX_ERROR_PX = 4;
+/** An analysis set with fewer features than this share of the mode's count is found again at full size. */
+const SPARSE_SHARE = 0.6;
+/** OpenCV contrast threshold for SIFT found again: 0.02 / 3 layers = COLMAP's peak_threshold 0.0067 (OpenCV's default 0.04 finds half as many on smooth footage). */
+const FULL_CONTRAST_THRESHOLD = 0.02;
 /** COLMAP's default focal-length guess, in units of the longer image side. */
 const DEFAULT_FOCAL_FACTOR = 1.2;
 
@@ -158,7 +162,7 @@ async function imageSize(path: string): Promise<{ width: number; height: number 
 /** SIFT on a written image at its full resolution (for picks described with ORB, or source 'full'). */
 async function fullResolutionSift(path: string, maxFeatures: number): Promise<FeatureSet> {
   const { data, info } = await sharp(path).grayscale().raw().toBuffer({ resolveWithObject: true });
-  return extractFeatures({ data, width: info.width, height: info.height }, { detector: 'sift', maxFeatures });
+  return extractFeatures({ data, width: info.width, height: info.height }, { detector: 'sift', maxFeatures, contrastThreshold: FULL_CONTRAST_THRESHOLD });
 }
 
 export async function writeColmapExport(input: ColmapExportInput): Promise<ColmapExport> {
@@ -171,7 +175,10 @@ export async function writeColmapExport(input: ColmapExportInput): Promise<Colma
     const sets: FeatureSet[] = [];
     let reused = 0;
     for (const [k, im] of input.images.entries()) {
-      if (input.source === 'analysis' && im.features && im.features.kind === 'sift' && !im.features.disposed) {
+      // A sparse analysis set (a smooth real clip: a few hundred features at 640 px) is found
+      // again at full size with COLMAP's lower contrast threshold, as COLMAP's own SIFT would.
+      const dense = im.features !== undefined && im.features.count >= SPARSE_SHARE * input.maxFeatures;
+      if (input.source === 'analysis' && im.features && im.features.kind === 'sift' && !im.features.disposed && dense) {
         sets.push(im.features);
         reused++;
       } else {
