@@ -22,8 +22,16 @@ export type FramesiftErrorCode =
   | 'ERR_FRAMESIFT_COLMAP_MISSING'
   | 'ERR_FRAMESIFT_ABORTED'
   | 'ERR_FRAMESIFT_NATIVE_LOAD'
+  /** A batch job whose worker process died (native crash, OOM kill) twice. */
+  | 'ERR_FRAMESIFT_CRASHED'
   | 'ERR_FRAMESIFT_TIMEOUT'
-  | 'ERR_FRAMESIFT_INTERNAL';
+  | 'ERR_FRAMESIFT_INTERNAL'
+  // The queue and its API (src/queue, src/serve): Redis unreachable, no or wrong bearer token,
+  // a path or URL outside what the server may touch, too many queued jobs.
+  | 'ERR_FRAMESIFT_QUEUE'
+  | 'ERR_FRAMESIFT_UNAUTHORIZED'
+  | 'ERR_FRAMESIFT_FORBIDDEN'
+  | 'ERR_FRAMESIFT_QUEUE_FULL';
 
 export class FramesiftError extends Error {
   readonly code: FramesiftErrorCode;

@@ -9,3 +9,7 @@ export { probe, openVideo, decodeFrames, Frame, VideoDecoder, type DecodeOptions
 export { FramesiftError, isFramesiftError, type FramesiftErrorCode } from './errors.js';
 export { validateManifest, MANIFEST_SCHEMA_PATH } from './output/index.js';
 export { runDoctor, type DoctorReport, type DoctorCheck, type DoctorOptions, type CheckStatus } from './doctor.js';
+export { extractBatch, type BatchOptions, type BatchEvent, type BatchSummary, type JobView } from './jobs/batch.js';
+export { expandInputs, type BatchInput } from './jobs/inputs.js';
+export { createQueue, runWorker, jobIdFor, FramesiftQueue, FramesiftWorker, type QueueLocation, type FramesiftJobData, type FramesiftJobResult, type FramesiftJobProgress, type JobOptions, type JobView as QueueJobView, type AddJobOptions, type RunWorkerOptions } from './queue/index.js';
+export { createServer, serve, type ServeOptions, type JobServer } from './serve/index.js';

@@ -8,6 +8,6 @@ export interface CliContext {
   /** Aborted on SIGINT/SIGTERM: commands stop cleanly and leave nothing half-written. */
   signal: AbortSignal;
   isTTY: boolean;
-  /** Set by a command that reports its own failure (doctor); main() returns it. */
-  exitCode?: number;
+  /** A command that finished but must not report success (a batch with failed jobs) sets its status here. */
+  setExitCode: (code: number) => void;
 }

@@ -15,7 +15,7 @@ export function registerDoctor(yargs: Argv, context: CliContext): Argv {
     async (argv) => {
       const report = await runDoctor({ outDir: argv.out });
       context.stdout(argv.json ? JSON.stringify(report) + '\n' : formatDoctorReport(report));
-      if (!report.extractCanRun) context.exitCode = 1;
+      if (!report.extractCanRun) context.setExitCode(1);
     },
   );
 }

@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 
 import { FramesiftError, invalidArg } from '../errors.js';
 import { extractFrames } from '../extract.js';
+import { runSummary } from '../output/summary.js';
 import type { ExtractOptions } from '../pipeline/options.js';
 import type { Progress } from '../pipeline/progress.js';
 import type { CliContext } from './context.js';
@@ -61,74 +62,89 @@ function progressPrinter(context: CliContext, quiet: boolean): (p: Progress) => 
   };
 }
 
+/**
+ * The options every extracting command takes (extract, batch): one definition, so the
+ * commands cannot drift apart.
+ */
+export function withExtractOptions<T>(y: Argv<T>) {
+  return y
+    .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'output folder' })
+    .option('count', { alias: 'n', type: 'number', describe: 'exactly N frames (fewer with a warning when impossible)' })
+    .option('max-frames', { type: 'number', describe: 'automatic count, capped at N' })
+    .option('mode', { choices: ['fast', 'balanced', 'high_quality'] as const, describe: 'speed/quality trade-off (default balanced)' })
+    .option('model', { type: 'string', describe: 'DINOv3/DINOv2 ONNX file for semantic scores (never downloaded)' })
+    .option('device', { choices: ['auto', 'cpu', 'cuda', 'coreml'] as const, describe: 'execution provider for --model (default auto)' })
+    .option('strict-device', { type: 'boolean', describe: 'fail instead of falling back to CPU' })
+    .option('format', { choices: ['jpg', 'png', 'webp'] as const, describe: 'image format (default jpg)' })
+    .option('quality', { type: 'number', describe: 'jpg/webp quality 1-100 (default 95)' })
+    .option('force', { type: 'boolean', describe: "replace framesift's outputs in a non-empty folder" })
+    .option('start', { type: 'number', describe: 'analyse from this time (s)' })
+    .option('end', { type: 'number', describe: 'analyse up to this time (s)' })
+    .option('min-spacing', { type: 'number', describe: 'minimum seconds between picks (default min(0.25, half the usable time per pick))' })
+    .option('overlap', { type: 'number', describe: 'target view overlap of neighbours, 0-0.95 (default 0.7)' })
+    .option('weights', { type: 'string', describe: 'score weights summing to 1: key=value,... or JSON' })
+    .option('analysis-size', { type: 'number', describe: 'longest side of the analysis image (default by mode)' })
+    .option('threads', { type: 'number', describe: 'threads for decode and metrics (default: all cores)' })
+    .option('batch-size', { type: 'number', describe: 'frames per batch (default 16)' })
+    .option('max-memory', { type: 'number', describe: 'memory limit for model batches, MiB' })
+    .option('sequence-fps', { type: 'number', describe: 'frame rate given to an image-sequence input (default 1)' })
+    .option('colmap', { type: 'boolean', describe: 'also write DIR/colmap/database.db (features + verified matches) for colmap mapper' })
+    .option('colmap-features', { choices: ['analysis', 'full'] as const, describe: "database keypoints: the analysis image's SIFT scaled (default) or SIFT found again at full resolution" })
+    .option('reconstruct', { type: 'boolean', describe: 'run colmap mapper on that database (needs colmap on PATH; implies --colmap)' })
+    .option('two-pass', { type: 'boolean', describe: 'balanced/high_quality: decode the candidates again instead of keeping them from the first pass' })
+    .option('max-analysed-frames', { type: 'number', describe: 'stop analysing after N decoded frames (default 1000000)' })
+    .option('read-timeout', { type: 'number', describe: 'URL inputs: fail after S seconds without data (default 30; 0 waits)' })
+    .option('config', { type: 'string', describe: 'JSON or YAML file of options; flags override it' })
+    .option('json', { type: 'boolean', default: false, describe: 'print the run summary as one JSON object on stdout' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress output' });
+}
+
+type ExtractArgv = Awaited<ReturnType<typeof withExtractOptions>['argv']>;
+
+/** ExtractOptions from the flags of withExtractOptions: config file first, flags over it. */
+export function extractOptionsFromArgv(argv: ExtractArgv): ExtractOptions {
+  const fromFile = argv.config ? readConfig(argv.config) : {};
+  const flags: Partial<ExtractOptions> = {
+    outDir: argv.out,
+    count: argv.count,
+    maxFrames: argv['max-frames'],
+    mode: argv.mode,
+    model: argv.model,
+    device: argv.device,
+    strictDevice: argv['strict-device'],
+    format: argv.format,
+    quality: argv.quality,
+    force: argv.force,
+    start: argv.start,
+    end: argv.end,
+    minSpacing: argv['min-spacing'],
+    overlap: argv.overlap,
+    weights: argv.weights !== undefined ? parseWeights(argv.weights) : undefined,
+    analysisSize: argv['analysis-size'],
+    threads: argv.threads,
+    batchSize: argv['batch-size'],
+    maxMemoryMB: argv['max-memory'],
+    sequenceFps: argv['sequence-fps'],
+    colmap: argv.colmap,
+    reconstruct: argv.reconstruct,
+    colmapFeatures: argv['colmap-features'],
+    twoPass: argv['two-pass'],
+    maxAnalysedFrames: argv['max-analysed-frames'],
+    readTimeoutSec: argv['read-timeout'],
+  };
+  const options: ExtractOptions = { ...fromFile, outDir: argv.out } as ExtractOptions;
+  for (const [key, value] of Object.entries(flags)) if (value !== undefined) (options as unknown as Record<string, unknown>)[key] = value;
+  return options;
+}
+
 export function registerExtract(yargs: Argv, context: CliContext): Argv {
   return yargs.command(
     'extract <video>',
     'Choose the frames that reconstruct best and write them with a manifest',
     (y) =>
-      y
-        .positional('video', { type: 'string', demandOption: true, describe: 'video file, URL, folder of frames or glob' })
-        .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'output folder' })
-        .option('count', { alias: 'n', type: 'number', describe: 'exactly N frames (fewer with a warning when impossible)' })
-        .option('max-frames', { type: 'number', describe: 'automatic count, capped at N' })
-        .option('mode', { choices: ['fast', 'balanced', 'high_quality'] as const, describe: 'speed/quality trade-off (default balanced)' })
-        .option('model', { type: 'string', describe: 'DINOv3/DINOv2 ONNX file for semantic scores (never downloaded)' })
-        .option('device', { choices: ['auto', 'cpu', 'cuda', 'coreml'] as const, describe: 'execution provider for --model (default auto)' })
-        .option('strict-device', { type: 'boolean', describe: 'fail instead of falling back to CPU' })
-        .option('format', { choices: ['jpg', 'png', 'webp'] as const, describe: 'image format (default jpg)' })
-        .option('quality', { type: 'number', describe: 'jpg/webp quality 1-100 (default 95)' })
-        .option('force', { type: 'boolean', describe: "replace framesift's outputs in a non-empty folder" })
-        .option('start', { type: 'number', describe: 'analyse from this time (s)' })
-        .option('end', { type: 'number', describe: 'analyse up to this time (s)' })
-        .option('min-spacing', { type: 'number', describe: 'minimum seconds between picks (default min(0.25, half the usable time per pick))' })
-        .option('overlap', { type: 'number', describe: 'target view overlap of neighbours, 0-0.95 (default 0.7)' })
-        .option('weights', { type: 'string', describe: 'score weights summing to 1: key=value,... or JSON' })
-        .option('analysis-size', { type: 'number', describe: 'longest side of the analysis image (default by mode)' })
-        .option('threads', { type: 'number', describe: 'threads for decode and metrics (default: all cores)' })
-        .option('batch-size', { type: 'number', describe: 'frames per batch (default 16)' })
-        .option('max-memory', { type: 'number', describe: 'memory limit for model batches, MiB' })
-        .option('sequence-fps', { type: 'number', describe: 'frame rate given to an image-sequence input (default 1)' })
-        .option('colmap', { type: 'boolean', describe: 'also write DIR/colmap/database.db (features + verified matches) for colmap mapper' })
-        .option('colmap-features', { choices: ['analysis', 'full'] as const, describe: "database keypoints: the analysis image's SIFT scaled (default) or SIFT found again at full resolution" })
-        .option('reconstruct', { type: 'boolean', describe: 'run colmap mapper on that database (needs colmap on PATH; implies --colmap)' })
-        .option('two-pass', { type: 'boolean', describe: 'balanced/high_quality: decode the candidates again instead of keeping them from the first pass' })
-        .option('max-analysed-frames', { type: 'number', describe: 'stop analysing after N decoded frames (default 1000000)' })
-        .option('read-timeout', { type: 'number', describe: 'URL inputs: fail after S seconds without data (default 30; 0 waits)' })
-        .option('config', { type: 'string', describe: 'JSON or YAML file of options; flags override it' })
-        .option('json', { type: 'boolean', default: false, describe: 'print the run summary as one JSON object on stdout' })
-        .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress output' }),
+      withExtractOptions(y.positional('video', { type: 'string', demandOption: true, describe: 'video file, URL, folder of frames or glob' })),
     async (argv) => {
-      const fromFile = argv.config ? readConfig(argv.config) : {};
-      const flags: Partial<ExtractOptions> = {
-        outDir: argv.out,
-        count: argv.count,
-        maxFrames: argv['max-frames'],
-        mode: argv.mode,
-        model: argv.model,
-        device: argv.device,
-        strictDevice: argv['strict-device'],
-        format: argv.format,
-        quality: argv.quality,
-        force: argv.force,
-        start: argv.start,
-        end: argv.end,
-        minSpacing: argv['min-spacing'],
-        overlap: argv.overlap,
-        weights: argv.weights !== undefined ? parseWeights(argv.weights) : undefined,
-        analysisSize: argv['analysis-size'],
-        threads: argv.threads,
-        batchSize: argv['batch-size'],
-        maxMemoryMB: argv['max-memory'],
-        sequenceFps: argv['sequence-fps'],
-        colmap: argv.colmap,
-        reconstruct: argv.reconstruct,
-        colmapFeatures: argv['colmap-features'],
-        twoPass: argv['two-pass'],
-        maxAnalysedFrames: argv['max-analysed-frames'],
-        readTimeoutSec: argv['read-timeout'],
-      };
-      const options: ExtractOptions = { ...fromFile, outDir: argv.out } as ExtractOptions;
-      for (const [key, value] of Object.entries(flags)) if (value !== undefined) (options as unknown as Record<string, unknown>)[key] = value;
+      const options = extractOptionsFromArgv(argv);
       const manifest = await extractFrames(argv.video as string, {
         ...options,
         signal: context.signal,
@@ -136,17 +152,7 @@ export function registerExtract(yargs: Argv, context: CliContext): Argv {
         onProgress: progressPrinter(context, argv.quiet || argv.json),
       });
       for (const warning of manifest.warnings) context.stderr(`framesift: warning: ${warning}\n`);
-      const summary = {
-        outDir: options.outDir,
-        chosen: manifest.counts.chosen,
-        analysed: manifest.counts.analysed,
-        rejected: manifest.rejected.byReason,
-        sequences: manifest.sequences.length,
-        provider: manifest.device?.provider ?? null,
-        seconds: Object.values(manifest.timings).reduce((a, b) => a + b, 0),
-        warnings: manifest.warnings,
-        ...(manifest.colmap ? { colmap: manifest.colmap } : {}),
-      };
+      const summary = runSummary(manifest, options.outDir);
       if (argv.json) context.stdout(JSON.stringify(summary) + '\n');
       else {
         context.stdout(
@@ -161,7 +167,7 @@ export function registerExtract(yargs: Argv, context: CliContext): Argv {
             `framesift: colmap mapper registered ${rec.imagesRegistered} of ${rec.images} images, ${rec.points3D} points, ` +
               `mean reprojection error ${rec.meanReprojectionErrorPx ?? '?'} px -> ${options.outDir}/${rec.sparseDir}/${rec.bestModel}\n`,
           );
-        } else if (rec) context.stderr(`framesift: warning: ${rec.error}\n`);
+        }
       }
     },
   );

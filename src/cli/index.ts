@@ -10,10 +10,14 @@ import { packageRoot } from '../../bindings/index.js';
 import { FramesiftError } from '../errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
 import type { CliContext } from './context.js';
+import { registerBatch } from './batch.js';
 import { registerBench } from './bench.js';
 import { registerDoctor } from './doctor.js';
 import { registerExtract } from './extract.js';
 import { registerProbe } from './probe.js';
+import { registerQueue } from './queue.js';
+import { registerServe } from './serve.js';
+import { registerWorker } from './worker.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -51,12 +55,14 @@ export async function main(args: string[], io: Partial<Pick<CliContext, 'stdout'
 
   const levelIndex = args.findIndex((a) => a === '--log-level' || a.startsWith('--log-level='));
   const levelArg = levelIndex < 0 ? undefined : args[levelIndex]!.includes('=') ? args[levelIndex]!.split('=')[1] : args[levelIndex + 1];
+  let exitCode = EXIT_OK;
   const context: CliContext = {
     stdout,
     stderr,
     logger: createLogger((levelArg as LogLevel) ?? (process.env.FRAMESIFT_LOG_LEVEL as LogLevel) ?? 'warn'),
     signal: controller.signal,
     isTTY: Boolean(process.stderr.isTTY),
+    setExitCode: (code) => void (exitCode = code),
   };
 
   let usageError: string | undefined;
@@ -69,7 +75,7 @@ export async function main(args: string[], io: Partial<Pick<CliContext, 'stdout'
     .help()
     .alias('h', 'help')
     .strict()
-    .demandCommand(1, 'Name a command: extract or probe')
+    .demandCommand(1, 'Name a command: extract, batch or probe')
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
@@ -78,9 +84,13 @@ export async function main(args: string[], io: Partial<Pick<CliContext, 'stdout'
       else usageError = message;
     });
   parser = registerExtract(parser, context);
+  parser = registerBatch(parser, context);
   parser = registerProbe(parser, context);
   parser = registerBench(parser, context);
   parser = registerDoctor(parser, context);
+  parser = registerQueue(parser, context);
+  parser = registerWorker(parser, context);
+  parser = registerServe(parser, context);
 
   try {
     await parser.parseAsync(args, {}, (err, _argv, output) => {
@@ -114,5 +124,5 @@ export async function main(args: string[], io: Partial<Pick<CliContext, 'stdout'
     context.logger.debug({ err: failure }, 'command failed');
     return EXIT_FAILURE;
   }
-  return context.exitCode ?? EXIT_OK;
+  return exitCode;
 }

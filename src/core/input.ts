@@ -13,11 +13,12 @@ export type ResolvedInput =
   | { kind: 'url'; input: string }
   | { kind: 'images'; input: string; files: string[] };
 
-const IMAGE_EXTENSIONS = /\.(jpe?g|png)$/i;
-const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+export const IMAGE_EXTENSIONS = /\.(jpe?g|png)$/i;
+export const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 const GLOB_CHARS = /[*?[]/;
 
-const byName = new Intl.Collator('en', { numeric: true, sensitivity: 'base' }).compare;
+/** Name order with numbers compared as numbers (frame2 before frame10). */
+export const byName = new Intl.Collator('en', { numeric: true, sensitivity: 'base' }).compare;
 
 export function resolveInput(input: string): ResolvedInput {
   if (typeof input !== 'string' || input.length === 0) {

@@ -25,7 +25,8 @@ export async function analyseVideo(options: ResolvedExtractOptions, out: OutputD
   const images = new CandidateImages(out.imagesDir, options.format, options.quality, options.signal);
   let descriptions: Descriptions | undefined;
   try {
-    if (options.model) {
+    if (options.embedder) embedder = options.embedder;
+    else if (options.model) {
       embedder = await Embedder.create({
         model: options.model,
         device: options.device,
@@ -95,6 +96,6 @@ export async function analyseVideo(options: ResolvedExtractOptions, out: OutputD
     descriptions?.dispose();
     throw err;
   } finally {
-    await embedder?.close();
+    if (embedder !== options.embedder) await embedder?.close();
   }
 }

@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 
+import type { Embedder } from '../embed/index.js';
 import { invalidArg } from '../errors.js';
 import type { Logger } from '../log.js';
 import { resolveSelectOptions, type SelectMode, type SelectOptions, type Weights } from '../select/index.js';
@@ -23,6 +24,11 @@ export interface ExtractOptions {
   mode?: SelectMode;
   /** A DINOv3/DINOv2 ONNX file: adds spatial complexity, semantic richness and redundancy by embedding. */
   model?: string;
+  /**
+   * A loaded Embedder to use instead of loading `model` (a batch worker keeps one across
+   * clips); the caller owns it and closes it. `model` still names it for the manifest.
+   */
+  embedder?: Embedder;
   /** Execution provider for the model. Default 'auto'. */
   device?: DeviceName;
   /** Fail instead of falling back to CPU when the requested device cannot load. */
@@ -126,6 +132,8 @@ export interface ResolvedExtractOptions {
   /** Pass 1 keeps and describes the candidates of a video (balanced, high_quality; fast has its own single pass). */
   onePass: boolean;
   signal: AbortSignal | undefined;
+  /** A caller's loaded Embedder (ExtractOptions.embedder): used as is, never closed here. */
+  embedder: Embedder | undefined;
 }
 
 function num(name: string, value: unknown, min: number, max: number, integer = false): number {
@@ -147,6 +155,9 @@ function bool(name: string, value: unknown): boolean {
   if (typeof value !== 'boolean') throw invalidArg(name, 'true or false', value);
   return value;
 }
+
+/** The number check every option uses (also for the CLI's own flags: one bound, one message). */
+export const checkNumber = num;
 
 /** The hooks a caller passes must be what they claim, or they fail minutes later mid-run. */
 function checkHooks(o: ExtractOptions): void {
@@ -208,5 +219,6 @@ export function resolveExtractOptions(o: ExtractOptions): ResolvedExtractOptions
     select,
     onePass: preset.sampling === 'all' && !(o.twoPass === undefined ? false : bool('twoPass', o.twoPass)),
     signal: o.signal,
+    embedder: o.embedder,
   };
 }

@@ -244,6 +244,6 @@ async function writeAnalysisCsv(dir: string, table: FrameTable, selection: Selec
 }
 
 function effectiveConfig(resolved: ResolvedExtractOptions, selection: Selection): Record<string, unknown> {
-  const { select: _select, signal: _signal, ...rest } = resolved;
+  const { select: _select, signal: _signal, embedder: _embedder, ...rest } = resolved;
   return { ...rest, select: selection.options };
 }
