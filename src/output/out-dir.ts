@@ -3,7 +3,7 @@
  * overwrites an existing non-empty folder unless asked (--force), and even then removes only
  * what it writes itself: other files of the user stay where they are.
  */
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 
 import { FramesiftError, invalidArg } from '../errors.js';
@@ -177,6 +177,8 @@ async function listIfFolder(path: string): Promise<string[] | undefined> {
 }
 
 async function removeOwnFiles(root: string, entries: string[]): Promise<void> {
+  // Read before manifest.json goes: whether the previous run wrote the COLMAP database.
+  const colmapWritten = entries.includes(COLMAP_DIR) && (await previousRunWroteColmap(root));
   if (entries.includes(IMAGES_DIR)) {
     const imagesDir = join(root, IMAGES_DIR);
     const names = await listIfFolder(imagesDir);
@@ -193,19 +195,31 @@ async function removeOwnFiles(root: string, entries: string[]): Promise<void> {
   for (const name of entries) {
     if (OWN_FILES.includes(name) || isTempName(name)) await removeFile(join(root, name));
   }
-  if (entries.includes(COLMAP_DIR)) await removeColmapOutputs(join(root, COLMAP_DIR));
+  if (entries.includes(COLMAP_DIR)) await removeColmapOutputs(join(root, COLMAP_DIR), colmapWritten);
+}
+
+/** True when DIR/manifest.json says its run wrote DIR/colmap/database.db (--colmap). */
+async function previousRunWroteColmap(root: string): Promise<boolean> {
+  try {
+    const manifest = JSON.parse(await readFile(join(root, MANIFEST_FILE), 'utf8')) as { colmap?: { database?: unknown } };
+    return manifest.colmap?.database === `${COLMAP_DIR}/${COLMAP_DATABASE_FILE}`;
+  } catch {
+    return false;
+  }
 }
 
 /**
- * DIR/colmap/: the database (--colmap), the mapper's models (--reconstruct, colmap/sparse) and
- * our temporary files go, so a forced run without --colmap leaves no stale database behind;
- * anything else of the user's stays, and so does the folder then.
+ * DIR/colmap/: our temporary files always go; the database and the mapper's models
+ * (colmap/sparse) only when the previous run's manifest says framesift wrote them (--colmap),
+ * so a forced run without --colmap leaves no stale database of ours behind while a database the
+ * user made there himself (the classic recipe) stays. The folder goes when nothing is left.
  */
-async function removeColmapOutputs(colmapDir: string): Promise<void> {
+async function removeColmapOutputs(colmapDir: string, ours: boolean): Promise<void> {
   const names = (await listIfFolder(colmapDir)) ?? [];
+  const ownFiles = [COLMAP_DATABASE_FILE, `${COLMAP_DATABASE_FILE}-wal`, `${COLMAP_DATABASE_FILE}-shm`];
   for (const name of names) {
-    if (name === COLMAP_DATABASE_FILE || isTempName(name) || name === `${COLMAP_DATABASE_FILE}-wal` || name === `${COLMAP_DATABASE_FILE}-shm`) await removeFile(join(colmapDir, name));
-    else if (name === COLMAP_SPARSE_DIR) await removeTree(join(colmapDir, name));
+    if (isTempName(name) || (ours && ownFiles.includes(name))) await removeFile(join(colmapDir, name));
+    else if (ours && name === COLMAP_SPARSE_DIR) await removeTree(join(colmapDir, name));
   }
   const left = (await listIfFolder(colmapDir)) ?? [];
   if (left.length === 0) await removeTree(colmapDir);
