@@ -7,7 +7,8 @@
  * Targets (issue 12): balanced <= 1.3x ffmpeg and <= 0.5x sharpest; high_quality <= 2x ffmpeg;
  * fast <= 0.4x ffmpeg.
  * Usage: npx tsc -p tsconfig.json && node dist/bench/extract.js [--seconds 60] [--video FILE]
- *   [--runs 3] [--count 40] [--modes balanced,high_quality,fast] [--no-baseline]
+ *   [--runs 3] [--count 40] [--modes balanced,high_quality,fast] [--two-pass] [--no-baseline]
+ * (--two-pass: balanced with the two-pass pipeline too, for the one-pass gain)
  * The eval folder: FRAMESIFT_EVAL_DIR, else ../shared/eval beside the package root.
  */
 import { spawnSync } from 'node:child_process';
@@ -30,12 +31,15 @@ const { values } = parseArgs({
     count: { type: 'string', default: '40' },
     modes: { type: 'string', default: 'balanced,high_quality,fast' },
     'no-baseline': { type: 'boolean', default: false },
+    /** Also balanced with --two-pass, for the one-pass gain in the same run. */
+    'two-pass': { type: 'boolean', default: false },
   },
 });
 const runs = Number(values.runs);
 const count = Number(values.count);
-const modes = values.modes.split(',') as ExtractMode[];
-const TARGETS: Partial<Record<ExtractMode, number>> = { balanced: 1.3, high_quality: 2, fast: 0.4 };
+type Variant = ExtractMode | 'balanced --two-pass';
+const modes: Variant[] = [...(values.modes.split(',') as ExtractMode[]), ...(values['two-pass'] ? (['balanced --two-pass'] as const) : [])];
+const TARGETS: Partial<Record<string, number>> = { balanced: 1.3, high_quality: 2, fast: 0.4 };
 const evalDir = process.env.FRAMESIFT_EVAL_DIR || resolve(packageRoot(), '..', 'shared', 'eval');
 const sharpest = join(evalDir, 'baselines', 'sharpest.sh');
 const baselineSkip = values['no-baseline'] ? '--no-baseline' : existsSync(sharpest) ? undefined : existsSync(evalDir) ? `${sharpest} not found` : '../shared/eval not found';
@@ -61,12 +65,12 @@ ffmpegDecodeSeconds(clip, 0); // warm-up: the file into the page cache
 
 const decode: number[] = [];
 const baseline: number[] = [];
-const byMode = new Map<ExtractMode, ExtractRun[]>(modes.map((mode) => [mode, []]));
+const byMode = new Map<Variant, ExtractRun[]>(modes.map((mode) => [mode, []]));
 for (let r = 0; r < runs; r++) {
   decode.push(ffmpegDecodeSeconds(clip, 0));
   const line = [`ffmpeg ${decode[r]!.toFixed(2)} s`];
   for (const mode of modes) {
-    const run = await timedExtract(clip, { mode, count });
+    const run = await timedExtract(clip, mode === 'balanced --two-pass' ? { mode: 'balanced', count, twoPass: true } : { mode, count });
     byMode.get(mode)!.push(run);
     line.push(`${mode} ${run.seconds.toFixed(2)} s`);
   }

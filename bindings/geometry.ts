@@ -21,6 +21,8 @@ export interface NativeFeatureSet {
   readonly byteLength: number;
   readonly disposed: boolean;
   keypoints(): Float32Array;
+  /** The set as bytes (a copy), for featureSetFromBuffer(). */
+  toBuffer(): Buffer;
   dispose(): boolean;
 }
 
@@ -126,4 +128,5 @@ export interface GeometryExports {
   ): Promise<{ pairs: NativePairResult[]; graph: NativeMatchGraph | null }>;
   buildTracks(source: NativeMatchGraph | NativeMatchLists, options: NativeTrackOptions): Promise<NativeTrackStats>;
   colmapFeatures(sets: NativeFeatureSet[], scales: Float64Array): Promise<NativeColmapFeatures[]>;
+  featureSetFromBuffer(bytes: Uint8Array): NativeFeatureSet;
 }

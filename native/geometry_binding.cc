@@ -180,6 +180,7 @@ class FeatureSetWrap : public Napi::ObjectWrap<FeatureSetWrap> {
                         InstanceAccessor("byteLength", &FeatureSetWrap::ByteLength, nullptr),
                         InstanceAccessor("disposed", &FeatureSetWrap::Disposed, nullptr),
                         InstanceMethod("keypoints", &FeatureSetWrap::Keypoints),
+                        InstanceMethod("toBuffer", &FeatureSetWrap::ToBuffer),
                         InstanceMethod("dispose", &FeatureSetWrap::Dispose)},
                        geo);
   }
@@ -226,6 +227,13 @@ class FeatureSetWrap : public Napi::ObjectWrap<FeatureSetWrap> {
       return out;
     });
   }
+  // A copy of the set as bytes (SerializeFeatures): ~0.3 MB for 2,000 SIFT features, a memcpy.
+  Napi::Value ToBuffer(const Napi::CallbackInfo& info) {
+    return GuardJs(info.Env(), [&]() -> Napi::Value {
+      std::vector<uint8_t> bytes = SerializeFeatures(*Data("featureSet"));
+      return Napi::Buffer<uint8_t>::Copy(info.Env(), bytes.data(), bytes.size());
+    });
+  }
   Napi::Value Dispose(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), held_.Release(info.Env())); }
 
   WrappedData<FeatureData> held_;
@@ -242,6 +250,16 @@ std::shared_ptr<const FeatureData> FeatureSetArg(GeometryEnv* geo, Napi::Value v
   if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(geo->featureSetClass.Value()))
     Fail(ErrorCode::InvalidArg, "Expected a FeatureSet for " + what);
   return FeatureSetWrap::Unwrap(value.As<Napi::Object>())->Data(what);
+}
+
+// featureSetFromBuffer(bytes): a FeatureSet again from FeatureSet.toBuffer() bytes (copied).
+Napi::Value FeatureSetFromBufferJs(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+      Fail(ErrorCode::InvalidArg, "Expected a Uint8Array of saved features for bytes");
+    Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
+    return NewFeatureSet(info.Env(), GeoOf(info), DeserializeFeatures(bytes.Data(), bytes.ByteLength()));
+  });
 }
 
 // ---- MatchGraph ----
@@ -742,6 +760,7 @@ void InitGeometry(Napi::Env env, Napi::Object exports) {
   exports.Set("extractFeatures", Napi::Function::New(env, ExtractFeaturesJs, "extractFeatures", geo));
   exports.Set("extractFeaturesBatch", Napi::Function::New(env, ExtractFeaturesBatchJs, "extractFeaturesBatch", geo));
   exports.Set("matchPairs", Napi::Function::New(env, MatchPairsJs, "matchPairs", geo));
+  exports.Set("featureSetFromBuffer", Napi::Function::New(env, FeatureSetFromBufferJs, "featureSetFromBuffer", geo));
   exports.Set("buildTracks", Napi::Function::New(env, BuildTracksJs, "buildTracks", geo));
   exports.Set("colmapFeatures", Napi::Function::New(env, ColmapFeaturesJs, "colmapFeatures", geo));
 }

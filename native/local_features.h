@@ -45,4 +45,12 @@ struct FeatureData {
 // An empty or featureless image gives an empty FeatureData, not an error.
 FeatureData ExtractFeatures(const uint8_t* data, int width, int height, int stride, const FeatureOptions& options);
 
+// A feature set as bytes, to save it and read it back (re-selection without a decode).
+// Layout, little-endian: "FSFS", u32 version (1), u32 kind, u32 rootSift, i32 width,
+// i32 height, u32 count, u32 descriptor bytes; then count*2 f32 xy, count f32 scale,
+// count*descriptor-bytes u8 descriptors.
+std::vector<uint8_t> SerializeFeatures(const FeatureData& data);
+// The inverse; malformed bytes (wrong magic, version, sizes) fail with ErrorCode::InvalidArg.
+FeatureData DeserializeFeatures(const uint8_t* bytes, size_t length);
+
 }  // namespace framesift

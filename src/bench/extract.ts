@@ -52,6 +52,8 @@ export interface TimedExtractOptions {
   count?: number;
   model?: string;
   device?: DeviceName;
+  /** balanced / high_quality: the two-pass pipeline (for comparisons with the one pass). */
+  twoPass?: boolean;
   signal?: AbortSignal;
 }
 
@@ -69,6 +71,7 @@ export async function timedExtract(path: string, options: TimedExtractOptions): 
       mode: options.mode,
       ...(options.count ? { count: options.count } : {}),
       ...(options.model ? { model: options.model, device: options.device ?? 'auto' } : {}),
+      ...(options.twoPass ? { twoPass: true } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
     const seconds = (performance.now() - started) / 1000;

@@ -32,7 +32,7 @@ function readConfig(path: string): Partial<ExtractOptions> {
   return value as Partial<ExtractOptions>;
 }
 
-function parseWeights(text: string): Record<string, number> {
+export function parseWeights(text: string): Record<string, number> {
   // "sharpness=0.3,features=0.3,..." or a JSON object.
   if (text.trim().startsWith('{')) return JSON.parse(text);
   const weights: Record<string, number> = {};
@@ -44,7 +44,7 @@ function parseWeights(text: string): Record<string, number> {
   return weights;
 }
 
-function progressPrinter(context: CliContext, quiet: boolean): (p: Progress) => void {
+export function progressPrinter(context: CliContext, quiet: boolean): (p: Progress) => void {
   let lastLine = 0;
   return (p) => {
     if (quiet) return;
@@ -92,6 +92,7 @@ export function withExtractOptions<T>(y: Argv<T>) {
     .option('colmap-features', { choices: ['analysis', 'full'] as const, describe: "database keypoints: the analysis image's SIFT scaled (default) or SIFT found again at full resolution" })
     .option('reconstruct', { type: 'boolean', describe: 'run colmap mapper on that database (needs colmap on PATH; implies --colmap)' })
     .option('two-pass', { type: 'boolean', describe: 'balanced/high_quality: decode the candidates again instead of keeping them from the first pass' })
+    .option('report', { type: 'boolean', describe: 'write DIR/report.html (default on; --no-report to skip)' })
     .option('max-analysed-frames', { type: 'number', describe: 'stop analysing after N decoded frames (default 1000000)' })
     .option('read-timeout', { type: 'number', describe: 'URL inputs: fail after S seconds without data (default 30; 0 waits)' })
     .option('config', { type: 'string', describe: 'JSON or YAML file of options; flags override it' })
@@ -129,6 +130,7 @@ export function extractOptionsFromArgv(argv: ExtractArgv): ExtractOptions {
     reconstruct: argv.reconstruct,
     colmapFeatures: argv['colmap-features'],
     twoPass: argv['two-pass'],
+    report: argv.report,
     maxAnalysedFrames: argv['max-analysed-frames'],
     readTimeoutSec: argv['read-timeout'],
   };

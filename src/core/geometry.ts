@@ -179,6 +179,17 @@ export function extractFeaturesBatch(images: GrayImage[], options?: BatchFeature
 }
 
 /**
+ * A FeatureSet again from the bytes of `set.toBuffer()` (a copy: the bytes may be reused at
+ * once). Re-selection reads the candidates' saved features this way instead of decoding them.
+ * Malformed bytes give ERR_FRAMESIFT_INVALID_ARG.
+ */
+export function featureSetFromBuffer(bytes: Uint8Array): FeatureSet {
+  if (!(bytes instanceof Uint8Array)) throw invalidArg('bytes', 'a Uint8Array of saved features', bytes);
+  installDispose();
+  return native().featureSetFromBuffer(bytes) as FeatureSet;
+}
+
+/**
  * Pairs to verify: each index with the next `window` indices (window 1 = consecutive only),
  * as a flat [i0, j0, i1, j1, ...] list with i < j, ordered by i then j.
  */

@@ -8,6 +8,11 @@ export {
   PAIRS_FILE,
   ANALYSIS_FILE,
   OWN_FILES,
+  OWN_DIRS,
+  isOwnImageName,
+  REPORT_FILE,
+  REPORT_DIR,
+  STATE_DIR,
   type PrepareOutputOptions,
   type OutputDir,
 } from './out-dir.js';

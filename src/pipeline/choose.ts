@@ -3,7 +3,7 @@
  * timed by the run's clock with an abort check between stages; returns the written manifest.
  */
 import { writeManifest, type Manifest } from '../output/index.js';
-import type { SelectOptions } from '../select/index.js';
+import type { CandidateStage, SelectOptions } from '../select/index.js';
 import type { PipelineRun } from './run.js';
 import { candidateStage } from './stages/candidates.js';
 import { selectStage } from './stages/select.js';
@@ -19,6 +19,8 @@ export interface ChoiceOptions {
    * candidates are then found again among the rows already described, so nothing is decoded.
    */
   select?: SelectOptions;
+  /** The candidates to choose among, found by the caller (re-selection: src/report/reselect.ts). */
+  candidates?: CandidateStage;
 }
 
 /** Chooses frames from `analysis` and writes them, the lists and the manifest into its folder. */
@@ -26,7 +28,7 @@ export async function chooseFrames(analysis: VideoAnalysis, run: PipelineRun, ch
   const { table, descriptions, options } = analysis;
   const { clock, progress } = run;
   const select = choice.select ?? options.select;
-  const candidates = choice.select ? candidateStage(table, select, descriptions.features.keys()) : analysis.candidates;
+  const candidates = choice.candidates ?? (choice.select ? candidateStage(table, select, descriptions.features.keys()) : analysis.candidates);
 
   run.checkpoint();
   clock.start('select');

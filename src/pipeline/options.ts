@@ -63,6 +63,8 @@ export interface ExtractOptions {
   reconstruct?: boolean;
   /** Keypoints of the database: 'analysis' (default: the describe stage's SIFT, scaled) or 'full' (SIFT found again on the written images). */
   colmapFeatures?: 'analysis' | 'full';
+  /** Write DIR/report.html (timeline, contact sheet, rejections). Default true. */
+  report?: boolean;
   /**
    * balanced / high_quality on a video: decode the candidates again in a second pass instead
    * of keeping them from the first (the one-pass default). For comparisons.
@@ -126,6 +128,7 @@ export interface ResolvedExtractOptions {
   colmap: boolean;
   reconstruct: boolean;
   colmapFeatures: 'analysis' | 'full';
+  report: boolean;
   maxAnalysedFrames: number;
   readTimeoutSec: number;
   select: SelectOptions;
@@ -214,6 +217,7 @@ export function resolveExtractOptions(o: ExtractOptions): ResolvedExtractOptions
     colmap: (o.colmap ?? false) || (o.reconstruct ?? false),
     reconstruct: o.reconstruct ?? false,
     colmapFeatures: o.colmapFeatures === undefined ? 'analysis' : oneOf('colmapFeatures', o.colmapFeatures, ['analysis', 'full']),
+    report: o.report === undefined ? true : bool('report', o.report),
     maxAnalysedFrames: o.maxAnalysedFrames === undefined ? DEFAULT_MAX_ANALYSED_FRAMES : num('maxAnalysedFrames', o.maxAnalysedFrames, 1, 1e9, true),
     readTimeoutSec: o.readTimeoutSec === undefined ? DEFAULT_READ_TIMEOUT_SEC : num('readTimeoutSec', o.readTimeoutSec, 0, 86_400),
     select,

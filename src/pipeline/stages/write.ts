@@ -1,6 +1,6 @@
 /**
  * The write stage: the chosen candidates' images, encoded while pass 1 or 2 had them decoded,
- * are renamed into place and the rest deleted; only a pick whose encode failed is decoded again
+ * are linked into place from the candidate store (candidate-images.ts); only a pick whose encode failed is decoded again
  * (fetched by pts, seeking across gaps). Then images.txt, pairs.txt, analysis.csv, and the
  * manifest (validated against its schema).
  */
@@ -19,7 +19,7 @@ import {
   type ManifestColmap,
   type ManifestFrame,
 } from '../../output/index.js';
-import { fateLabel, type FrameTable, type Selection } from '../../select/index.js';
+import { fateLabel, scoreRow, type FrameTable, type Selection } from '../../select/index.js';
 import type { ResolvedExtractOptions } from '../options.js';
 import type { ProgressReporter } from '../progress.js';
 import type { PipelineRun } from '../run.js';
@@ -57,7 +57,6 @@ export async function writeOutputs(analysis: VideoAnalysis, selection: Selection
       written.add(names[k]!);
     } else missing.push(k);
   }
-  await images.discardRest();
   if (missing.length > 0) {
     const nameByPts = new Map(missing.map((k) => [selection.picks[k]!.ptsSec.toFixed(4), names[k]!]));
     const writer = new ImageWriter(out.imagesDir, { format: options.format, quality: options.quality, ...(options.signal ? { signal: options.signal } : {}) });
@@ -231,6 +230,10 @@ async function writeAnalysisCsv(dir: string, table: FrameTable, selection: Selec
         ...metricColumns,
         features: table.features.subarray(0, n),
         featureCoverage: table.coverage.subarray(0, n),
+        // The selection's own view of each frame: what the report's timeline plots.
+        sharpness: table.sharpness.subarray(0, n),
+        exposure: table.exposure.subarray(0, n),
+        score: Float32Array.from({ length: n }, (_, row) => scoreRow(table, row, selection.options.weights).score),
         motion: table.motionPx.subarray(0, n),
         fate,
       },
