@@ -83,10 +83,12 @@ FeatureData ExtractFeatures(const uint8_t* data, int width, int height, int stri
   if (factor == 1) sx = sy = 1;
   out.xy.resize(keypoints.size() * 2);
   out.scale.resize(keypoints.size());
+  out.angle.resize(keypoints.size());
   for (size_t k = 0; k < keypoints.size(); ++k) {
     out.xy[2 * k] = static_cast<float>((keypoints[k].pt.x + 0.5) * sx - 0.5);
     out.xy[2 * k + 1] = static_cast<float>((keypoints[k].pt.y + 0.5) * sy - 0.5);
     out.scale[k] = static_cast<float>(keypoints[k].size * inv);
+    out.angle[k] = keypoints[k].angle;
   }
   out.descriptors = descriptors;
   return out;

@@ -32,11 +32,12 @@ struct FeatureData {
   int height = 0;
   std::vector<float> xy;     // x0,y0,x1,y1,... (input pixels)
   std::vector<float> scale;  // keypoint diameter in input pixels
+  std::vector<float> angle;  // orientation, degrees in [0, 360) (OpenCV's KeyPoint::angle)
   cv::Mat descriptors;       // count x 128 (SIFT) or count x 32 (ORB), CV_8U
 
   int Count() const { return static_cast<int>(xy.size() / 2); }
   size_t ByteLength() const {
-    return xy.size() * sizeof(float) + scale.size() * sizeof(float) + descriptors.total() * descriptors.elemSize();
+    return (xy.size() + scale.size() + angle.size()) * sizeof(float) + descriptors.total() * descriptors.elemSize();
   }
 };
 

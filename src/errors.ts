@@ -19,6 +19,7 @@ export type FramesiftErrorCode =
   | 'ERR_FRAMESIFT_PROVIDER'
   | 'ERR_FRAMESIFT_ONNXRUNTIME_MISSING'
   | 'ERR_FRAMESIFT_OUTPUT'
+  | 'ERR_FRAMESIFT_COLMAP_MISSING'
   | 'ERR_FRAMESIFT_ABORTED'
   | 'ERR_FRAMESIFT_NATIVE_LOAD'
   | 'ERR_FRAMESIFT_INPUT_CHANGED' // re-selection must decode, and the input is not the one analysed

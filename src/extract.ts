@@ -10,8 +10,10 @@ import { join } from 'node:path';
 
 import { loadOnnxRuntime } from './embed/runtime.js';
 import { isFramesiftError } from './errors.js';
+import { checkColmapDatabaseSupport } from './output/colmap-db.js';
 import { cleanupPartial, prepareOutputDir, STATE_DIR, type Manifest } from './output/index.js';
 import { analyseVideo, chooseFrames, PipelineRun, resolveExtractOptions, type ExtractOptions, type VideoAnalysis } from './pipeline/index.js';
+import { findColmap } from './pipeline/stages/reconstruct.js';
 import { fingerprintInput } from './report/fingerprint.js';
 import { writeReport } from './report/report.js';
 import { rowsToKeep, saveAnalysis, savedRequest, snapshotAnalysis } from './report/saved-analysis.js';
@@ -27,6 +29,9 @@ export async function extractFrames(input: string, options: ExtractOptions): Pro
   let analysis: VideoAnalysis | undefined;
   try {
     run.checkpoint();
+    // A missing COLMAP fails now, not after the extraction.
+    if (resolved.reconstruct) await findColmap();
+    if (resolved.colmap) checkColmapDatabaseSupport();
     // Without onnxruntime-node, --model fails before the output folder is touched.
     if (resolved.model) await loadOnnxRuntime(resolved.model);
     const out = await prepareOutputDir(resolved.outDir, { force: resolved.force });

@@ -4,17 +4,20 @@
  * what it writes itself: other files of the user stay where they are.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 
 import { FramesiftError, invalidArg } from '../errors.js';
 import { isTempName, outputError, tempNamePid } from './atomic.js';
+import { COLMAP_DATABASE_FILE, COLMAP_DIR } from './colmap-db.js';
 
 export const IMAGES_DIR = 'images';
 export const MANIFEST_FILE = 'manifest.json';
 export const IMAGE_LIST_FILE = 'images.txt';
 export const PAIRS_FILE = 'pairs.txt';
 export const ANALYSIS_FILE = 'analysis.csv';
+/** colmap mapper's output folder inside DIR/colmap (--reconstruct). */
+export const COLMAP_SPARSE_DIR = 'sparse';
 export const REPORT_FILE = 'report.html';
 /** Folders of ours under DIR: the report's thumbnails, and the saved analysis for re-selection. */
 export const REPORT_DIR = 'report';
@@ -161,7 +164,7 @@ export async function cleanupPartial(dir: string): Promise<number> {
   const root = resolve(dir);
   let removed = 0;
   // The candidate store (DIR/.framesift/candidates) gets its encodes under temporary names too.
-  for (const folder of [root, join(root, IMAGES_DIR), join(root, STATE_DIR, 'candidates')]) {
+  for (const folder of [root, join(root, IMAGES_DIR), join(root, STATE_DIR, 'candidates'), join(root, COLMAP_DIR)]) {
     let names: string[];
     try {
       names = await readdir(folder);
@@ -196,6 +199,8 @@ async function listIfFolder(path: string): Promise<string[] | undefined> {
 }
 
 async function removeOwnFiles(root: string, entries: string[]): Promise<void> {
+  // Read before manifest.json goes: whether the previous run wrote the COLMAP database.
+  const colmapWritten = entries.includes(COLMAP_DIR) && (await previousRunWroteColmap(root));
   if (entries.includes(IMAGES_DIR)) {
     const imagesDir = join(root, IMAGES_DIR);
     const names = await listIfFolder(imagesDir);
@@ -212,6 +217,42 @@ async function removeOwnFiles(root: string, entries: string[]): Promise<void> {
   for (const name of entries) {
     if (OWN_FILES.includes(name) || isTempName(name)) await removeFile(join(root, name));
     else if (OWN_DIRS.includes(name)) await removeFile(join(root, name), true);
+  }
+  if (entries.includes(COLMAP_DIR)) await removeColmapOutputs(join(root, COLMAP_DIR), colmapWritten);
+}
+
+/** True when DIR/manifest.json says its run wrote DIR/colmap/database.db (--colmap). */
+async function previousRunWroteColmap(root: string): Promise<boolean> {
+  try {
+    const manifest = JSON.parse(await readFile(join(root, MANIFEST_FILE), 'utf8')) as { colmap?: { database?: unknown } };
+    return manifest.colmap?.database === `${COLMAP_DIR}/${COLMAP_DATABASE_FILE}`;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * DIR/colmap/: our temporary files always go; the database and the mapper's models
+ * (colmap/sparse) only when the previous run's manifest says framesift wrote them (--colmap),
+ * so a forced run without --colmap leaves no stale database of ours behind while a database the
+ * user made there himself (the classic recipe) stays. The folder goes when nothing is left.
+ */
+async function removeColmapOutputs(colmapDir: string, ours: boolean): Promise<void> {
+  const names = (await listIfFolder(colmapDir)) ?? [];
+  const ownFiles = [COLMAP_DATABASE_FILE, `${COLMAP_DATABASE_FILE}-wal`, `${COLMAP_DATABASE_FILE}-shm`];
+  for (const name of names) {
+    if (isTempName(name) || (ours && ownFiles.includes(name))) await removeFile(join(colmapDir, name));
+    else if (ours && name === COLMAP_SPARSE_DIR) await removeTree(join(colmapDir, name));
+  }
+  const left = (await listIfFolder(colmapDir)) ?? [];
+  if (left.length === 0) await removeTree(colmapDir);
+}
+
+async function removeTree(path: string): Promise<void> {
+  try {
+    await rm(path, { recursive: true, force: true });
+  } catch (err) {
+    throw outputError(`Could not remove ${path}`, err);
   }
 }
 

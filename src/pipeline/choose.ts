@@ -7,6 +7,8 @@ import type { CandidateStage, SelectOptions } from '../select/index.js';
 import type { PipelineRun } from './run.js';
 import { candidateStage } from './stages/candidates.js';
 import { selectStage } from './stages/select.js';
+import { colmapStage } from './stages/colmap.js';
+import { reconstructStage } from './stages/reconstruct.js';
 import { pickGraph } from './stages/tracks.js';
 import { assembleManifest, writeOutputs } from './stages/write.js';
 import type { VideoAnalysis } from './types.js';
@@ -36,18 +38,23 @@ export async function chooseFrames(analysis: VideoAnalysis, run: PipelineRun, ch
   run.checkpoint();
   clock.start('tracks');
   progress.stage('tracks');
-  const graph = await pickGraph(selection.picks.map((p) => p.row), table, descriptions, options.preset.matchWindow);
+  const pickRows = selection.picks.map((p) => p.row);
+  const graph = await pickGraph(pickRows, table, descriptions, options.preset.matchWindow, options.colmap);
 
   run.checkpoint();
   clock.start('write');
   const written = await writeOutputs(analysis, selection, graph, run);
+  // --colmap / --reconstruct (stages/colmap.ts, stages/reconstruct.ts).
+  const colmap = options.colmap ? await colmapStage(analysis, written, pickRows.map((row) => descriptions.features.get(row)), graph.matched, run) : undefined;
+  if (colmap && options.reconstruct) colmap.reconstruction = await reconstructStage(analysis, colmap, written.frames.length, run);
   clock.stop();
 
   const manifest = assembleManifest(analysis, selection, graph, written.frames, {
     timings: { ...analysis.timings, ...clock.timings },
     peakRssMB: Math.max(analysis.peakRssMB, clock.peakRssMB),
-    warnings: [...analysis.warnings, ...selection.warnings, ...written.warnings],
+    warnings: [...analysis.warnings, ...selection.warnings, ...written.warnings, ...(colmap?.reconstruction?.error ? [colmap.reconstruction.error] : [])],
     fetched: written.fetched,
+    colmap,
   });
   run.checkpoint();
   await writeManifest(analysis.out.dir, manifest);

@@ -16,6 +16,7 @@ import {
   writeImageList,
   writePairs,
   type Manifest,
+  type ManifestColmap,
   type ManifestFrame,
 } from '../../output/index.js';
 import { fateLabel, scoreRow, type FrameTable, type Selection } from '../../select/index.js';
@@ -29,7 +30,18 @@ import type { PickGraph } from './tracks.js';
  * Writes the picks' images and the lists beside them; returns the manifest rows of the frames
  * written, and a warning when some could not be.
  */
-export async function writeOutputs(analysis: VideoAnalysis, selection: Selection, graph: PickGraph, run: PipelineRun): Promise<{ frames: ManifestFrame[]; warnings: string[]; fetched: number }> {
+export interface WrittenOutputs {
+  frames: ManifestFrame[];
+  warnings: string[];
+  fetched: number;
+  /** Per pick: its image name (written or not), and the names written. */
+  names: string[];
+  written: ReadonlySet<string>;
+  /** pairs.txt as given to writePairs. */
+  pairs: Array<[string, string]>;
+}
+
+export async function writeOutputs(analysis: VideoAnalysis, selection: Selection, graph: PickGraph, run: PipelineRun): Promise<WrittenOutputs> {
   const { table, options, images, out } = analysis;
   const warnings: string[] = [];
   const digits = imageNameDigits(Math.max(analysis.info.frameCount, table.index[table.length - 1]! + 1));
@@ -63,9 +75,10 @@ export async function writeOutputs(analysis: VideoAnalysis, selection: Selection
 
   const frames = manifestFrames(selection, table, names, analysis.columns.fields).filter((f) => written.has(f.file));
   await writeImageList(out.dir, frames.map((f) => f.file));
-  await writePairs(out.dir, pairsToMatch(selection, graph.verifiedPairs, names, table, options.preset.matchWindow));
+  const pairs = pairsToMatch(selection, graph.verifiedPairs, names, table, options.preset.matchWindow);
+  await writePairs(out.dir, pairs);
   await writeAnalysisCsv(out.dir, table, selection, analysis.columns);
-  return { frames, warnings, fetched };
+  return { frames, warnings, fetched, names, written, pairs };
 }
 
 /** The manifest of a finished choice (validated when written). */
@@ -74,7 +87,7 @@ export function assembleManifest(
   selection: Selection,
   graph: PickGraph,
   frames: ManifestFrame[],
-  run: { timings: Record<string, number>; peakRssMB: number; warnings: string[]; fetched: number },
+  run: { timings: Record<string, number>; peakRssMB: number; warnings: string[]; fetched: number; colmap?: ManifestColmap | undefined },
 ): Manifest {
   const decode = analysis.decode;
   const rejected = Object.values(selection.rejectedByReason).reduce((a, b) => a + b, 0);
@@ -95,6 +108,7 @@ export function assembleManifest(
     peakRssMB: run.peakRssMB,
     warnings: run.warnings,
     decode: run.fetched > 0 ? { ...decode, framesDecoded: { ...decode.framesDecoded, write: run.fetched } } : decode,
+    ...(run.colmap ? { colmap: run.colmap } : {}),
   };
 }
 
