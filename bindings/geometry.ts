@@ -21,6 +21,8 @@ export interface NativeFeatureSet {
   readonly byteLength: number;
   readonly disposed: boolean;
   keypoints(): Float32Array;
+  /** The set as bytes (a copy), for featureSetFromBuffer(). */
+  toBuffer(): Buffer;
   dispose(): boolean;
 }
 
@@ -44,8 +46,10 @@ export interface NativeMatchOptions {
   minInliers?: number;
   focalPx?: number;
   flannChecks?: number;
+  minMatches?: number;
   threads?: number;
   keepGraph?: boolean;
+  keepMatches?: boolean;
 }
 
 export interface NativePairResult {
@@ -65,7 +69,19 @@ export interface NativePairResult {
   method: 'magsac' | 'ransac' | 'none';
   F: number[] | null;
   H: number[] | null;
+  /** With keepMatches: the ratio-tested mutual matches as (index in i, index in j) pairs. */
+  matchIndices?: Uint32Array;
+  /** With keepMatches: the F inliers among them, same layout. */
+  inlierIndices?: Uint32Array;
   error?: string;
+}
+
+/** One feature set in COLMAP's database layout (native/colmap_export.h). */
+export interface NativeColmapFeatures {
+  /** count x 6 floats: x, y (pixel centres at +0.5), affine shape a11, a12, a21, a22 (sigma x rotation). */
+  keypoints: Float32Array;
+  /** count x 128 bytes, L1-root normalised, x 512, capped at 255. */
+  descriptors: Uint8Array;
 }
 
 export interface NativeMatchLists {
@@ -111,4 +127,6 @@ export interface GeometryExports {
     options: NativeMatchOptions,
   ): Promise<{ pairs: NativePairResult[]; graph: NativeMatchGraph | null }>;
   buildTracks(source: NativeMatchGraph | NativeMatchLists, options: NativeTrackOptions): Promise<NativeTrackStats>;
+  colmapFeatures(sets: NativeFeatureSet[], scales: Float64Array): Promise<NativeColmapFeatures[]>;
+  featureSetFromBuffer(bytes: Uint8Array): NativeFeatureSet;
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <string>
 
 #include <opencv2/features2d.hpp>
 #include <opencv2/imgproc.hpp>
@@ -81,12 +83,84 @@ FeatureData ExtractFeatures(const uint8_t* data, int width, int height, int stri
   if (factor == 1) sx = sy = 1;
   out.xy.resize(keypoints.size() * 2);
   out.scale.resize(keypoints.size());
+  out.angle.resize(keypoints.size());
   for (size_t k = 0; k < keypoints.size(); ++k) {
     out.xy[2 * k] = static_cast<float>((keypoints[k].pt.x + 0.5) * sx - 0.5);
     out.xy[2 * k + 1] = static_cast<float>((keypoints[k].pt.y + 0.5) * sy - 0.5);
     out.scale[k] = static_cast<float>(keypoints[k].size * inv);
+    out.angle[k] = keypoints[k].angle;
   }
   out.descriptors = descriptors;
+  return out;
+}
+
+namespace {
+constexpr uint32_t kFeatureMagic = 0x53465346;  // "FSFS" read as little-endian u32
+constexpr uint32_t kFeatureVersion = 1;
+constexpr size_t kFeatureHeader = 32;
+
+void PutU32(uint8_t* at, uint32_t v) { std::memcpy(at, &v, 4); }
+uint32_t GetU32(const uint8_t* at) {
+  uint32_t v;
+  std::memcpy(&v, at, 4);
+  return v;
+}
+}  // namespace
+
+std::vector<uint8_t> SerializeFeatures(const FeatureData& data) {
+  const uint32_t count = static_cast<uint32_t>(data.Count());
+  const uint32_t cols = count > 0 ? static_cast<uint32_t>(data.descriptors.cols * data.descriptors.elemSize()) : 0;
+  std::vector<uint8_t> out(kFeatureHeader + size_t{count} * (3 * sizeof(float) + cols));
+  uint8_t* p = out.data();
+  PutU32(p, kFeatureMagic);
+  PutU32(p + 4, kFeatureVersion);
+  PutU32(p + 8, static_cast<uint32_t>(data.kind));
+  PutU32(p + 12, data.rootSift ? 1 : 0);
+  PutU32(p + 16, static_cast<uint32_t>(data.width));
+  PutU32(p + 20, static_cast<uint32_t>(data.height));
+  PutU32(p + 24, count);
+  PutU32(p + 28, cols);
+  p += kFeatureHeader;
+  std::memcpy(p, data.xy.data(), size_t{count} * 2 * sizeof(float));
+  p += size_t{count} * 2 * sizeof(float);
+  std::memcpy(p, data.scale.data(), size_t{count} * sizeof(float));
+  p += size_t{count} * sizeof(float);
+  for (uint32_t r = 0; r < count; ++r, p += cols) std::memcpy(p, data.descriptors.ptr<uint8_t>(static_cast<int>(r)), cols);
+  return out;
+}
+
+FeatureData DeserializeFeatures(const uint8_t* bytes, size_t length) {
+  if (length < kFeatureHeader || GetU32(bytes) != kFeatureMagic)
+    Fail(ErrorCode::InvalidArg, "Expected saved features (FSFS bytes) but received something else");
+  if (GetU32(bytes + 4) != kFeatureVersion)
+    Fail(ErrorCode::InvalidArg, "Expected saved features of version 1 but received version " + std::to_string(GetU32(bytes + 4)));
+  FeatureData out;
+  const uint32_t kind = GetU32(bytes + 8);
+  const uint32_t count = GetU32(bytes + 24);
+  const uint32_t cols = GetU32(bytes + 28);
+  if (kind > 1) Fail(ErrorCode::InvalidArg, "Expected a feature kind 0 (SIFT) or 1 (ORB) but received " + std::to_string(kind));
+  out.kind = kind == 1 ? FeatureKind::Orb : FeatureKind::Sift;
+  out.rootSift = GetU32(bytes + 12) != 0;
+  out.width = static_cast<int>(GetU32(bytes + 16));
+  out.height = static_cast<int>(GetU32(bytes + 20));
+  const uint32_t expectedCols = out.kind == FeatureKind::Orb ? 32 : 128;
+  if (out.width < 0 || out.height < 0 || out.width > 65536 || out.height > 65536 || count > (1u << 24) ||
+      (count > 0 && cols != expectedCols))
+    Fail(ErrorCode::InvalidArg, "Expected saved features with sane sizes but received a corrupt header");
+  const size_t need = kFeatureHeader + size_t{count} * (3 * sizeof(float) + cols);
+  if (length != need)
+    Fail(ErrorCode::InvalidArg, "Expected " + std::to_string(need) + " bytes of saved features but received " + std::to_string(length));
+  const uint8_t* p = bytes + kFeatureHeader;
+  out.xy.resize(size_t{count} * 2);
+  std::memcpy(out.xy.data(), p, out.xy.size() * sizeof(float));
+  p += out.xy.size() * sizeof(float);
+  out.scale.resize(count);
+  std::memcpy(out.scale.data(), p, out.scale.size() * sizeof(float));
+  p += out.scale.size() * sizeof(float);
+  if (count > 0) {
+    out.descriptors.create(static_cast<int>(count), static_cast<int>(cols), CV_8U);
+    for (uint32_t r = 0; r < count; ++r, p += cols) std::memcpy(out.descriptors.ptr<uint8_t>(static_cast<int>(r)), p, cols);
+  }
   return out;
 }
 

@@ -32,16 +32,25 @@ struct FeatureData {
   int height = 0;
   std::vector<float> xy;     // x0,y0,x1,y1,... (input pixels)
   std::vector<float> scale;  // keypoint diameter in input pixels
+  std::vector<float> angle;  // orientation, degrees in [0, 360) (OpenCV's KeyPoint::angle)
   cv::Mat descriptors;       // count x 128 (SIFT) or count x 32 (ORB), CV_8U
 
   int Count() const { return static_cast<int>(xy.size() / 2); }
   size_t ByteLength() const {
-    return xy.size() * sizeof(float) + scale.size() * sizeof(float) + descriptors.total() * descriptors.elemSize();
+    return (xy.size() + scale.size() + angle.size()) * sizeof(float) + descriptors.total() * descriptors.elemSize();
   }
 };
 
 // Detects and describes features on a gray8 image (data, width, height, stride bytes/row).
 // An empty or featureless image gives an empty FeatureData, not an error.
 FeatureData ExtractFeatures(const uint8_t* data, int width, int height, int stride, const FeatureOptions& options);
+
+// A feature set as bytes, to save it and read it back (re-selection without a decode).
+// Layout, little-endian: "FSFS", u32 version (1), u32 kind, u32 rootSift, i32 width,
+// i32 height, u32 count, u32 descriptor bytes; then count*2 f32 xy, count f32 scale,
+// count*descriptor-bytes u8 descriptors.
+std::vector<uint8_t> SerializeFeatures(const FeatureData& data);
+// The inverse; malformed bytes (wrong magic, version, sizes) fail with ErrorCode::InvalidArg.
+FeatureData DeserializeFeatures(const uint8_t* bytes, size_t length);
 
 }  // namespace framesift

@@ -163,6 +163,7 @@ PairResult VerifyMatches(const std::vector<float>& xy1, const std::vector<float>
   int n = static_cast<int>(std::min(xy1.size(), xy2.size()) / 2);
   result.matches = n;
   if (n < 8) return result;  // the 8-point minimum (7 with a cubic, but too fragile to trust)
+  if (n < options.minMatches) return result;
 
   std::vector<cv::Point2f> p1(n), p2(n);
   for (int k = 0; k < n; ++k) {
@@ -265,6 +266,7 @@ PairResult MatchAndVerify(const FeatureData& a, const FeatureData& b, const Matc
     result.inliers.push_back(matches[2 * k]);
     result.inliers.push_back(matches[2 * k + 1]);
   }
+  result.putative = std::move(matches);
   return result;
 }
 

@@ -36,6 +36,7 @@ struct MatchOptions {
   int minInliers = 15;             // a pair is "verified" with at least this many F inliers
   double focalPx = 0;              // focal-length guess; 0 = 1.2 x the longer image side
   int flannChecks = 32;            // SIFT: leaves visited per query
+  int minMatches = 0;              // fewer putative matches than this: not verified at all (saves RANSAC on hopeless pairs)
 };
 
 enum class FMethod { None = 0, Magsac = 1, Ransac = 2 };
@@ -57,6 +58,7 @@ struct PairResult {
   std::array<double, 9> F{};       // row-major, x2^T F x1 = 0
   std::array<double, 9> H{};       // row-major, x2 ~ H x1
   std::vector<uint32_t> inliers;   // F inlier matches as (index in a, index in b) pairs
+  std::vector<uint32_t> putative;  // MatchAndVerify: every ratio-tested mutual match, same layout
 };
 
 // A FLANN kd-tree forest over one set's SIFT descriptors (as floats), built once and searched

@@ -11,6 +11,8 @@ APT_PACKAGES=(
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
   libopencv-core-dev libopencv-imgproc-dev libopencv-features2d-dev libopencv-calib3d-dev
   libopencv-video-dev libopencv-flann-dev libopencv-imgcodecs-dev
+  colmap  # extract --colmap / --reconstruct tests: database_creator's schema and the mapper
+  chromium # test/report.test.ts opens report.html in Debian's browser (playwright-core, no browser download)
   redis-server  # the queue and job API tests start a real Redis (test/helpers/redis.ts)
 )
 missing=()

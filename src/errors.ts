@@ -19,8 +19,11 @@ export type FramesiftErrorCode =
   | 'ERR_FRAMESIFT_PROVIDER'
   | 'ERR_FRAMESIFT_ONNXRUNTIME_MISSING'
   | 'ERR_FRAMESIFT_OUTPUT'
+  | 'ERR_FRAMESIFT_COLMAP_MISSING'
   | 'ERR_FRAMESIFT_ABORTED'
   | 'ERR_FRAMESIFT_NATIVE_LOAD'
+  | 'ERR_FRAMESIFT_INPUT_CHANGED' // re-selection must decode, and the input is not the one analysed
+  | 'ERR_FRAMESIFT_SAVED_ANALYSIS' // DIR/.framesift/analysis.bin missing, corrupt or of another version
   /** A batch job whose worker process died (native crash, OOM kill) twice. */
   | 'ERR_FRAMESIFT_CRASHED'
   | 'ERR_FRAMESIFT_TIMEOUT'

@@ -13,3 +13,5 @@ export { extractBatch, type BatchOptions, type BatchEvent, type BatchSummary, ty
 export { expandInputs, type BatchInput } from './jobs/inputs.js';
 export { createQueue, runWorker, jobIdFor, FramesiftQueue, FramesiftWorker, type QueueLocation, type FramesiftJobData, type FramesiftJobResult, type FramesiftJobProgress, type JobOptions, type JobView as QueueJobView, type AddJobOptions, type RunWorkerOptions } from './queue/index.js';
 export { createServer, serve, type ServeOptions, type JobServer } from './serve/index.js';
+export { reselect, type ReselectOptions } from './report/reselect.js';
+export { writeReport, regenerateReport, type ReportResult } from './report/report.js';

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { main } from '../src/cli/index.js';
 import { extractFrames, type Manifest } from '../src/extract.js';
 import { validateManifest } from '../src/output/index.js';
+import { runCli } from './helpers/cli.js';
 import { DEFECT_CLIP, defectClip, fixtures } from './helpers/fixtures.js';
 
 const frameOf = (t: number) => Math.round(t * DEFECT_CLIP.fps);
@@ -27,13 +27,6 @@ function analysisUnderWay(dir: string): Promise<void> {
       }
     }, 20);
   });
-}
-
-async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
-  return { code, stdout, stderr };
 }
 
 let clip: string;

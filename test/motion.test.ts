@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { measureFrames } from '../src/core/metrics.js';
 import { findCandidates, selectFrames } from '../src/select/index.js';
 import * as S from './helpers/synthetic-images.js';
-import { stationaryRows, synthetic } from './helpers/select-fixtures.js';
+import { blackRows, stationaryRows, synthetic } from './helpers/select-fixtures.js';
 
 const W = 640;
 const H = 360;
@@ -114,5 +114,17 @@ describe('selection on slow camera motion', () => {
     expect(warning).toMatch(/^Only \d+ of 300 analysed frames \([\d.]+%\) are usable; \d+ were rejected as duplicate/);
     const shortfall = sel.warnings.find((w) => w.startsWith('Selected '));
     expect(shortfall).toMatch(/Selected \d of the 10 frames asked for: \d+ of 300 analysed frames are usable \(rejected duplicate \d+/);
+  });
+});
+
+describe('low frame rates', () => {
+  test('at 10 fps a defect run still loses two rows on each side to its guard band', () => {
+    const s = synthetic(140, { seed: 3, fps: 10 });
+    blackRows(s, 60, 70);
+    const stage = findCandidates(s.table, { count: 14 });
+    const reject = stage.defects.reject;
+    // 0.15 s is a single row at 10 fps: rows 58-59 and 70-71 go with the run, 57 and 72 stay.
+    for (const r of [58, 59, 70, 71]) expect(reject[r], `row ${r}`).not.toBe(0);
+    for (const r of [56, 73]) expect(reject[r], `row ${r}`).toBe(0);
   });
 });

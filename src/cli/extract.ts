@@ -32,7 +32,7 @@ function readConfig(path: string): Partial<ExtractOptions> {
   return value as Partial<ExtractOptions>;
 }
 
-function parseWeights(text: string): Record<string, number> {
+export function parseWeights(text: string): Record<string, number> {
   // "sharpness=0.3,features=0.3,..." or a JSON object.
   if (text.trim().startsWith('{')) return JSON.parse(text);
   const weights: Record<string, number> = {};
@@ -44,7 +44,7 @@ function parseWeights(text: string): Record<string, number> {
   return weights;
 }
 
-function progressPrinter(context: CliContext, quiet: boolean): (p: Progress) => void {
+export function progressPrinter(context: CliContext, quiet: boolean): (p: Progress) => void {
   let lastLine = 0;
   return (p) => {
     if (quiet) return;
@@ -88,7 +88,11 @@ export function withExtractOptions<T>(y: Argv<T>) {
     .option('batch-size', { type: 'number', describe: 'frames per batch (default 16)' })
     .option('max-memory', { type: 'number', describe: 'memory limit for model batches, MiB' })
     .option('sequence-fps', { type: 'number', describe: 'frame rate given to an image-sequence input (default 1)' })
+    .option('colmap', { type: 'boolean', describe: 'also write DIR/colmap/database.db (features + verified matches) for colmap mapper' })
+    .option('colmap-features', { choices: ['analysis', 'full'] as const, describe: "database keypoints: the analysis image's SIFT scaled (default) or SIFT found again at full resolution" })
+    .option('reconstruct', { type: 'boolean', describe: 'run colmap mapper on that database (needs colmap on PATH; implies --colmap)' })
     .option('two-pass', { type: 'boolean', describe: 'balanced/high_quality: decode the candidates again instead of keeping them from the first pass' })
+    .option('report', { type: 'boolean', describe: 'write DIR/report.html (default on; --no-report to skip)' })
     .option('max-analysed-frames', { type: 'number', describe: 'stop analysing after N decoded frames (default 1000000)' })
     .option('read-timeout', { type: 'number', describe: 'URL inputs: fail after S seconds without data (default 30; 0 waits)' })
     .option('config', { type: 'string', describe: 'JSON or YAML file of options; flags override it' })
@@ -122,7 +126,11 @@ export function extractOptionsFromArgv(argv: ExtractArgv): ExtractOptions {
     batchSize: argv['batch-size'],
     maxMemoryMB: argv['max-memory'],
     sequenceFps: argv['sequence-fps'],
+    colmap: argv.colmap,
+    reconstruct: argv.reconstruct,
+    colmapFeatures: argv['colmap-features'],
     twoPass: argv['two-pass'],
+    report: argv.report,
     maxAnalysedFrames: argv['max-analysed-frames'],
     readTimeoutSec: argv['read-timeout'],
   };
@@ -153,6 +161,15 @@ export function registerExtract(yargs: Argv, context: CliContext): Argv {
           `framesift: chose ${summary.chosen} of ${summary.analysed} frames -> ${options.outDir}/images ` +
             `(${summary.sequences} sequence${summary.sequences === 1 ? '' : 's'}, ${summary.seconds.toFixed(1)} s)\n`,
         );
+        const colmap = manifest.colmap;
+        if (colmap) context.stdout(`framesift: COLMAP database ${options.outDir}/${colmap.database} (${colmap.images} images, ${colmap.verifiedPairs} verified pairs)\n`);
+        const rec = colmap?.reconstruction;
+        if (rec?.status === 'ok') {
+          context.stdout(
+            `framesift: colmap mapper registered ${rec.imagesRegistered} of ${rec.images} images, ${rec.points3D} points, ` +
+              `mean reprojection error ${rec.meanReprojectionErrorPx ?? '?'} px -> ${options.outDir}/${rec.sparseDir}/${rec.bestModel}\n`,
+          );
+        }
       }
     },
   );

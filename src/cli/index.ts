@@ -15,6 +15,8 @@ import { registerBench } from './bench.js';
 import { registerDoctor } from './doctor.js';
 import { registerExtract } from './extract.js';
 import { registerProbe } from './probe.js';
+import { registerReport } from './report.js';
+import { registerSelect } from './select.js';
 import { registerQueue } from './queue.js';
 import { registerServe } from './serve.js';
 import { registerWorker } from './worker.js';
@@ -75,7 +77,7 @@ export async function main(args: string[], io: Partial<Pick<CliContext, 'stdout'
     .help()
     .alias('h', 'help')
     .strict()
-    .demandCommand(1, 'Name a command: extract, batch or probe')
+    .demandCommand(1, 'Name a command: extract, select, report, batch or probe')
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
@@ -87,6 +89,8 @@ export async function main(args: string[], io: Partial<Pick<CliContext, 'stdout'
   parser = registerBatch(parser, context);
   parser = registerProbe(parser, context);
   parser = registerBench(parser, context);
+  parser = registerReport(parser, context);
+  parser = registerSelect(parser, context);
   parser = registerDoctor(parser, context);
   parser = registerQueue(parser, context);
   parser = registerWorker(parser, context);

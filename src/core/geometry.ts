@@ -14,6 +14,7 @@
  * only pays off on machines with many cores.
  */
 import type {
+  NativeColmapFeatures,
   NativeFeatureSet,
   NativeGrayImage,
   NativeMatchGraph,
@@ -33,6 +34,7 @@ export type GrayImage = NativeGrayImage;
 export type PairVerification = NativePairResult;
 export type TrackStats = NativeTrackStats;
 export type MatchLists = NativeMatchLists;
+export type ColmapFeatures = NativeColmapFeatures;
 
 export interface FeatureOptions {
   /** 'sift' (default) or 'orb' (faster, binary descriptors, less repeatable). */
@@ -71,10 +73,14 @@ export interface MatchOptions {
   focalPx?: number;
   /** SIFT: FLANN leaves checked per query (more = exacter, slower). Default 32. */
   flannChecks?: number;
+  /** Pairs with fewer putative matches are not verified at all (no RANSAC; result with zero inliers). Default 0. */
+  minMatches?: number;
   /** Pairs processed at once on native threads. Default 2. */
   threads?: number;
   /** Keep the verified matches natively for buildTracks(). Default true. */
   keepGraph?: boolean;
+  /** Return each pair's putative and inlier matches (matchIndices, inlierIndices). Default false. */
+  keepMatches?: boolean;
 }
 
 export interface TrackOptions {
@@ -173,6 +179,17 @@ export function extractFeaturesBatch(images: GrayImage[], options?: BatchFeature
 }
 
 /**
+ * A FeatureSet again from the bytes of `set.toBuffer()` (a copy: the bytes may be reused at
+ * once). Re-selection reads the candidates' saved features this way instead of decoding them.
+ * Malformed bytes give ERR_FRAMESIFT_INVALID_ARG.
+ */
+export function featureSetFromBuffer(bytes: Uint8Array): FeatureSet {
+  if (!(bytes instanceof Uint8Array)) throw invalidArg('bytes', 'a Uint8Array of saved features', bytes);
+  installDispose();
+  return native().featureSetFromBuffer(bytes) as FeatureSet;
+}
+
+/**
  * Pairs to verify: each index with the next `window` indices (window 1 = consecutive only),
  * as a flat [i0, j0, i1, j1, ...] list with i < j, ordered by i then j.
  */
@@ -232,8 +249,10 @@ export function matchPairs(
   checkInteger(o.minInliers, 'options.minInliers', 0, 1_000_000);
   checkNumber(o.focalPx, 'options.focalPx', 'a positive number', (n) => n > 0);
   checkInteger(o.flannChecks, 'options.flannChecks', 1, 100_000);
+  checkInteger(o.minMatches, 'options.minMatches', 0, 1_000_000);
   checkInteger(o.threads, 'options.threads', 1, 64);
   checkBoolean(o.keepGraph, 'options.keepGraph');
+  checkBoolean(o.keepMatches, 'options.keepMatches');
   installDispose();
   const stack = new Error();
   return withCallerStack(native().matchPairs(sets, flatPairs, { threads: 2, ...o }), stack) as Promise<MatchResult>;
@@ -273,4 +292,23 @@ export function buildTracks(source: MatchGraph | MatchLists, options?: TrackOpti
   checkBoolean(o.keepTracks, 'options.keepTracks');
   const stack = new Error();
   return withCallerStack(native().buildTracks(source, o), stack);
+}
+
+/**
+ * SIFT sets in COLMAP's database layout (see native/colmap_export.h): keypoints mapped to the
+ * written images by `scales` ([scaleX, scaleY] per set: written size / feature image size),
+ * descriptors L1-root normalised as COLMAP's own. ORB sets are refused.
+ */
+export function colmapFeatures(sets: FeatureSet[], scales: ReadonlyArray<readonly [number, number]>): Promise<ColmapFeatures[]> {
+  if (!Array.isArray(sets)) throw invalidArg('sets', 'an array of FeatureSets', sets);
+  if (!Array.isArray(scales) || scales.length !== sets.length) throw invalidArg('scales', `${sets.length} [scaleX, scaleY] pairs`, scales);
+  const flat = new Float64Array(sets.length * 2);
+  scales.forEach((pair, k) => {
+    checkNumber(pair?.[0], `scales[${k}][0]`, 'a positive number', (n) => n > 0);
+    checkNumber(pair?.[1], `scales[${k}][1]`, 'a positive number', (n) => n > 0);
+    flat[2 * k] = pair[0];
+    flat[2 * k + 1] = pair[1];
+  });
+  const stack = new Error();
+  return withCallerStack(native().colmapFeatures(sets, flat), stack);
 }

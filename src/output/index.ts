@@ -8,6 +8,11 @@ export {
   PAIRS_FILE,
   ANALYSIS_FILE,
   OWN_FILES,
+  OWN_DIRS,
+  isOwnImageName,
+  REPORT_FILE,
+  REPORT_DIR,
+  STATE_DIR,
   type PrepareOutputOptions,
   type OutputDir,
 } from './out-dir.js';
@@ -40,9 +45,12 @@ export {
   type ManifestProbe,
   type ManifestSequence,
   type ManifestTracks,
+  type ManifestColmap,
+  type ManifestReconstruction,
   type ManifestValidation,
 } from './manifest.js';
 export { writeImageList, writePairs, uniquePairs } from './colmap.js';
+export { writeColmapDatabase, pairId, COLMAP_DIR, COLMAP_DATABASE_FILE, type ColmapDatabaseContent, type ColmapDatabaseSummary } from './colmap-db.js';
 export {
   AnalysisCsv,
   formatNumber,

@@ -77,6 +77,42 @@ export interface ManifestTracks {
   histogram: number[];
 }
 
+/** colmap mapper's result (--reconstruct), from model_analyzer on the largest model. */
+export interface ManifestReconstruction {
+  status: 'ok' | 'failed';
+  /** Relative to DIR; models in numbered subfolders. */
+  sparseDir: string;
+  command: string;
+  models: number;
+  bestModel: string | null;
+  imagesRegistered: number;
+  images: number;
+  points3D: number;
+  observations: number;
+  meanTrackLength: number | null;
+  meanReprojectionErrorPx: number | null;
+  seconds: number;
+  error?: string;
+}
+
+/** --colmap: what DIR/colmap/database.db holds. */
+export interface ManifestColmap {
+  /** Relative to DIR. */
+  database: string;
+  features: 'analysis' | 'full' | 'mixed';
+  camera: { model: string; width: number; height: number; focalPx: number; priorFocalLength: boolean };
+  cameras: number;
+  images: number;
+  keypoints: number;
+  matchedPairs: number;
+  verifiedPairs: number;
+  /** Verified pairs beyond pairs.txt (loop candidates matched for the database). */
+  loopPairs: number;
+  inlierMatches: number;
+  seconds: number;
+  reconstruction: ManifestReconstruction | null;
+}
+
 export interface Manifest {
   schemaVersion: 1;
   tool: { name: string; version: string };
@@ -97,6 +133,8 @@ export interface Manifest {
   timings: Record<string, number>;
   peakRssMB: number;
   warnings: string[];
+  /** Only with --colmap. */
+  colmap?: ManifestColmap;
   /** How the video was decoded: one pass, or a second for candidates pass 1 did not keep. */
   decode?: ManifestDecode;
 }

@@ -3,23 +3,38 @@
  * overwrites an existing non-empty folder unless asked (--force), and even then removes only
  * what it writes itself: other files of the user stay where they are.
  */
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 
 import { FramesiftError, invalidArg } from '../errors.js';
 import { isTempName, outputError, tempNamePid } from './atomic.js';
+import { COLMAP_DATABASE_FILE, COLMAP_DIR } from './colmap-db.js';
 
 export const IMAGES_DIR = 'images';
 export const MANIFEST_FILE = 'manifest.json';
 export const IMAGE_LIST_FILE = 'images.txt';
 export const PAIRS_FILE = 'pairs.txt';
 export const ANALYSIS_FILE = 'analysis.csv';
+/** colmap mapper's output folder inside DIR/colmap (--reconstruct). */
+export const COLMAP_SPARSE_DIR = 'sparse';
+export const REPORT_FILE = 'report.html';
+/** Folders of ours under DIR: the report's thumbnails, and the saved analysis for re-selection. */
+export const REPORT_DIR = 'report';
+export const STATE_DIR = '.framesift';
 
 /** Files framesift writes at the top of DIR (besides images/ and temporary files). */
-export const OWN_FILES: readonly string[] = [MANIFEST_FILE, IMAGE_LIST_FILE, PAIRS_FILE, ANALYSIS_FILE];
+export const OWN_FILES: readonly string[] = [MANIFEST_FILE, IMAGE_LIST_FILE, PAIRS_FILE, ANALYSIS_FILE, REPORT_FILE];
+/** Folders of ours at the top of DIR, removed whole by --force. */
+export const OWN_DIRS: readonly string[] = [REPORT_DIR, STATE_DIR];
 
 /** Image names framesift writes (see imageName in images.ts). */
 const OWN_IMAGE = /^frame_\d{6,}\.(jpg|png|webp)$/;
+
+/** True for an image name framesift writes into DIR/images. */
+export function isOwnImageName(name: string): boolean {
+  return OWN_IMAGE.test(name);
+}
 
 export interface PrepareOutputOptions {
   /** Replace a previous output in DIR (only framesift's own files are removed). Default false. */
@@ -58,9 +73,16 @@ export async function prepareOutputDir(dir: string, options: PrepareOutputOption
     // (With force, every temporary file of ours goes anyway, as before.)
     staleRemoved = await removeStaleTemps(root, entries, force);
     entries = await listIfFolder(root);
-    // What a dead run left is gone: an images/ it emptied does not make the folder non-empty.
-    const onlyEmptyImages = entries?.length === 1 && entries[0] === IMAGES_DIR && (await listIfFolder(imagesDir))?.length === 0;
-    if (staleRemoved > 0 && onlyEmptyImages) entries = [];
+    // What a dead run left is gone: an images/ it emptied, and a candidate store it never
+    // finished (no saved analysis), do not make the folder non-empty.
+    const left = entries ?? [];
+    const unfinishedStore = left.includes(STATE_DIR) && !existsSync(join(root, STATE_DIR, 'analysis.bin'));
+    const emptyImages = left.includes(IMAGES_DIR) && (await listIfFolder(imagesDir))?.length === 0;
+    const leftovers = left.filter((e) => (e === IMAGES_DIR && emptyImages) || (e === STATE_DIR && unfinishedStore));
+    if (staleRemoved > 0 && leftovers.length === left.length) {
+      if (unfinishedStore) await removeFile(join(root, STATE_DIR), true);
+      entries = [];
+    }
   }
   if (entries !== undefined && entries.length > 0) {
     if (!force) {
@@ -114,9 +136,11 @@ function isAlive(pid: number): boolean {
  */
 async function removeStaleTemps(root: string, entries: string[], force: boolean): Promise<number> {
   const temps = entries.filter(isTempName).map((name) => join(root, name));
-  if (entries.includes(IMAGES_DIR)) {
-    const images = (await listIfFolder(join(root, IMAGES_DIR)).catch(() => undefined)) ?? [];
-    temps.push(...images.filter(isTempName).map((name) => join(root, IMAGES_DIR, name)));
+  // images/ and the candidate store (encodes go there under temporary names too).
+  for (const sub of [IMAGES_DIR, join(STATE_DIR, 'candidates')]) {
+    if (!entries.includes(sub.split('/')[0]!)) continue;
+    const names = (await listIfFolder(join(root, sub)).catch(() => undefined)) ?? [];
+    temps.push(...names.filter(isTempName).map((name) => join(root, sub, name)));
   }
   for (const path of temps) {
     const pid = tempNamePid(path.slice(path.lastIndexOf('/') + 1));
@@ -139,7 +163,8 @@ export async function cleanupPartial(dir: string): Promise<number> {
   if (typeof dir !== 'string' || dir.length === 0) throw invalidArg('output', 'a folder path', dir);
   const root = resolve(dir);
   let removed = 0;
-  for (const folder of [root, join(root, IMAGES_DIR)]) {
+  // The candidate store (DIR/.framesift/candidates) gets its encodes under temporary names too.
+  for (const folder of [root, join(root, IMAGES_DIR), join(root, STATE_DIR, 'candidates'), join(root, COLMAP_DIR)]) {
     let names: string[];
     try {
       names = await readdir(folder);
@@ -174,6 +199,8 @@ async function listIfFolder(path: string): Promise<string[] | undefined> {
 }
 
 async function removeOwnFiles(root: string, entries: string[]): Promise<void> {
+  // Read before manifest.json goes: whether the previous run wrote the COLMAP database.
+  const colmapWritten = entries.includes(COLMAP_DIR) && (await previousRunWroteColmap(root));
   if (entries.includes(IMAGES_DIR)) {
     const imagesDir = join(root, IMAGES_DIR);
     const names = await listIfFolder(imagesDir);
@@ -189,12 +216,49 @@ async function removeOwnFiles(root: string, entries: string[]): Promise<void> {
   }
   for (const name of entries) {
     if (OWN_FILES.includes(name) || isTempName(name)) await removeFile(join(root, name));
+    else if (OWN_DIRS.includes(name)) await removeFile(join(root, name), true);
+  }
+  if (entries.includes(COLMAP_DIR)) await removeColmapOutputs(join(root, COLMAP_DIR), colmapWritten);
+}
+
+/** True when DIR/manifest.json says its run wrote DIR/colmap/database.db (--colmap). */
+async function previousRunWroteColmap(root: string): Promise<boolean> {
+  try {
+    const manifest = JSON.parse(await readFile(join(root, MANIFEST_FILE), 'utf8')) as { colmap?: { database?: unknown } };
+    return manifest.colmap?.database === `${COLMAP_DIR}/${COLMAP_DATABASE_FILE}`;
+  } catch {
+    return false;
   }
 }
 
-async function removeFile(path: string): Promise<void> {
+/**
+ * DIR/colmap/: our temporary files always go; the database and the mapper's models
+ * (colmap/sparse) only when the previous run's manifest says framesift wrote them (--colmap),
+ * so a forced run without --colmap leaves no stale database of ours behind while a database the
+ * user made there himself (the classic recipe) stays. The folder goes when nothing is left.
+ */
+async function removeColmapOutputs(colmapDir: string, ours: boolean): Promise<void> {
+  const names = (await listIfFolder(colmapDir)) ?? [];
+  const ownFiles = [COLMAP_DATABASE_FILE, `${COLMAP_DATABASE_FILE}-wal`, `${COLMAP_DATABASE_FILE}-shm`];
+  for (const name of names) {
+    if (isTempName(name) || (ours && ownFiles.includes(name))) await removeFile(join(colmapDir, name));
+    else if (ours && name === COLMAP_SPARSE_DIR) await removeTree(join(colmapDir, name));
+  }
+  const left = (await listIfFolder(colmapDir)) ?? [];
+  if (left.length === 0) await removeTree(colmapDir);
+}
+
+async function removeTree(path: string): Promise<void> {
   try {
-    await rm(path, { force: true });
+    await rm(path, { recursive: true, force: true });
+  } catch (err) {
+    throw outputError(`Could not remove ${path}`, err);
+  }
+}
+
+async function removeFile(path: string, recursive = false): Promise<void> {
+  try {
+    await rm(path, { force: true, recursive });
   } catch (err) {
     throw outputError(`Could not remove ${path}`, err);
   }

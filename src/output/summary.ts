@@ -2,7 +2,7 @@
  * The short account of one run: what `extract --json` prints and what a queue job stores as
  * its result. Everything else is in the manifest it summarises.
  */
-import type { Manifest } from './manifest.js';
+import type { Manifest, ManifestColmap } from './manifest.js';
 
 export interface RunSummary {
   outDir: string;
@@ -15,6 +15,8 @@ export interface RunSummary {
   /** Seconds of all stages together. */
   seconds: number;
   warnings: string[];
+  /** With --colmap: the database and, with --reconstruct, the mapper's result. */
+  colmap?: ManifestColmap;
 }
 
 export function runSummary(manifest: Manifest, outDir: string): RunSummary {
@@ -27,5 +29,6 @@ export function runSummary(manifest: Manifest, outDir: string): RunSummary {
     provider: manifest.device?.provider ?? null,
     seconds: Object.values(manifest.timings).reduce((a, b) => a + b, 0),
     warnings: manifest.warnings,
+    ...(manifest.colmap ? { colmap: manifest.colmap } : {}),
   };
 }

@@ -3,6 +3,7 @@
  * timed by the run's clock with an abort check between stages. Its `VideoAnalysis` is all the
  * choice half (choose.ts) needs; a caller may choose from it more than once.
  */
+import type { Frame } from '../core/decode.js';
 import { Embedder } from '../embed/index.js';
 import type { OutputDir } from '../output/index.js';
 import { CandidateImages } from './candidate-images.js';
@@ -14,15 +15,20 @@ import { describeCandidates } from './stages/describe.js';
 import { measureVideo } from './stages/measure.js';
 import type { DecodeReport, DeviceReport, VideoAnalysis } from './types.js';
 
+export interface AnalysisHooks {
+  /** Sees pass 1's frames (and the table row of the first) before they are released: the report's thumbnails. */
+  onFrames?: (frames: readonly Frame[], firstRow: number) => void;
+}
+
 /**
  * Analyses `run.input` into `out` (prepared by the caller; the candidates' images go into its
- * images/ under temporary names). On failure everything it made is released and the error
- * rethrown; the caller cleans the folder.
+ * candidate store, DIR/.framesift/candidates/). On failure everything it made is released and
+ * the error rethrown; the caller cleans the folder.
  */
-export async function analyseVideo(options: ResolvedExtractOptions, out: OutputDir, run: PipelineRun): Promise<VideoAnalysis> {
+export async function analyseVideo(options: ResolvedExtractOptions, out: OutputDir, run: PipelineRun, hooks: AnalysisHooks = {}): Promise<VideoAnalysis> {
   const { input, clock, progress, logger } = run;
   let embedder: Embedder | undefined;
-  const images = new CandidateImages(out.imagesDir, options.format, options.quality, options.signal);
+  const images = new CandidateImages(out.dir, options.format, options.quality, options.signal);
   let descriptions: Descriptions | undefined;
   try {
     if (options.embedder) embedder = options.embedder;
@@ -43,7 +49,7 @@ export async function analyseVideo(options: ResolvedExtractOptions, out: OutputD
     const preset = options.preset;
     descriptions = new Descriptions({ detector: preset.detector, maxFeatures: preset.maxFeatures, threads: options.threads, embedder, images });
     // Fast mode on a video describes and encodes during this pass already (single-pass.ts).
-    const measured = await measureVideo(input, options, progress, logger, descriptions);
+    const measured = await measureVideo(input, options, progress, logger, descriptions, hooks.onFrames);
     // Fast mode chooses among what its pass described; a one-pass run first as if nothing were.
     const sparse = options.preset.sampling === 'sparse';
     const table = frameTableOf(input, measured, embedder !== undefined, sparse ? descriptions : undefined);
@@ -83,6 +89,7 @@ export async function analyseVideo(options: ResolvedExtractOptions, out: OutputD
       descriptions: owned,
       images,
       keyframeTimes: measured.keyframeTimes,
+      ...(measured.kept ? { kept: measured.kept } : {}),
       device,
       decode,
       warnings: [...(fallback ? [`${options.device} unavailable (${fallback.reason}); ran on ${embedder!.info.provider}`] : []), ...measured.warnings],

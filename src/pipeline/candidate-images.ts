@@ -1,33 +1,69 @@
 /**
- * Full-resolution images of the candidates, encoded while the describe pass has them decoded,
- * so the chosen ones need no third decode: they are renamed into place, the rest deleted.
- * Until then they carry temporary names, which an interrupted run's clean-up removes.
+ * Full-resolution images of the candidates, encoded while a pass has them decoded, so the
+ * chosen ones need no further decode. They are kept in DIR/.framesift/candidates/ (one file per
+ * table row) for re-selection (`framesift select`), and each chosen one is hard-linked into
+ * DIR/images/ under its final name (copied where the file system cannot link): no extra disk for
+ * the picks, and a later choice links other candidates without decoding anything.
  */
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, link, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
-import { ImageWriter, renameIntoPlace, tempNameFor, type ImageFormat } from '../output/index.js';
+import { IMAGES_DIR, ImageWriter, STATE_DIR, type ImageFormat } from '../output/index.js';
+import { outputError, tempPathFor } from '../output/atomic.js';
+
+/** DIR/.framesift/candidates relative to DIR. */
+export const CANDIDATES_DIR = join(STATE_DIR, 'candidates');
 
 export class CandidateImages {
-  readonly #dir: string;
+  readonly #store: string;
+  readonly #imagesDir: string;
   readonly #format: ImageFormat;
   readonly #writer: ImageWriter;
   /** Keyed by FrameTable row. */
   readonly #written = new Set<number>();
   readonly #pending = new Set<Promise<void>>();
+  #ready: Promise<void> | undefined;
 
-  constructor(imagesDir: string, format: ImageFormat, quality: number, signal?: AbortSignal) {
-    this.#dir = imagesDir;
+  /** `dir`: the output folder (DIR); images are linked into DIR/images. */
+  constructor(dir: string, format: ImageFormat, quality: number, signal?: AbortSignal) {
+    this.#store = join(dir, CANDIDATES_DIR);
+    this.#imagesDir = join(dir, IMAGES_DIR);
     this.#format = format;
-    this.#writer = new ImageWriter(imagesDir, { format, quality, ...(signal ? { signal } : {}) });
+    this.#writer = new ImageWriter(this.#store, { format, quality, ...(signal ? { signal } : {}) });
   }
 
   #name(row: number): string {
-    return tempNameFor(`candidate_${row}.${this.#format}`);
+    return `row_${row}.${this.#format}`;
+  }
+
+  /** The candidate images already in the store (a re-selection starts from them). */
+  async adoptExisting(): Promise<number[]> {
+    let names: string[] = [];
+    try {
+      names = await readdir(this.#store);
+    } catch {
+      return [];
+    }
+    const pattern = new RegExp(`^row_(\\d+)\\.${this.#format}$`);
+    for (const name of names) {
+      const match = pattern.exec(name);
+      if (match) this.#written.add(Number(match[1]));
+    }
+    return [...this.#written].sort((a, b) => a - b);
   }
 
   /** Queues the encode (waiting while the writer is full); `done` runs once the pixels are no longer read. */
   async add(row: number, rgb: Uint8Array, width: number, height: number, done: () => void): Promise<void> {
+    // One level at a time, never recursive: an output folder removed under the run is an
+    // error (ERR_FRAMESIFT_OUTPUT, ENOENT), not a folder made again.
+    this.#ready ??= (async () => {
+      for (const folder of [dirname(this.#store), this.#store]) {
+        await mkdir(folder).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EEXIST') throw outputError(`Could not create ${folder}`, err);
+        });
+      }
+    })();
+    await this.#ready;
     await this.#writer.ready();
     const job = this.#writer.write(this.#name(row), rgb, width, height).then(
       () => void this.#written.add(row),
@@ -48,16 +84,36 @@ export class CandidateImages {
     return this.#written.has(row);
   }
 
-  /** Moves a candidate's image to its final name. */
-  async promote(row: number, finalName: string): Promise<void> {
-    await renameIntoPlace(join(this.#dir, this.#name(row)), join(this.#dir, finalName));
-    this.#written.delete(row);
+  /** Deletes the stored images of every row but `rows` (what re-selection keeps). */
+  async keepOnly(rows: Iterable<number>): Promise<void> {
+    await this.flush();
+    const keep = new Set(rows);
+    for (const row of [...this.#written]) {
+      if (keep.has(row)) continue;
+      await rm(join(this.#store, this.#name(row)), { force: true });
+      this.#written.delete(row);
+    }
   }
 
-  /** Deletes the candidates that were not chosen. */
+  /** Deletes every stored image (a caller that will not choose again). */
   async discardRest(): Promise<void> {
-    await this.flush();
-    await Promise.all([...this.#written].map((index) => rm(join(this.#dir, this.#name(index)), { force: true })));
-    this.#written.clear();
+    await this.keepOnly([]);
+  }
+
+  /** Puts a candidate's image in DIR/images under `finalName` (replacing a file of that name). */
+  async promote(row: number, finalName: string): Promise<void> {
+    const source = join(this.#store, this.#name(row));
+    const target = join(this.#imagesDir, finalName);
+    // Already in place (the same choice again): rename() would do nothing over a link to itself.
+    const temp = tempPathFor(target);
+    try {
+      const [from, to] = await Promise.all([stat(source), stat(target).catch(() => undefined)]);
+      if (to && to.ino === from.ino && to.dev === from.dev) return;
+      await link(source, temp).catch(() => copyFile(source, temp));
+      await rename(temp, target);
+    } catch (err) {
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw outputError(`Could not write image ${target}`, err);
+    }
   }
 }

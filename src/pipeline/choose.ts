@@ -3,10 +3,12 @@
  * timed by the run's clock with an abort check between stages; returns the written manifest.
  */
 import { writeManifest, type Manifest } from '../output/index.js';
-import type { SelectOptions } from '../select/index.js';
+import type { CandidateStage, SelectOptions } from '../select/index.js';
 import type { PipelineRun } from './run.js';
 import { candidateStage } from './stages/candidates.js';
 import { selectStage } from './stages/select.js';
+import { colmapStage } from './stages/colmap.js';
+import { reconstructStage } from './stages/reconstruct.js';
 import { pickGraph } from './stages/tracks.js';
 import { assembleManifest, writeOutputs } from './stages/write.js';
 import type { VideoAnalysis } from './types.js';
@@ -17,6 +19,8 @@ export interface ChoiceOptions {
    * candidates are then found again among the rows already described, so nothing is decoded.
    */
   select?: SelectOptions;
+  /** The candidates to choose among, found by the caller (re-selection: src/report/reselect.ts). */
+  candidates?: CandidateStage;
 }
 
 /** Chooses frames from `analysis` and writes them, the lists and the manifest into its folder. */
@@ -24,7 +28,7 @@ export async function chooseFrames(analysis: VideoAnalysis, run: PipelineRun, ch
   const { table, descriptions, options } = analysis;
   const { clock, progress } = run;
   const select = choice.select ?? options.select;
-  const candidates = choice.select ? candidateStage(table, select, descriptions.features.keys()) : analysis.candidates;
+  const candidates = choice.candidates ?? (choice.select ? candidateStage(table, select, descriptions.features.keys()) : analysis.candidates);
 
   run.checkpoint();
   clock.start('select');
@@ -34,18 +38,23 @@ export async function chooseFrames(analysis: VideoAnalysis, run: PipelineRun, ch
   run.checkpoint();
   clock.start('tracks');
   progress.stage('tracks');
-  const graph = await pickGraph(selection.picks.map((p) => p.row), table, descriptions, options.preset.matchWindow);
+  const pickRows = selection.picks.map((p) => p.row);
+  const graph = await pickGraph(pickRows, table, descriptions, options.preset.matchWindow, options.colmap);
 
   run.checkpoint();
   clock.start('write');
   const written = await writeOutputs(analysis, selection, graph, run);
+  // --colmap / --reconstruct (stages/colmap.ts, stages/reconstruct.ts).
+  const colmap = options.colmap ? await colmapStage(analysis, written, pickRows.map((row) => descriptions.features.get(row)), graph.matched, run) : undefined;
+  if (colmap && options.reconstruct) colmap.reconstruction = await reconstructStage(analysis, colmap, written.frames.length, run);
   clock.stop();
 
   const manifest = assembleManifest(analysis, selection, graph, written.frames, {
     timings: { ...analysis.timings, ...clock.timings },
     peakRssMB: Math.max(analysis.peakRssMB, clock.peakRssMB),
-    warnings: [...analysis.warnings, ...selection.warnings, ...written.warnings],
+    warnings: [...analysis.warnings, ...selection.warnings, ...written.warnings, ...(colmap?.reconstruction?.error ? [colmap.reconstruction.error] : [])],
     fetched: written.fetched,
+    colmap,
   });
   run.checkpoint();
   await writeManifest(analysis.out.dir, manifest);

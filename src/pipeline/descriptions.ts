@@ -6,7 +6,7 @@
  * pass, or the describe stage's pass 2), read by select and tracks.
  */
 import type { Frame } from '../core/decode.js';
-import { extractFeaturesBatch, type FeatureSet } from '../core/geometry.js';
+import { extractFeaturesBatch, featureSetFromBuffer, type FeatureSet } from '../core/geometry.js';
 import type { Embedder } from '../embed/index.js';
 import type { FrameTable } from '../select/index.js';
 import type { CandidateImages } from './candidate-images.js';
@@ -29,11 +29,20 @@ export function gridCoverage(keypoints: Float32Array, width: number, height: num
   return cells.reduce((a, b) => a + b, 0) / cells.length;
 }
 
-interface RowScores {
+export interface RowScores {
   features: number;
   coverage: number;
   spatialComplexity?: number;
   semanticRichness?: number;
+}
+
+/** One described row as bytes and numbers (saved for re-selection; see restore()). */
+export interface SavedDescription {
+  row: number;
+  /** FeatureSet.toBuffer() */
+  features: Uint8Array;
+  scores: RowScores;
+  embedding?: Float32Array;
 }
 
 export interface DescribeContext {
@@ -98,6 +107,23 @@ export class Descriptions {
     }
   }
 
+  /** The description of `row` as bytes, for saving (undefined when the row is not described). */
+  save(row: number): SavedDescription | undefined {
+    const set = this.features.get(row);
+    const scores = this.#scores.get(row);
+    if (!set || !scores) return undefined;
+    const embedding = this.embeddings.get(row);
+    return { row, features: set.toBuffer(), scores: { ...scores }, ...(embedding ? { embedding } : {}) };
+  }
+
+  /** Takes a saved description back (its features copied into a new native set). */
+  restore(saved: SavedDescription): void {
+    if (this.features.has(saved.row)) return;
+    this.features.set(saved.row, featureSetFromBuffer(saved.features));
+    this.#scores.set(saved.row, { ...saved.scores });
+    if (saved.embedding) this.embeddings.set(saved.row, saved.embedding);
+  }
+
   /**
    * Writes the described rows' measured columns into the table (features replace the cheap
    * keypoint evidence); with `rows`, only those (the candidates: the rest of what a one-pass
@@ -111,7 +137,8 @@ export class Descriptions {
       if (table.spatialComplexity && s.spatialComplexity !== undefined) table.spatialComplexity[row] = s.spatialComplexity;
       if (table.semanticRichness && s.semanticRichness !== undefined) table.semanticRichness[row] = s.semanticRichness;
     }
-    if (this.#context.embedder) (table as { embedding?: ReadonlyMap<number, Float32Array> }).embedding = this.embeddings;
+    // Re-selection restores embeddings without loading the model.
+    if (this.#context.embedder || this.embeddings.size > 0) (table as { embedding?: ReadonlyMap<number, Float32Array> }).embedding = this.embeddings;
   }
 
   dispose(): void {

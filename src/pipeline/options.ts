@@ -57,6 +57,14 @@ export interface ExtractOptions {
   maxMemoryMB?: number;
   /** Frame rate assigned to an image-sequence input. Default 1 (time-based options count in frames then). */
   sequenceFps?: number;
+  /** Also write DIR/colmap/database.db: framesift's features and verified matches for `colmap mapper`. */
+  colmap?: boolean;
+  /** Run `colmap mapper` on that database (implies colmap; needs colmap on PATH). */
+  reconstruct?: boolean;
+  /** Keypoints of the database: 'analysis' (default: the describe stage's SIFT, scaled) or 'full' (SIFT found again on the written images). */
+  colmapFeatures?: 'analysis' | 'full';
+  /** Write DIR/report.html (timeline, contact sheet, rejections). Default true. */
+  report?: boolean;
   /**
    * balanced / high_quality on a video: decode the candidates again in a second pass instead
    * of keeping them from the first (the one-pass default). For comparisons.
@@ -117,6 +125,10 @@ export interface ResolvedExtractOptions {
   batchSize: number;
   maxMemoryMB: number | undefined;
   sequenceFps: number;
+  colmap: boolean;
+  reconstruct: boolean;
+  colmapFeatures: 'analysis' | 'full';
+  report: boolean;
   maxAnalysedFrames: number;
   readTimeoutSec: number;
   select: SelectOptions;
@@ -132,6 +144,11 @@ function num(name: string, value: unknown, min: number, max: number, integer = f
     throw invalidArg(name, `${integer ? 'an integer' : 'a number'} from ${min} to ${max}`, value);
   }
   return value;
+}
+
+function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) throw invalidArg(name, allowed.map((a) => `'${a}'`).join(' or '), value);
+  return value as T;
 }
 
 const opt = <T>(value: T | undefined, check: (v: T) => T): T | undefined => (value === undefined ? undefined : check(value));
@@ -164,6 +181,7 @@ export function resolveExtractOptions(o: ExtractOptions): ResolvedExtractOptions
   if (!['auto', 'cpu', 'cuda', 'coreml'].includes(device)) throw invalidArg('device', "'auto', 'cpu', 'cuda' or 'coreml'", device);
   if (o.model !== undefined && (typeof o.model !== 'string' || o.model === '')) throw invalidArg('model', 'a path to an .onnx file', o.model);
   if (o.count !== undefined && o.maxFrames !== undefined) throw invalidArg('count', 'either count or maxFrames, not both', o.count);
+  for (const key of ['colmap', 'reconstruct'] as const) if (o[key] !== undefined && typeof o[key] !== 'boolean') throw invalidArg(key, 'a boolean', o[key]);
   checkHooks(o);
   const start = opt(o.start, (v) => num('start', v, 0, 1e9));
   const end = opt(o.end, (v) => num('end', v, 0, 1e9));
@@ -196,6 +214,10 @@ export function resolveExtractOptions(o: ExtractOptions): ResolvedExtractOptions
     batchSize: o.batchSize === undefined ? 16 : num('batchSize', o.batchSize, 1, 1024, true),
     maxMemoryMB: opt(o.maxMemoryMB, (v) => num('maxMemoryMB', v, 64, 16 * 1024 * 1024)),
     sequenceFps: o.sequenceFps === undefined ? 1 : num('sequenceFps', o.sequenceFps, 1e-3, 1000),
+    colmap: (o.colmap ?? false) || (o.reconstruct ?? false),
+    reconstruct: o.reconstruct ?? false,
+    colmapFeatures: o.colmapFeatures === undefined ? 'analysis' : oneOf('colmapFeatures', o.colmapFeatures, ['analysis', 'full']),
+    report: o.report === undefined ? true : bool('report', o.report),
     maxAnalysedFrames: o.maxAnalysedFrames === undefined ? DEFAULT_MAX_ANALYSED_FRAMES : num('maxAnalysedFrames', o.maxAnalysedFrames, 1, 1e9, true),
     readTimeoutSec: o.readTimeoutSec === undefined ? DEFAULT_READ_TIMEOUT_SEC : num('readTimeoutSec', o.readTimeoutSec, 0, 86_400),
     select,

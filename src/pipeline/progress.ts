@@ -1,5 +1,5 @@
 /** Progress of a run: which stage, how far, and an ETA for the whole analysis. */
-export type Stage = 'probe' | 'measure' | 'candidates' | 'describe' | 'select' | 'tracks' | 'write' | 'done';
+export type Stage = 'probe' | 'measure' | 'candidates' | 'describe' | 'select' | 'tracks' | 'write' | 'colmap' | 'reconstruct' | 'done';
 
 export interface Progress {
   stage: Stage;

@@ -266,3 +266,20 @@ export class WindowKeeper {
     }
   }
 }
+
+/**
+ * The rows a one-pass run with `plan` keeps, replayed from pass 1's columns alone (the keeper
+ * ranks by them; no frame, nothing described): re-selection finds the candidates a fresh
+ * one-pass extract with other options would have (src/report/reselect.ts).
+ */
+export async function replayKeeper(plan: KeepPlan, columns: MeasureColumns, analysisLongestSide: number): Promise<Set<number>> {
+  const recorder = { add: async () => undefined } as unknown as Descriptions;
+  const keeper = new WindowKeeper(plan, recorder, analysisLongestSide);
+  const batch = 64;
+  for (let first = 0; first < columns.length; first += batch) {
+    const frames = Array.from({ length: Math.min(batch, columns.length - first) }, (_, k) => ({ ptsSec: columns.ptsSec[first + k]!, release: () => undefined }) as unknown as Frame);
+    await keeper.take(frames, first, columns);
+  }
+  await keeper.finish();
+  return new Set(keeper.kept);
+}

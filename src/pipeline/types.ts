@@ -103,7 +103,7 @@ export type DecodeReport = NonNullable<Manifest['decode']>;
 /**
  * The analysis half's result (analyseVideo): everything measured and described about one video,
  * from which the choice half (chooseFrames) picks frames. It owns native feature sets and the
- * candidates' temporary images in `out.imagesDir` until chooseFrames writes them or dispose().
+ * candidates' images in DIR/.framesift/candidates/ (candidate-images.ts).
  */
 export interface VideoAnalysis {
   readonly input: string;
@@ -125,6 +125,8 @@ export interface VideoAnalysis {
   readonly images: CandidateImages;
   /** Keyframe times seen by pass 1 (a fetch seeks by them). */
   readonly keyframeTimes: Float64Array;
+  /** Fast mode's single pass: the rows described during pass 1 (the only eligible candidates). */
+  readonly kept?: readonly number[];
   readonly device: DeviceReport;
   readonly decode: DecodeReport;
   readonly warnings: readonly string[];

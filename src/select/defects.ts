@@ -289,6 +289,9 @@ const isQualityDefect = (code: number) => code === REJECT.exposure || code === R
  * `partlyAgainst` gives for the usable rows of the `referenceSec` beyond the ramp on that side),
  * then over `guardSec` of any usable rows; the added rows take the reason of the run's nearest row.
  */
+/** Fewest rows a guard band takes on each side of a defect run, whatever the frame rate. */
+export const GUARD_SIDE_ROWS = 2;
+
 export function guardDefectRuns(
   table: FrameTable,
   reject: Uint8Array,
@@ -321,8 +324,10 @@ export function guardDefectRuns(
       while (lo > 0 && !reject[lo - 1] && pts[i] - pts[lo - 1] <= rampSec && partlyBefore(lo - 1)) lo--;
       let hi = end - 1;
       while (hi + 1 < n && !reject[hi + 1] && pts[hi + 1] - pts[end - 1] <= rampSec && partlyAfter(hi + 1)) hi++;
-      for (let r = lo - 1; r >= 0 && pts[lo] - pts[r] <= guardSec && !reject[r]; r--) marks.push([r, reject[i]]);
-      for (let r = hi + 1; r < n && pts[r] - pts[hi] <= guardSec && !reject[r]; r++) marks.push([r, reject[end - 1]]);
+      // At least GUARD_SIDE_ROWS on each side: at 10 fps 0.15 s is a single row, and a swing
+      // or a focus hunt still spans two.
+      for (let r = lo - 1; r >= 0 && (pts[lo] - pts[r] <= guardSec || lo - r <= GUARD_SIDE_ROWS) && !reject[r]; r--) marks.push([r, reject[i]]);
+      for (let r = hi + 1; r < n && (pts[r] - pts[hi] <= guardSec || r - hi <= GUARD_SIDE_ROWS) && !reject[r]; r++) marks.push([r, reject[end - 1]]);
       for (let r = lo; r < i; r++) marks.push([r, reject[i]]);
       for (let r = end; r <= hi; r++) marks.push([r, reject[end - 1]]);
     }

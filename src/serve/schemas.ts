@@ -37,6 +37,7 @@ export const jobOptionsSchema = {
     maxMemoryMB: number,
     sequenceFps: number,
     twoPass: boolean,
+    report: boolean,
     maxAnalysedFrames: integer,
     readTimeoutSec: number,
   },

@@ -76,5 +76,15 @@ const sets = await Promise.all(kept.map((image) => addon.extractFeatures(image, 
 const { pairs, graph } = await addon.matchPairs(sets, Uint32Array.from([0, 1, 1, 2]), { threads: 2, keepGraph: true });
 await addon.buildTracks(graph, {});
 graph.dispose();
+// Saved features (re-selection): to bytes and back, matched again; and refused bytes.
+const restored = sets.map((s) => addon.featureSetFromBuffer(s.toBuffer()));
+await addon.matchPairs(restored, Uint32Array.from([0, 1]), { threads: 2, keepGraph: false });
+const bytes = sets[0].toBuffer();
+try {
+  addon.featureSetFromBuffer(bytes.subarray(0, bytes.length - 1));
+} catch {
+  // a short buffer is refused before any read past its end
+}
+restored.forEach((s) => s.dispose());
 sets.forEach((s) => s.dispose());
 console.log(`memcheck paths ok: ${failures.length} failed opens (${failures.join(', ')}), ${metrics.count} frames measured, ${pairs.length} pairs`);

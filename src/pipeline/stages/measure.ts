@@ -30,6 +30,8 @@ export async function measureVideo(
   progress: ProgressReporter,
   logger: Logger,
   descriptions: Descriptions,
+  /** Sees each batch's frames (and the table row of the first) before they are released: the report's thumbnails. */
+  onFrames?: (frames: readonly Frame[], firstRow: number) => void,
 ): Promise<MeasureResult> {
   const { preset } = options;
   const warnings: string[] = [];
@@ -83,6 +85,7 @@ export async function measureVideo(
       const metrics = await measureFrames(batch.frames, { metrics: PASS1_METRICS, threads: options.threads, previous });
       const firstRow = columns.length;
       columns.append(batch.frames, metrics);
+      onFrames?.(batch.frames, firstRow);
       if (keeper) {
         // The keeper owns the frames now, and holds the last one until the next batch is measured.
         await keeper.take(batch.frames, firstRow, columns);

@@ -1,6 +1,6 @@
 /**
  * The write stage: the chosen candidates' images, encoded while pass 1 or 2 had them decoded,
- * are renamed into place and the rest deleted; only a pick whose encode failed is decoded again
+ * are linked into place from the candidate store (candidate-images.ts); only a pick whose encode failed is decoded again
  * (fetched by pts, seeking across gaps). Then images.txt, pairs.txt, analysis.csv, and the
  * manifest (validated against its schema).
  */
@@ -16,9 +16,10 @@ import {
   writeImageList,
   writePairs,
   type Manifest,
+  type ManifestColmap,
   type ManifestFrame,
 } from '../../output/index.js';
-import { fateLabel, type FrameTable, type Selection } from '../../select/index.js';
+import { fateLabel, scoreRow, type FrameTable, type Selection } from '../../select/index.js';
 import type { ResolvedExtractOptions } from '../options.js';
 import type { ProgressReporter } from '../progress.js';
 import type { PipelineRun } from '../run.js';
@@ -29,7 +30,18 @@ import type { PickGraph } from './tracks.js';
  * Writes the picks' images and the lists beside them; returns the manifest rows of the frames
  * written, and a warning when some could not be.
  */
-export async function writeOutputs(analysis: VideoAnalysis, selection: Selection, graph: PickGraph, run: PipelineRun): Promise<{ frames: ManifestFrame[]; warnings: string[]; fetched: number }> {
+export interface WrittenOutputs {
+  frames: ManifestFrame[];
+  warnings: string[];
+  fetched: number;
+  /** Per pick: its image name (written or not), and the names written. */
+  names: string[];
+  written: ReadonlySet<string>;
+  /** pairs.txt as given to writePairs. */
+  pairs: Array<[string, string]>;
+}
+
+export async function writeOutputs(analysis: VideoAnalysis, selection: Selection, graph: PickGraph, run: PipelineRun): Promise<WrittenOutputs> {
   const { table, options, images, out } = analysis;
   const warnings: string[] = [];
   const digits = imageNameDigits(Math.max(analysis.info.frameCount, table.index[table.length - 1]! + 1));
@@ -45,7 +57,6 @@ export async function writeOutputs(analysis: VideoAnalysis, selection: Selection
       written.add(names[k]!);
     } else missing.push(k);
   }
-  await images.discardRest();
   if (missing.length > 0) {
     const nameByPts = new Map(missing.map((k) => [selection.picks[k]!.ptsSec.toFixed(4), names[k]!]));
     const writer = new ImageWriter(out.imagesDir, { format: options.format, quality: options.quality, ...(options.signal ? { signal: options.signal } : {}) });
@@ -64,9 +75,10 @@ export async function writeOutputs(analysis: VideoAnalysis, selection: Selection
 
   const frames = manifestFrames(selection, table, names, analysis.columns.fields).filter((f) => written.has(f.file));
   await writeImageList(out.dir, frames.map((f) => f.file));
-  await writePairs(out.dir, pairsToMatch(selection, graph.verifiedPairs, names, table, options.preset.matchWindow));
+  const pairs = pairsToMatch(selection, graph.verifiedPairs, names, table, options.preset.matchWindow);
+  await writePairs(out.dir, pairs);
   await writeAnalysisCsv(out.dir, table, selection, analysis.columns);
-  return { frames, warnings, fetched };
+  return { frames, warnings, fetched, names, written, pairs };
 }
 
 /** The manifest of a finished choice (validated when written). */
@@ -75,7 +87,7 @@ export function assembleManifest(
   selection: Selection,
   graph: PickGraph,
   frames: ManifestFrame[],
-  run: { timings: Record<string, number>; peakRssMB: number; warnings: string[]; fetched: number },
+  run: { timings: Record<string, number>; peakRssMB: number; warnings: string[]; fetched: number; colmap?: ManifestColmap | undefined },
 ): Manifest {
   const decode = analysis.decode;
   const rejected = Object.values(selection.rejectedByReason).reduce((a, b) => a + b, 0);
@@ -96,6 +108,7 @@ export function assembleManifest(
     peakRssMB: run.peakRssMB,
     warnings: run.warnings,
     decode: run.fetched > 0 ? { ...decode, framesDecoded: { ...decode.framesDecoded, write: run.fetched } } : decode,
+    ...(run.colmap ? { colmap: run.colmap } : {}),
   };
 }
 
@@ -217,6 +230,10 @@ async function writeAnalysisCsv(dir: string, table: FrameTable, selection: Selec
         ...metricColumns,
         features: table.features.subarray(0, n),
         featureCoverage: table.coverage.subarray(0, n),
+        // The selection's own view of each frame: what the report's timeline plots.
+        sharpness: table.sharpness.subarray(0, n),
+        exposure: table.exposure.subarray(0, n),
+        score: Float32Array.from({ length: n }, (_, row) => scoreRow(table, row, selection.options.weights).score),
         motion: table.motionPx.subarray(0, n),
         fate,
       },

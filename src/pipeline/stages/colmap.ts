@@ -1,0 +1,315 @@
+/**
+ * `extract --colmap`: framesift's own features and verified matches of the picks as a COLMAP
+ * database (DIR/colmap/database.db, src/output/colmap-db.ts), so that `colmap mapper` needs
+ * no extraction or matching step.
+ *
+ * - Features: the picks' SIFT sets from the describe stage, found at analysis size, mapped to
+ *   the written images' pixels (their real size, read from each file's header). A pick without
+ *   SIFT (fast mode describes with ORB), or every pick with `colmapFeatures: 'full'`, gets SIFT
+ *   found anew on its written image (and its pairs matched again).
+ * - Matches: for every pair of pairs.txt the putative and F-inlier matches; pairs the tracks
+ *   stage matched already are taken from it, the others (revisits) are matched here.
+ * - Geometry: F and H mapped from analysis to written-image pixels in COLMAP's convention
+ *   (pixel centres at +0.5): x_colmap = T x, T = [s 0 s/2; 0 s s/2; 0 0 1] per axis, so
+ *   F' = T2^-T F T1^-1 and H' = T2 H T1^-1. The configuration follows COLMAP's own rule for
+ *   cameras without a prior focal length: PLANAR_OR_PANORAMIC when the homography explains
+ *   more than 0.8 of the F inliers' count, else UNCALIBRATED.
+ * - Cameras: one per image size (one per video), SIMPLE_RADIAL (COLMAP's default model)
+ *   with f = 1.2 x the longer side (COLMAP's default guess), principal point at the centre,
+ *   k = 0 and prior_focal_length off: videos carry no focal length framesift could trust.
+ */
+import { join, relative } from 'node:path';
+
+import sharp from 'sharp';
+
+import { FramesiftError } from '../../errors.js';
+import { colmapFeatures, extractFeatures, matchPairs, type FeatureSet, type PairVerification } from '../../core/geometry.js';
+import { uniquePairs } from '../../output/colmap.js';
+import { COLMAP_DATABASE_FILE, COLMAP_DIR, KEYPOINT_COLS, invert3, transpose3, writeColmapDatabase, type ColmapCamera, type ColmapDatabaseSummary, type ColmapPair, type TwoViewConfig } from '../../output/colmap-db.js';
+import type { ManifestColmap } from '../../output/manifest.js';
+import type { PipelineRun } from '../run.js';
+import type { VideoAnalysis } from '../types.js';
+import type { WrittenOutputs } from './write.js';
+
+/** COLMAP's max_H_inlier_ratio: above it a pair counts as planar or panoramic. */
+const MAX_H_INLIER_RATIO = 0.8;
+/** COLMAP's two-view max_error (px): a putative match within it of the pair's F counts as an inlier. */
+const COLMAP_MAX_ERROR_PX = 4;
+/** An analysis set with fewer features than this share of the mode's count is found again at full size. */
+const SPARSE_SHARE = 0.6;
+/** OpenCV contrast threshold for SIFT found again: 0.02 / 3 layers = COLMAP's peak_threshold 0.0067 (OpenCV's default 0.04 finds half as many on smooth footage). */
+const FULL_CONTRAST_THRESHOLD = 0.02;
+/** COLMAP's default focal-length guess, in units of the longer image side. */
+const DEFAULT_FOCAL_FACTOR = 1.2;
+
+export interface ColmapExportInput {
+  outDir: string;
+  imagesDir: string;
+  /** Written picks, in time order: file name in imagesDir and the describe stage's feature set (if any). */
+  images: Array<{ name: string; features: FeatureSet | undefined }>;
+  /** Pairs to store (pairs.txt), as indices into `images`. */
+  pairs: Array<[number, number]>;
+  /** Pairs matched already (matchPairs with keepMatches, indices into `images`), keyed "i,j". */
+  matched: ReadonlyMap<string, PairVerification>;
+  /** 'analysis': the describe stage's SIFT where there is one; 'full': SIFT found anew on every written image. */
+  source: ColmapFeatureSource;
+  /** Features per image found anew. */
+  maxFeatures: number;
+  /** Native threads for matching. */
+  threads: number;
+  /** FLANN leaves checked per query for the pairs matched here (matchPairs' default 32). */
+  flannChecks?: number;
+  signal?: AbortSignal;
+}
+
+export interface ColmapExport extends ColmapDatabaseSummary {
+  /** Verified pairs beyond pairs.txt (loop candidates). */
+  loopPairs: number;
+  /** Feature source: 'analysis' (the describe stage's SIFT, scaled) or 'full' (found anew on the written images). */
+  features: 'analysis' | 'full' | 'mixed';
+  camera: { model: ColmapCamera['model']; width: number; height: number; focalPx: number; priorFocalLength: boolean };
+  seconds: number;
+}
+
+export type ColmapFeatureSource = 'analysis' | 'full';
+
+/** Putative matches a loop candidate needs before RANSAC: 2 x COLMAP's 15-inlier minimum. */
+const LOOP_MIN_MATCHES = 30;
+/** Up to this many images every pair is a loop candidate (COLMAP's exhaustive matcher's domain). */
+const EXHAUSTIVE_UP_TO = 60;
+/** Beyond it: every pair among this many evenly spread images, plus offsets 4, 8, 16, ... */
+const LOOP_GRID = 40;
+
+/**
+ * Pairs beyond the tracks stage's window worth trying for loop closures and long tracks: all of
+ * them for a small count (matching is cheap here: about 30 ms a pair on one core against
+ * COLMAP's brute-force CPU matcher's seconds); for more images a grid among every s-th image
+ * and the quadratic offsets of COLMAP's sequential matcher, O(n log n + 800).
+ */
+export function loopCandidates(count: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  if (count <= EXHAUSTIVE_UP_TO) {
+    for (let i = 0; i < count; i++) for (let j = i + 1; j < count; j++) out.push([i, j]);
+    return out;
+  }
+  const seen = new Set<string>();
+  const add = (i: number, j: number) => {
+    const key = pairKey(i, j);
+    if (j < count && !seen.has(key)) {
+      seen.add(key);
+      out.push([i, j]);
+    }
+  };
+  const stride = Math.ceil(count / LOOP_GRID);
+  for (let i = 0; i < count; i += stride) for (let j = i + stride; j < count; j += stride) add(i, j);
+  for (let i = 0; i < count; i++) for (let offset = 4; i + offset < count; offset *= 2) add(i, i + offset);
+  return out;
+}
+
+export const pairKey = (i: number, j: number): string => `${i},${j}`;
+
+/** T^-1 of the analysis-to-written map of one image (row-major 3 x 3). */
+function inversePixelMap(sx: number, sy: number): number[] {
+  return invert3([sx, 0, sx / 2, 0, sy, sy / 2, 0, 0, 1]);
+}
+
+function multiply3(a: ArrayLike<number>, b: ArrayLike<number>): number[] {
+  const out = new Array<number>(9).fill(0);
+  for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) for (let k = 0; k < 3; k++) out[3 * r + c]! += a[3 * r + k]! * b[3 * k + c]!;
+  return out;
+}
+
+/** Scales a matrix so its largest entry is 1 in magnitude (F and H are defined up to scale). */
+function normalise(m: number[]): number[] {
+  const max = Math.max(...m.map(Math.abs));
+  return max > 0 ? m.map((v) => v / max) : m;
+}
+
+/**
+ * The putative matches within COLMAP_MAX_ERROR_PX (Sampson distance, written-image pixels) of
+ * F: COLMAP's own inlier rule. framesift's MAGSAC mask (1 px at analysis size) is stricter,
+ * which keeps fewer observations per point than COLMAP's matcher would.
+ */
+export function sampsonInliers(matches: Uint32Array, a: Float32Array, b: Float32Array, F: ArrayLike<number>, maxErrorPx = COLMAP_MAX_ERROR_PX): Uint32Array {
+  const out = new Uint32Array(matches.length);
+  const limit = maxErrorPx * maxErrorPx;
+  let n = 0;
+  for (let k = 0; k + 1 < matches.length; k += 2) {
+    const ia = matches[k]! * KEYPOINT_COLS, ib = matches[k + 1]! * KEYPOINT_COLS;
+    const x1 = a[ia]!, y1 = a[ia + 1]!, x2 = b[ib]!, y2 = b[ib + 1]!;
+    const l0 = F[0]! * x1 + F[1]! * y1 + F[2]!, l1 = F[3]! * x1 + F[4]! * y1 + F[5]!, l2 = F[6]! * x1 + F[7]! * y1 + F[8]!;
+    const m0 = F[0]! * x2 + F[3]! * y2 + F[6]!, m1 = F[1]! * x2 + F[4]! * y2 + F[7]!;
+    const e = x2 * l0 + y2 * l1 + l2;
+    const denominator = l0 * l0 + l1 * l1 + m0 * m0 + m1 * m1;
+    if (denominator > 0 && (e * e) / denominator <= limit) {
+      out[n++] = matches[k]!;
+      out[n++] = matches[k + 1]!;
+    }
+  }
+  return out.slice(0, n);
+}
+
+async function imageSize(path: string): Promise<{ width: number; height: number }> {
+  try {
+    const meta = await sharp(path).metadata();
+    if (!meta.width || !meta.height) throw new Error('no image size in the header');
+    return { width: meta.width, height: meta.height };
+  } catch (err) {
+    throw new FramesiftError(`Could not read the written image ${path}: ${(err as Error).message}`, 'ERR_FRAMESIFT_OUTPUT', { cause: err });
+  }
+}
+
+/** SIFT on a written image at its full resolution (for picks described with ORB, or source 'full'). */
+async function fullResolutionSift(path: string, maxFeatures: number): Promise<FeatureSet> {
+  const { data, info } = await sharp(path).grayscale().raw().toBuffer({ resolveWithObject: true });
+  return extractFeatures({ data, width: info.width, height: info.height }, { detector: 'sift', maxFeatures, contrastThreshold: FULL_CONTRAST_THRESHOLD });
+}
+
+export async function writeColmapExport(input: ColmapExportInput): Promise<ColmapExport> {
+  const started = performance.now();
+  const paths = input.images.map((im) => join(input.imagesDir, im.name));
+  const sizes = await Promise.all(paths.map(imageSize));
+  const owned: FeatureSet[] = [];
+  try {
+    // Picks described with ORB (fast mode) or not at all get SIFT on their written image.
+    const sets: FeatureSet[] = [];
+    let reused = 0;
+    for (const [k, im] of input.images.entries()) {
+      // A sparse analysis set (a smooth real clip: a few hundred features at 640 px) is found
+      // again at full size with COLMAP's lower contrast threshold, as COLMAP's own SIFT would.
+      const dense = im.features !== undefined && im.features.count >= SPARSE_SHARE * input.maxFeatures;
+      if (input.source === 'analysis' && im.features && im.features.kind === 'sift' && !im.features.disposed && dense) {
+        sets.push(im.features);
+        reused++;
+      } else {
+        const set = await fullResolutionSift(paths[k]!, input.maxFeatures);
+        owned.push(set);
+        sets.push(set);
+      }
+    }
+    const scales = sets.map((set, k) => [sizes[k]!.width / set.width, sizes[k]!.height / set.height] as [number, number]);
+    const features = await colmapFeatures(sets, scales);
+
+    // Pairs the tracks stage did not match (revisits, or every pair of a recomputed image), and
+    // the loop candidates beyond the window: kept only when they verify.
+    const recomputed = new Set(owned);
+    const listed = new Set(input.pairs.map(([i, j]) => pairKey(i, j)));
+    const loops = loopCandidates(sets.length).filter(([i, j]) => !listed.has(pairKey(i, j)));
+    const stale = ([i, j]: [number, number]) => !input.matched.has(pairKey(i, j)) || recomputed.has(sets[i]!) || recomputed.has(sets[j]!);
+    const results = new Map<string, PairVerification>(input.matched);
+    const common = { keepGraph: false, keepMatches: true, threads: input.threads, ...(input.flannChecks ? { flannChecks: input.flannChecks } : {}) };
+    // Most loop candidates do not overlap at all: those with too few putative matches to ever
+    // verify well skip RANSAC (which otherwise runs its full iteration budget on them).
+    for (const [list, extra] of [[input.pairs.filter(stale), {}], [loops.filter(stale), { minMatches: LOOP_MIN_MATCHES }]] as const) {
+      if (list.length === 0) continue;
+      const { pairs } = await matchPairs(sets, list, { ...common, ...extra });
+      for (const p of pairs) results.set(pairKey(p.i, p.j), p);
+    }
+    const loopsVerified = loops.filter(([i, j]) => results.get(pairKey(i, j))?.verified);
+
+    const cameraOf = new Map<string, number>();
+    const cameras: ColmapCamera[] = [];
+    const imageCamera = sizes.map(({ width, height }) => {
+      const key = `${width}x${height}`;
+      let id = cameraOf.get(key);
+      if (id === undefined) {
+        id = cameras.length;
+        cameraOf.set(key, id);
+        cameras.push({ model: 'SIMPLE_RADIAL', width, height, params: [DEFAULT_FOCAL_FACTOR * Math.max(width, height), width / 2, height / 2, 0], priorFocalLength: false });
+      }
+      return id;
+    });
+
+    const pairs: ColmapPair[] = [];
+    for (const [i, j] of [...input.pairs, ...loopsVerified]) {
+      const r = results.get(pairKey(i, j));
+      if (!r || !r.matchIndices) continue;
+      const verified = r.verified && r.inlierIndices !== undefined && r.inlierIndices.length > 0;
+      const Ti = inversePixelMap(scales[i]![0], scales[i]![1]);
+      const Tj = inversePixelMap(scales[j]![0], scales[j]![1]);
+      const F = r.F ? normalise(multiply3(multiply3(transpose3(Tj), r.F), Ti)) : null;
+      const H = r.H ? normalise(multiply3(multiply3(invert3(Tj), r.H), Ti)) : null;
+      const config: TwoViewConfig = r.fInliers > 0 && r.hInliers / r.fInliers > MAX_H_INLIER_RATIO ? 'PLANAR_OR_PANORAMIC' : 'UNCALIBRATED';
+      const inliers = !verified ? new Uint32Array(0) : F ? sampsonInliers(r.matchIndices, features[i]!.keypoints, features[j]!.keypoints, F) : r.inlierIndices!;
+      pairs.push({ image1: i, image2: j, matches: r.matchIndices, inliers, config, F, H, E: null });
+    }
+
+    const summary = await writeColmapDatabase(
+      join(input.outDir, COLMAP_DIR, COLMAP_DATABASE_FILE),
+      { cameras, images: input.images.map((im, k) => ({ name: im.name, camera: imageCamera[k]!, keypoints: features[k]!.keypoints, descriptors: features[k]!.descriptors })), pairs },
+      input.signal,
+    );
+    const first = cameras[0]!;
+    return {
+      ...summary,
+      loopPairs: loopsVerified.length,
+      features: reused === sets.length ? 'analysis' : reused === 0 ? 'full' : 'mixed',
+      camera: { model: first.model, width: first.width, height: first.height, focalPx: first.params[0]!, priorFocalLength: first.priorFocalLength },
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    for (const set of owned) set.dispose();
+  }
+}
+
+/**
+ * The colmap stage (after write): maps the picks to the written images and pairs.txt to
+ * their indices, then writes the database.
+ */
+export async function colmapStage(
+  analysis: VideoAnalysis,
+  written: WrittenOutputs,
+  features: ReadonlyArray<FeatureSet | undefined>,
+  matchedPairs: readonly PairVerification[],
+  run: PipelineRun,
+): Promise<ManifestColmap> {
+  run.checkpoint();
+  run.clock.start('colmap');
+  run.progress.stage('colmap', written.frames.length);
+  const { out } = analysis;
+  const indexOfPick: number[] = [];
+  const images: ColmapExportInput['images'] = [];
+  const indexOfName = new Map<string, number>();
+  written.names.forEach((name, k) => {
+    if (!written.written.has(name)) return void indexOfPick.push(-1);
+    indexOfPick.push(images.length);
+    indexOfName.set(name, images.length);
+    images.push({ name, features: features[k] });
+  });
+  const matched = new Map<string, PairVerification>();
+  for (const p of matchedPairs) {
+    const i = indexOfPick[p.i] ?? -1, j = indexOfPick[p.j] ?? -1;
+    if (i >= 0 && j >= 0) matched.set(pairKey(i, j), { ...p, i, j });
+  }
+  const pairs: Array<[number, number]> = [];
+  for (const [a, b] of uniquePairs(written.pairs)) {
+    const i = indexOfName.get(a), j = indexOfName.get(b);
+    if (i !== undefined && j !== undefined) pairs.push(i < j ? [i, j] : [j, i]);
+  }
+  const { options } = analysis;
+  const result = await writeColmapExport({
+    outDir: out.dir,
+    imagesDir: out.imagesDir,
+    images,
+    pairs,
+    matched,
+    source: options.colmapFeatures,
+    maxFeatures: options.preset.maxFeatures,
+    threads: Math.max(1, Math.min(64, options.threads)),
+    ...(run.signal ? { signal: run.signal } : {}),
+  });
+  return {
+    database: relative(out.dir, result.path),
+    features: result.features,
+    camera: result.camera,
+    cameras: result.cameras,
+    images: result.images,
+    keypoints: result.keypoints,
+    matchedPairs: result.matchedPairs,
+    verifiedPairs: result.verifiedPairs,
+    loopPairs: result.loopPairs,
+    inlierMatches: result.inlierMatches,
+    seconds: Math.round(result.seconds * 1000) / 1000,
+    reconstruction: null,
+  };
+}
