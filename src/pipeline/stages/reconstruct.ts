@@ -16,30 +16,13 @@ import { delimiter, join, relative } from 'node:path';
 import { FramesiftError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { COLMAP_DIR } from '../../output/colmap-db.js';
-import type { ManifestColmap } from '../../output/manifest.js';
+import type { ManifestColmap, ManifestReconstruction } from '../../output/manifest.js';
 import { COLMAP_SPARSE_DIR } from '../../output/out-dir.js';
 import type { PipelineRun } from '../run.js';
 import type { VideoAnalysis } from '../types.js';
 
-
-export interface ReconstructionSummary {
-  status: 'ok' | 'failed';
-  /** Output folder of the mapper, relative to DIR (models in numbered subfolders). */
-  sparseDir: string;
-  /** The command that ran, for the record. */
-  command: string;
-  models: number;
-  /** Subfolder of the largest model ("0", "1", ...), null when none was made. */
-  bestModel: string | null;
-  imagesRegistered: number;
-  images: number;
-  points3D: number;
-  observations: number;
-  meanTrackLength: number | null;
-  meanReprojectionErrorPx: number | null;
-  seconds: number;
-  error?: string;
-}
+/** The mapper's result as the manifest records it. */
+export type ReconstructionSummary = ManifestReconstruction;
 
 /** The colmap executable on PATH, or ERR_FRAMESIFT_COLMAP_MISSING naming what was searched. */
 export async function findColmap(env: NodeJS.ProcessEnv = process.env): Promise<string> {
