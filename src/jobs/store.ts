@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 
-import Database from 'better-sqlite3';
+import { openSqlite, type SqliteDatabase } from '../core/sqlite.js';
 
 import { FramesiftError } from '../errors.js';
 import type { InputFingerprint } from './fingerprint.js';
@@ -102,9 +102,9 @@ const now = () => new Date().toISOString();
 
 export class JobStore {
   readonly path: string;
-  #db: Database.Database;
+  #db: SqliteDatabase;
 
-  private constructor(path: string, db: Database.Database) {
+  private constructor(path: string, db: SqliteDatabase) {
     this.path = path;
     this.#db = db;
   }
@@ -112,15 +112,16 @@ export class JobStore {
   /** Opens (or creates) DIR/batch.sqlite. */
   static open(dir: string): JobStore {
     const path = join(dir, BATCH_STORE_FILE);
-    let db: Database.Database;
+    let db: SqliteDatabase;
     try {
-      db = new Database(path);
+      db = openSqlite(path);
       db.pragma('journal_mode = WAL');
       // FULL: a committed state change survives a power cut too, not only a crash of ours.
       db.pragma('synchronous = FULL');
       db.pragma('busy_timeout = 5000');
       db.exec(SCHEMA);
     } catch (err) {
+      if (err instanceof FramesiftError) throw err; // better-sqlite3 itself missing: its own code
       throw new FramesiftError(`${path}: cannot open the job store: ${(err as Error).message}`, 'ERR_FRAMESIFT_OUTPUT', { cause: err });
     }
     const version = db.prepare('SELECT value FROM meta WHERE key = ?').get('schema') as { value: string } | undefined;

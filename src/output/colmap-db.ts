@@ -17,9 +17,9 @@
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
-import Database from 'better-sqlite3';
 
 import { FramesiftError, invalidArg, isFramesiftError } from '../errors.js';
+import { openSqlite, type SqliteDatabase } from '../core/sqlite.js';
 import { outputError, tempPathFor } from './atomic.js';
 
 export const COLMAP_DIR = 'colmap';
@@ -196,27 +196,9 @@ function validate(content: ColmapDatabaseContent): void {
   });
 }
 
-/**
- * Opens `path` with better-sqlite3. Its native binding failing to load is not an output
- * problem: ERR_FRAMESIFT_NATIVE_LOAD with the fix, so --colmap can also check it up front.
- */
-function openDatabase(path: string): Database.Database {
-  try {
-    return new Database(path);
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('SQLITE')) throw err;
-    throw new FramesiftError(
-      `better-sqlite3 could not load its native binding (${(err as Error).message.split('\n')[0]}); run \`npm rebuild better-sqlite3\` (it builds with node-gyp)`,
-      'ERR_FRAMESIFT_NATIVE_LOAD',
-      { cause: err },
-    );
-  }
-}
-
 /** Throws ERR_FRAMESIFT_NATIVE_LOAD when better-sqlite3 cannot open a database here (checked before a --colmap run). */
 export function checkColmapDatabaseSupport(): void {
-  openDatabase(':memory:').close();
+  openSqlite(':memory:').close();
 }
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -237,10 +219,10 @@ export async function writeColmapDatabase(path: string, content: ColmapDatabaseC
     throw outputError(`Could not create ${dirname(path)}`, err);
   }
   const temp = tempPathFor(path);
-  let db: Database.Database | undefined;
+  let db: SqliteDatabase | undefined;
   const summary: ColmapDatabaseSummary = { path, cameras: content.cameras.length, images: content.images.length, keypoints: 0, matchedPairs: 0, verifiedPairs: 0, inlierMatches: 0 };
   try {
-    db = openDatabase(temp);
+    db = openSqlite(temp);
     // The temporary file is thrown away on any failure: no journal needed, nothing to sync
     // until the end (COLMAP itself opens its databases with synchronous=OFF).
     db.pragma('journal_mode = OFF');
