@@ -6,17 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # clang-14 + its sanitizer/libFuzzer runtimes, and Catch2 v2 (header-only test framework).
 PACKAGES=(clang-14 libclang-rt-14-dev catch2)
-missing=()
-for pkg in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  echo "build-sanitize: installing ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+bash scripts/apt-install.sh build-sanitize "${PACKAGES[@]}"
 bash scripts/make-fuzz-corpus.sh
 if [ ! -f build-sanitize/CMakeCache.txt ] || ! grep -q "FRAMESIFT_FUZZ:BOOL=ON" build-sanitize/CMakeCache.txt; then
   CXX=clang++-14 cmake -S test/native -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DFRAMESIFT_FUZZ=ON >/dev/null

@@ -15,17 +15,7 @@ APT_PACKAGES=(
   chromium # test/report.test.ts opens report.html in Debian's browser (playwright-core, no browser download)
   redis-server  # the queue and job API tests start a real Redis (test/helpers/redis.ts)
 )
-missing=()
-for pkg in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  echo "setup: installing Debian packages: ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+bash scripts/apt-install.sh setup "${APT_PACKAGES[@]}"
 
 # onnxruntime-node ships its CPU build in the npm package; its install step would download
 # the CUDA libraries from outside the registry. Skip it (also set in .npmrc); GPU servers:
