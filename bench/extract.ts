@@ -8,7 +8,9 @@
  * fast <= 0.4x ffmpeg.
  * Usage: npx tsc -p tsconfig.json && node dist/bench/extract.js [--seconds 60] [--video FILE]
  *   [--runs 3] [--count 40] [--modes balanced,high_quality,fast] [--two-pass] [--no-baseline]
- * (--two-pass: balanced with the two-pass pipeline too, for the one-pass gain)
+ * (--two-pass: balanced with the two-pass pipeline too, for the one-pass gain; --floor: the
+ * addon's decode alone and with pass 1's metrics per dense mode in the same rounds, and a table of
+ * every part as wall and CPU ratio to the ffmpeg decode: src/bench/floor.ts)
  * The eval folder: FRAMESIFT_EVAL_DIR, else ../shared/eval beside the package root.
  */
 import { spawnSync } from 'node:child_process';
@@ -18,7 +20,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { packageRoot } from '../bindings/index.js';
-import { clip1080p, ffmpegDecodeSeconds, fmt, stats } from '../src/bench/common.js';
+import { clip1080p, cost, ffmpegDecodeCost, ffmpegDecodeSeconds, fmt, stats, type Cost } from '../src/bench/common.js';
+import { FLOOR_PARTS, floorPart, type FloorPart } from '../src/bench/floor.js';
 import { timedExtract, type ExtractRun } from '../src/bench/extract.js';
 import { describeMachine } from '../src/bench/machine.js';
 import type { ExtractMode } from '../src/bench/schema.js';
@@ -33,6 +36,7 @@ const { values } = parseArgs({
     'no-baseline': { type: 'boolean', default: false },
     /** Also balanced with --two-pass, for the one-pass gain in the same run. */
     'two-pass': { type: 'boolean', default: false },
+    floor: { type: 'boolean', default: false },
   },
 });
 const runs = Number(values.runs);
@@ -64,15 +68,29 @@ console.log(`${m.cpu}, ${m.cores} cores, load ${m.loadAverage}; libav ${m.versio
 ffmpegDecodeSeconds(clip, 0); // warm-up: the file into the page cache
 
 const decode: number[] = [];
+const decodeCpu: number[] = [];
 const baseline: number[] = [];
-const byMode = new Map<Variant, ExtractRun[]>(modes.map((mode) => [mode, []]));
+const byMode = new Map<Variant, Array<ExtractRun & { cpu: number }>>(modes.map((mode) => [mode, []]));
+const floorModes = values.floor ? modes.filter((m): m is 'balanced' | 'high_quality' => m === 'balanced' || m === 'high_quality') : [];
+const floor = new Map<string, Cost[]>();
 for (let r = 0; r < runs; r++) {
-  decode.push(ffmpegDecodeSeconds(clip, 0));
-  const line = [`ffmpeg ${decode[r]!.toFixed(2)} s`];
+  const ff = ffmpegDecodeCost(clip, 0);
+  decode.push(ff.wall);
+  decodeCpu.push(ff.cpu);
+  const line = [`ffmpeg ${ff.wall.toFixed(2)} s (CPU ${ff.cpu.toFixed(2)} s)`];
   for (const mode of modes) {
-    const run = await timedExtract(clip, mode === 'balanced --two-pass' ? { mode: 'balanced', count, twoPass: true } : { mode, count });
-    byMode.get(mode)!.push(run);
-    line.push(`${mode} ${run.seconds.toFixed(2)} s`);
+    let run: ExtractRun | undefined;
+    const c = await cost(async () => (run = await timedExtract(clip, mode === 'balanced --two-pass' ? { mode: 'balanced', count, twoPass: true } : { mode, count })));
+    byMode.get(mode)!.push({ ...run!, cpu: c.cpu });
+    line.push(`${mode} ${run!.seconds.toFixed(2)} s (CPU ${c.cpu.toFixed(2)} s)`);
+  }
+  for (const mode of floorModes) {
+    for (const part of FLOOR_PARTS) {
+      const key = `${mode}: ${part}`;
+      const c = await floorPart(clip, part, mode, 0);
+      floor.set(key, [...(floor.get(key) ?? []), c]);
+      line.push(`${key} ${c.wall.toFixed(2)} s (CPU ${c.cpu.toFixed(2)} s)`);
+    }
   }
   if (!baselineSkip) {
     baseline.push(sharpestSeconds(clip));
@@ -82,7 +100,7 @@ for (let r = 0; r < runs; r++) {
 }
 const secs = (xs: ExtractRun[]) => xs.map((x) => x.seconds);
 const ratio = (a: number[], b: number[]) => stats(a.map((x, i) => x / b[i]!));
-console.log(`\nffmpeg binary decode to null   ${fmt(stats(decode))}`);
+console.log(`\nffmpeg binary decode to null   ${fmt(stats(decode))}; CPU ${fmt(stats(decodeCpu))}`);
 if (baselineSkip) console.log(`sharpest-per-bin baseline      skipped: ${baselineSkip}`);
 else console.log(`sharpest-per-bin baseline      ${fmt(stats(baseline))}`);
 for (const [mode, xs] of byMode) {
@@ -96,4 +114,34 @@ for (const [mode, xs] of byMode) {
 for (const [mode, xs] of byMode) {
   const t = xs[0]!.manifest;
   console.log(`${mode} run 1: stages (s) ${JSON.stringify(Object.fromEntries(Object.entries(t.timings).map(([k, v]) => [k, +v.toFixed(2)])))}; decode ${JSON.stringify(t.decode)}`);
+}
+
+for (const [mode, xs] of byMode) console.log(`ratio ${mode} CPU / ffmpeg CPU`.padEnd(31) + fmt(ratio(xs.map((x) => x.cpu), decodeCpu), 'x'));
+
+if (floorModes.length > 0) {
+  // Every part as a ratio to the ffmpeg decode of the same round (wall, and CPU: the load does not stretch CPU time).
+  const row = (name: string, wall: number[], cpu: number[]) =>
+    `| ${name} | ${stats(wall).median.toFixed(2)} | ${ratio(wall, decode).median.toFixed(3)} | ${stats(cpu).median.toFixed(2)} | ${ratio(cpu, decodeCpu).median.toFixed(3)} |`;
+  for (const mode of floorModes) {
+    const xs = byMode.get(mode)!;
+    console.log(`\n${mode}: the floor, part by part (medians of ${runs} rounds; ratios per round)\n`);
+    console.log('| part | wall s | wall / ffmpeg | CPU s | CPU / ffmpeg CPU |');
+    console.log('|---|---|---|---|---|');
+    console.log(row('ffmpeg binary, decode to null', decode, decodeCpu));
+    for (const part of FLOOR_PARTS as readonly FloorPart[]) {
+      const cs = floor.get(`${mode}: ${part}`)!;
+      console.log(row(`addon ${part}`, cs.map((c) => c.wall), cs.map((c) => c.cpu)));
+    }
+    const m = xs[0]!.manifest;
+    const described = m.decode?.described ?? 0;
+    const label: Record<string, string> = {
+      measure: 'extract: measure (decode + metrics + keep: gray copy, JPEG of kept frames)',
+      describe: `extract: describe (features of ${described} frames, ${m.decode?.framesDecoded.describe ?? 0} decoded again)`,
+    };
+    for (const stage of Object.keys(m.timings)) {
+      console.log(row(label[stage] ?? `extract: ${stage}`, xs.map((x) => x.manifest.timings[stage] ?? 0), xs.map((x) => x.manifest.cpuTimings?.[stage] ?? 0)));
+    }
+    console.log(row('extract: whole run', xs.map((x) => x.seconds), xs.map((x) => x.cpu)));
+    console.log(`kept ${m.decode?.kept}, candidates ${JSON.stringify(m.decode?.candidates)}, described ${described}`);
+  }
 }

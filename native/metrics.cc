@@ -614,7 +614,7 @@ void MeasureFrame(const GrayView& img, uint32_t metrics, Scratch& s, FrameMetric
   if ((metrics & kPhaseCorrelation) && spectrum) ComputeSpectrum(img, s, *spectrum);
 
   if (metrics & (kFast | kCoverage)) {
-    cv::FAST(image, s.keypoints, 20, true, cv::FastFeatureDetector::TYPE_9_16);
+    cv::FAST(image, s.keypoints, kCoverageFastThreshold, true, cv::FastFeatureDetector::TYPE_9_16);
     if (metrics & kFast) {
       out.fastCount = static_cast<double>(s.keypoints.size());
       out.fastScore = Saturate(out.fastCount * 1000.0 / area, 3.0);
@@ -781,6 +781,12 @@ void PrepareMotion(const GrayView& image, Scratch& s, MotionPrep& prep, bool reu
   }
   prep.levels = cv::buildOpticalFlowPyramid(*track, prep.pyramid, kMotionWindow, kMotionLevels, true);
   prep.ready = true;
+}
+
+void PrepareMotionAsMeasured(const GrayView& image, uint32_t metrics, Scratch& s, MotionPrep& prep) {
+  const bool reuse = (metrics & (kFast | kCoverage)) != 0;
+  if (reuse) cv::FAST(image.Wrap(), s.keypoints, kCoverageFastThreshold, true, cv::FastFeatureDetector::TYPE_9_16);
+  PrepareMotion(image, s, prep, reuse);
 }
 
 void MeasurePair(const GrayView& previous, const GrayView& current, const Spectrum& previousSpectrum,

@@ -58,6 +58,7 @@ constexpr int kMotionMinTracks = 8;     // fewer consistent tracks: motion unkno
 constexpr int kClipLow = 4;          // a pixel <= 4 counts as clipped low (shadows crushed)
 constexpr int kClipHigh = 251;       // a pixel >= 251 counts as clipped high (highlights blown)
 constexpr int kCoverageGrid = 8;     // coverage grid is 8x8 cells over the frame
+constexpr int kCoverageFastThreshold = 20;  // FAST threshold of the fast-count and coverage pass
 // FFT ratio on the centre crop of 128x128 analysis pixels (smaller for small images); phase
 // correlation on the centre 256x256 averaged 2x2 down to 128x128 (range +-128 pixels).
 // FFT 'high' band: above 1/16 cycles per pixel (periods under 16 px). A higher cutoff drowns in
@@ -185,6 +186,11 @@ struct MotionPrep {
 // Builds `prep` for a frame (kCameraMotion). Reuses the FAST keypoints MeasureFrame left in
 // `scratch` when `reuseKeypoints` (same image, same frame, not halved).
 void PrepareMotion(const GrayView& image, Scratch& scratch, MotionPrep& prep, bool reuseKeypoints = false);
+
+// `prep` for a frame exactly as MeasureFrame builds it with `metrics` (the coverage pass's
+// corners when FAST or coverage is selected): the previous batch's last frame must track from
+// the same corners as when it was measured, or the motion would depend on batch boundaries.
+void PrepareMotionAsMeasured(const GrayView& image, uint32_t metrics, Scratch& scratch, MotionPrep& prep);
 
 // Single-frame metrics selected by `metrics`; fills `spectrum` when phase correlation is
 // selected and `spectrum` is given, and `motion` when camera motion is selected and `motion`

@@ -100,7 +100,7 @@ class MeasureJob : public PromiseJob {
     ParallelFor(sequence.size(), scratch, [&](size_t j, metrics::Scratch& s) {
       if (j < offset) {
         if (spectra) metrics::ComputeSpectrum(sequence[j], s, spectrum[j]);
-        if (motion) metrics::PrepareMotion(sequence[j], s, motionPrep[j]);
+        if (motion) metrics::PrepareMotionAsMeasured(sequence[j], selection, s, motionPrep[j]);
         return;
       }
       const double start = timing ? ThreadCpuMs() : 0;

@@ -21,7 +21,8 @@ import { resolveExtractOptions } from '../src/pipeline/options.js';
 import { ProgressReporter } from '../src/pipeline/progress.js';
 import { MAX_KEPT_SHARE, planDensePass } from '../src/pipeline/single-pass.js';
 import { REPLACE_QUALITY, resolveCandidates, STAND_IN_MIN_CHOICE } from '../src/pipeline/stages/candidates.js';
-import { measureVideo } from '../src/pipeline/stages/measure.js';
+import { measureVideo, PASS1_METRICS } from '../src/pipeline/stages/measure.js';
+import { measureFrames } from '../src/core/metrics.js';
 import { keyframeBefore } from '../src/pipeline/types.js';
 import { silentLogger } from '../src/log.js';
 import { cheapQuality, findCandidates } from '../src/select/index.js';
@@ -60,7 +61,7 @@ describe('planDensePass', () => {
 });
 
 describe('one pass: keep windows over a real decode', () => {
-  it('describes exactly the best frame of each window by cheap quality, and decodes each frame once', async () => {
+  it('keeps exactly the best frame of each window by cheap quality, and describes only the rows asked for after the pass', async () => {
     const clip = fixtures.cfr(); // 320x240, 30 fps, 3 s
     const out = join(dir, 'keep');
     const options = resolveExtractOptions({ outDir: out, count: 2, mode: 'balanced' });
@@ -86,8 +87,19 @@ describe('one pass: keep windows over a real decode', () => {
       expect(windows.length).toBe(18);
       const expected = windows.map((rows) => rows.map((r) => ({ r, q: quality.of(measured.columns, r) })).sort((a, b) => b.q - a.q || a.r - b.r)[0]!.r);
       expect(measured.kept).toEqual(expected);
-      expect([...descriptions.features.keys()].sort((a, b) => a - b)).toEqual(expected);
       for (const row of expected) expect(images.has(row)).toBe(true);
+      // Nothing described during the pass: the kept rows wait with their analysis images.
+      expect(descriptions.size).toBe(0);
+      expect(descriptions.described).toBe(0);
+      for (const row of expected) expect(descriptions.isKept(row)).toBe(true);
+      // The candidate stage asks for some of them (and a row never kept): only those get features.
+      const wanted = [expected[1]!, expected[4]!, expected[9]!];
+      expect(await descriptions.describeKept([...wanted, expected[4]!, expected[1]! + 1])).toBe(3);
+      expect([...descriptions.features.keys()].sort((a, b) => a - b)).toEqual(wanted);
+      expect(descriptions.described).toBe(3);
+      // The rest of the kept images are dropped.
+      expect(descriptions.isKept(expected[0]!)).toBe(false);
+      expect(await descriptions.describeKept(expected)).toBe(0);
     } finally {
       await images.discardRest();
       descriptions.dispose();
@@ -103,12 +115,47 @@ describe('extract: decodes', () => {
     expect(deliveredFrameCount() - before).toBe(90);
     expect(one.counts).toMatchObject({ analysed: 90, chosen: 4 });
     expect(one.decode).toMatchObject({ passes: 1, pass1: 'all', framesDecoded: { measure: 90, describe: 0 }, candidates: { fetched: 0 } });
+    // SIFT ran on the candidates only, not on every kept frame.
+    expect(one.decode!.kept).toBeGreaterThan(one.counts.candidates);
+    expect(one.decode!.described).toBe(one.counts.candidates);
+    expect(Object.keys(one.cpuTimings!).sort()).toEqual(Object.keys(one.timings).sort());
     expect(validateManifest(one).errors).toEqual([]);
 
     const middle = deliveredFrameCount();
     const two = await extractFrames(clip, { outDir: join(dir, 'twice'), count: 4, twoPass: true });
     expect(two.decode).toMatchObject({ passes: 2, kept: 0, fallback: 'requested', framesDecoded: { measure: 90, describe: two.counts.candidates } });
     expect(deliveredFrameCount() - middle).toBe(90 + two.counts.candidates);
+  });
+});
+
+describe('pass 1 motion', () => {
+  it('does not depend on where the batches split the frames', async () => {
+    // Images over 480 px: motion tracks on a halved copy, so the previous batch's last frame must
+    // get the coverage pass's corners as when it was measured, not corners of its own. The
+    // 320x240 clip's frames doubled (nearest) to 640x480.
+    const decoder = await openVideo(fixtures.cfr(), { analysisSize: 320, gray: true, batchSize: 4 });
+    const images: Array<{ data: Uint8Array; width: number; height: number }> = [];
+    for await (const batch of decoder.batches({ closeOnExit: false })) {
+      for (const f of batch.frames) {
+        if (images.length < 10) {
+          const data = new Uint8Array(4 * f.width * f.height);
+          for (let y = 0; y < 2 * f.height; y++) for (let x = 0; x < 2 * f.width; x++) data[y * 2 * f.width + x] = f.gray![(y >> 1) * f.width + (x >> 1)]!;
+          images.push({ data, width: 2 * f.width, height: 2 * f.height });
+        }
+        f.release();
+      }
+      if (images.length >= 10) break;
+    }
+    await decoder.close();
+    const fields = ['motionMedianPx', 'motionP90Px', 'parallaxPx', 'motionTracked'] as const;
+    const whole = await measureFrames(images, { metrics: PASS1_METRICS, threads: 1 });
+    const head = await measureFrames(images.slice(0, 3), { metrics: PASS1_METRICS, threads: 1 });
+    const tail = await measureFrames(images.slice(3), { metrics: PASS1_METRICS, threads: 2, previous: images[2]! });
+    for (const field of fields) {
+      const split = [...head[field]!, ...tail[field]!];
+      expect(split.slice(1).every(Number.isFinite)).toBe(true); // the first frame has no previous
+      expect(split).toEqual([...whole[field]!]);
+    }
   });
 });
 

@@ -113,6 +113,35 @@ export function ffmpegDecodeSeconds(path: string, threads: number, extraInput: s
   return (performance.now() - started) / 1000;
 }
 
+/** Wall and CPU seconds of one run (CPU: user + system over every thread of the process that did the work). */
+export interface Cost {
+  wall: number;
+  cpu: number;
+}
+
+/**
+ * ffmpegDecodeSeconds with the binary's own CPU time as well (`-benchmark`: utime + stime of
+ * the ffmpeg process), so a loaded machine's stretch of the wall time can be told apart.
+ */
+export function ffmpegDecodeCost(path: string, threads: number): Cost {
+  const started = performance.now();
+  const run = spawnSync(ffmpegPath, ['-hide_banner', '-nostdin', '-loglevel', 'info', '-benchmark', '-threads', String(threads), '-i', path, '-an', '-f', 'null', '-'], { encoding: 'utf8' });
+  const wall = (performance.now() - started) / 1000;
+  if (run.status !== 0) throw new Error(`ffmpeg failed: ${run.stderr}`);
+  const bench = /bench: utime=([\d.]+)s stime=([\d.]+)s/.exec(run.stderr);
+  if (!bench) throw new Error(`ffmpeg -benchmark printed no times: ${run.stderr.slice(-300)}`);
+  return { wall, cpu: Number(bench[1]) + Number(bench[2]) };
+}
+
+/** Wall and process CPU seconds taken by `fn` (CPU of every thread of this process, native ones included). */
+export async function cost(fn: () => Promise<unknown> | unknown): Promise<Cost> {
+  const cpu0 = process.cpuUsage();
+  const started = performance.now();
+  await fn();
+  const cpu = process.cpuUsage(cpu0);
+  return { wall: (performance.now() - started) / 1000, cpu: (cpu.user + cpu.system) / 1e6 };
+}
+
 export function sha256File(path: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const hash = createHash('sha256');

@@ -131,6 +131,8 @@ export interface Manifest {
   tracks: ManifestTracks | null;
   /** Seconds per stage. */
   timings: Record<string, number>;
+  /** Process CPU seconds per stage (every thread), beside the wall `timings`. */
+  cpuTimings?: Record<string, number>;
   peakRssMB: number;
   warnings: string[];
   /** Only with --colmap. */
@@ -148,6 +150,8 @@ export interface ManifestDecode {
   framesDecoded: { measure: number; describe: number; write?: number };
   /** Frames pass 1 kept, described and encoded. */
   kept: number;
+  /** Frames whose local features were extracted (SIFT/ORB), in any pass: a one-pass run describes only the candidates among the kept frames. */
+  described?: number;
   /** balanced / high_quality: why pass 1 kept nothing (a count dense in frames, an image sequence, --two-pass). */
   fallback?: 'dense-count' | 'image-sequence' | 'requested';
   /** One pass (balanced, high_quality): the global rule's candidates, kept by pass 1, replaced by a kept row of their bin, or decoded again. */

@@ -60,7 +60,7 @@ export async function analyseVideo(options: ResolvedExtractOptions, out: OutputD
     const described = descriptions;
     let candidates = candidateStage(table, options.select, sparse ? measured.kept : undefined);
     let sources: CandidateSources | undefined;
-    if (measured.kept && !sparse) ({ stage: candidates, sources } = resolveCandidates(table, candidates, (row) => described.has(row)));
+    if (measured.kept && !sparse) ({ stage: candidates, sources } = resolveCandidates(table, candidates, (row) => described.isKept(row)));
 
     run.checkpoint();
     clock.start('describe');
@@ -72,6 +72,7 @@ export async function analyseVideo(options: ResolvedExtractOptions, out: OutputD
       pass1: sparse && measured.kept ? 'gop-heads' : 'all',
       framesDecoded: { measure: measured.columns.length, describe: fetched },
       kept: measured.kept?.length ?? 0,
+      described: descriptions.described,
       ...(measured.fallback ? { fallback: measured.fallback } : !sparse && !options.onePass ? { fallback: 'requested' as const } : {}),
       ...(sources ? { candidates: sources } : {}),
     };
@@ -94,6 +95,7 @@ export async function analyseVideo(options: ResolvedExtractOptions, out: OutputD
       decode,
       warnings: [...(fallback ? [`${options.device} unavailable (${fallback.reason}); ran on ${embedder!.info.provider}`] : []), ...measured.warnings],
       timings: { ...clock.timings },
+      cpuTimings: { ...clock.cpuTimings },
       peakRssMB: clock.peakRssMB,
       dispose: () => owned.dispose(),
     };

@@ -51,6 +51,7 @@ export async function chooseFrames(analysis: VideoAnalysis, run: PipelineRun, ch
 
   const manifest = assembleManifest(analysis, selection, graph, written.frames, {
     timings: { ...analysis.timings, ...clock.timings },
+    cpuTimings: { ...analysis.cpuTimings, ...clock.cpuTimings },
     peakRssMB: Math.max(analysis.peakRssMB, clock.peakRssMB),
     warnings: [...analysis.warnings, ...selection.warnings, ...written.warnings, ...(colmap?.reconstruction?.error ? [colmap.reconstruction.error] : [])],
     fetched: written.fetched,

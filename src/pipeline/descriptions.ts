@@ -7,7 +7,7 @@
  */
 import type { Frame } from '../core/decode.js';
 import { extractFeaturesBatch, featureSetFromBuffer, type FeatureSet } from '../core/geometry.js';
-import type { Embedder } from '../embed/index.js';
+import type { Embedder, FrameEmbedding } from '../embed/index.js';
 import type { FrameTable } from '../select/index.js';
 import type { CandidateImages } from './candidate-images.js';
 
@@ -60,6 +60,13 @@ export class Descriptions {
   /** Table row -> L2-normalised embedding (with a model). */
   readonly embeddings = new Map<number, Float32Array>();
   readonly #scores = new Map<number, RowScores>();
+  /**
+   * Rows kept for describing later (keep()): a copy of their gray analysis image, until
+   * describeKept() extracts the features of those the candidate stage needs and drops the rest.
+   */
+  readonly #keptGray = new Map<number, { data: Uint8Array; width: number; height: number }>();
+  /** Frames whose features were extracted (add() and describeKept()): the describe count. */
+  described = 0;
   readonly #context: DescribeContext;
 
   constructor(context: DescribeContext) {
@@ -74,6 +81,63 @@ export class Descriptions {
     return this.features.size;
   }
 
+  /** Described, or kept to be described without a decode (keep()). */
+  isKept(row: number): boolean {
+    return this.features.has(row) || this.#keptGray.has(row);
+  }
+
+  /**
+   * Keeps `frames` as the rows `rows` without describing them yet (a one-pass run's keep windows:
+   * features only for the candidates the global rule ends up with, see describeKept()): copies
+   * the gray analysis image, embeds with a model, encodes the full-resolution image, and releases
+   * each frame once encoded.
+   */
+  async keep(frames: Frame[], rows: readonly number[]): Promise<void> {
+    const ctx = this.#context;
+    const vectors = ctx.embedder ? await ctx.embedder.embed(frames.map((f) => ({ rgb: f.rgb!, width: f.rgbWidth, height: f.rgbHeight }))) : undefined;
+    for (const [k, frame] of frames.entries()) {
+      const row = rows[k]!;
+      if (this.isKept(row)) {
+        frame.release();
+        continue;
+      }
+      // One copy per kept frame (a share of the frames), so the pool slot goes back at once.
+      this.#keptGray.set(row, { data: Uint8Array.prototype.slice.call(frame.gray!, 0, frame.width * frame.height), width: frame.width, height: frame.height });
+      const v = vectors?.[k];
+      if (v) this.#setEmbedding(row, v);
+      await ctx.images.add(row, frame.rgb!, frame.rgbWidth, frame.rgbHeight, () => frame.release());
+    }
+  }
+
+  /**
+   * Extracts the features of the kept rows among `rows` (on `threads` native threads, all
+   * cores by default: the decode is over) and drops every other kept image. Returns how many
+   * rows it described.
+   */
+  async describeKept(rows: Iterable<number>, threads = this.#context.threads): Promise<number> {
+    const ctx = this.#context;
+    const wanted = [...new Set(rows)].filter((row) => this.#keptGray.has(row) && !this.features.has(row)).sort((a, b) => a - b);
+    const images = wanted.map((row) => this.#keptGray.get(row)!);
+    this.#keptGray.clear();
+    if (wanted.length === 0) return 0;
+    const sets = await extractFeaturesBatch(images, { detector: ctx.detector, maxFeatures: ctx.maxFeatures, threads });
+    this.described += sets.length;
+    for (const [k, row] of wanted.entries()) {
+      const set = sets[k]!;
+      const { width, height } = images[k]!;
+      this.features.set(row, set);
+      const embedded = this.#scores.get(row);
+      this.#scores.set(row, { ...embedded, features: featureScore(set.count, width, height), coverage: gridCoverage(set.keypoints(), width, height) });
+    }
+    return wanted.length;
+  }
+
+  /** The embedding of a kept row; its dense statistics wait in the scores for the features. */
+  #setEmbedding(row: number, v: FrameEmbedding): void {
+    this.embeddings.set(row, v.embedding);
+    if (v.stats) this.#scores.set(row, { features: 0, coverage: 0, spatialComplexity: v.stats.spatialComplexity.score, semanticRichness: v.stats.semanticRichness.score });
+  }
+
   /**
    * Describes `frames` (gray at analysis size, RGB at full resolution) as the rows `rows` and
    * takes them over: each is released once its image is encoded. A frame whose row is
@@ -82,6 +146,7 @@ export class Descriptions {
   async add(frames: Frame[], rows: ReadonlyArray<number | undefined>, threads = Math.min(2, this.#context.threads)): Promise<void> {
     const ctx = this.#context;
     const sets = await extractFeaturesBatch(frames, { detector: ctx.detector, maxFeatures: ctx.maxFeatures, threads });
+    this.described += sets.length;
     const vectors = ctx.embedder ? await ctx.embedder.embed(frames.map((f) => ({ rgb: f.rgb!, width: f.rgbWidth, height: f.rgbHeight }))) : undefined;
     for (const [k, frame] of frames.entries()) {
       const row = rows[k];
@@ -144,5 +209,6 @@ export class Descriptions {
   dispose(): void {
     for (const set of this.features.values()) set.dispose();
     this.features.clear();
+    this.#keptGray.clear();
   }
 }

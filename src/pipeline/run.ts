@@ -6,12 +6,17 @@ import { FramesiftError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { ProgressReporter, type Progress, type Stage } from './progress.js';
 
-/** Seconds per stage, and the peak resident memory (sampled every 250 ms and at stage boundaries). */
+/**
+ * Seconds per stage (wall, and the process's CPU over every thread: what a loaded machine
+ * does not stretch), and the peak resident memory (sampled every 250 ms and at stage boundaries).
+ */
 export class StageClock {
   readonly timings: Record<string, number> = {};
+  readonly cpuTimings: Record<string, number> = {};
   peakRss = process.memoryUsage().rss;
   #current: Stage | undefined;
   #started = 0;
+  #cpuStarted = process.cpuUsage();
   readonly #sampler = setInterval(() => (this.peakRss = Math.max(this.peakRss, process.memoryUsage().rss)), 250);
 
   constructor() {
@@ -21,10 +26,15 @@ export class StageClock {
     this.stop();
     this.#current = stage;
     this.#started = performance.now();
+    this.#cpuStarted = process.cpuUsage();
   }
   stop(): void {
     this.peakRss = Math.max(this.peakRss, process.memoryUsage().rss);
-    if (this.#current) this.timings[this.#current] = (this.timings[this.#current] ?? 0) + (performance.now() - this.#started) / 1000;
+    if (this.#current) {
+      this.timings[this.#current] = (this.timings[this.#current] ?? 0) + (performance.now() - this.#started) / 1000;
+      const cpu = process.cpuUsage(this.#cpuStarted);
+      this.cpuTimings[this.#current] = (this.cpuTimings[this.#current] ?? 0) + (cpu.user + cpu.system) / 1e6;
+    }
     this.#current = undefined;
   }
   get peakRssMB(): number {

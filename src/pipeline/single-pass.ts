@@ -2,8 +2,9 @@
  * Pass 1 as the only decode of a video. Decoding dominates the cost, and a frame decoded again
  * for its description costs the decode of its GOP prefix, so pass 1 decodes with the
  * full-resolution RGB alongside the analysis image and a `WindowKeeper` keeps, per short window,
- * the best few frames by cheap quality: described (features, DINO) and encoded while decoded, in
- * the background of the decode; the others go straight back to the pool.
+ * the best few frames by cheap quality, encoded while decoded in the background of the decode
+ * (fast: described too; balanced / high_quality: their analysis image kept, and described after
+ * the candidate stage only if it is a candidate); the others go straight back to the pool.
  * - fast (planSparsePass): only a head of each GOP (keyframes only when they come often) at a
  *   sampled rate; candidates are the kept frames.
  * - balanced / high_quality (planDensePass): every frame; windows of a fraction of the minimum
@@ -43,6 +44,12 @@ export interface KeepPlan {
   maxHeld: number;
   /** About how many frames the pass will deliver (for progress). */
   expectedFrames: number;
+  /**
+   * Keep the kept frames' gray analysis images and describe only the global rule's candidates
+   * among them after the pass (Descriptions.keep / describeKept), instead of describing every
+   * kept frame while decoding.
+   */
+  deferFeatures?: boolean;
 }
 
 /**
@@ -133,6 +140,9 @@ export function planDensePass(info: VideoInfo, options: ResolvedExtractOptions):
     keepPerWindow: 1,
     maxHeld: Infinity,
     expectedFrames: Math.max(1, Math.round(frames)),
+    // The windows keep KEEP_MARGIN x the bins, the rule takes fewer (about 4-5 per pick for 6
+    // bins): SIFT after the rule describes only those.
+    deferFeatures: true,
   };
 }
 
@@ -254,11 +264,10 @@ export class WindowKeeper {
       return;
     }
     try {
-      await this.#descriptions.add(
-        keep.map((h) => h.frame),
-        keep.map((h) => h.row),
-        this.#threads,
-      );
+      const frames = keep.map((h) => h.frame);
+      const rows = keep.map((h) => h.row);
+      if (this.#plan.deferFeatures) await this.#descriptions.keep(frames, rows);
+      else await this.#descriptions.add(frames, rows, this.#threads);
       for (const h of keep) this.kept.push(h.row);
     } catch (err) {
       for (const h of keep) h.frame.release();
@@ -273,7 +282,7 @@ export class WindowKeeper {
  * one-pass extract with other options would have (src/report/reselect.ts).
  */
 export async function replayKeeper(plan: KeepPlan, columns: MeasureColumns, analysisLongestSide: number): Promise<Set<number>> {
-  const recorder = { add: async () => undefined } as unknown as Descriptions;
+  const recorder = { add: async () => undefined, keep: async () => undefined } as unknown as Descriptions;
   const keeper = new WindowKeeper(plan, recorder, analysisLongestSide);
   const batch = 64;
   for (let first = 0; first < columns.length; first += batch) {

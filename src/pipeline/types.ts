@@ -132,6 +132,8 @@ export interface VideoAnalysis {
   readonly warnings: readonly string[];
   /** Seconds per analysis stage. */
   readonly timings: Readonly<Record<string, number>>;
+  /** Process CPU seconds per analysis stage (every thread). */
+  readonly cpuTimings?: Readonly<Record<string, number>>;
   /** Peak resident memory during the analysis, MiB. */
   readonly peakRssMB: number;
   /** Frees the native feature sets (the images stay until chooseFrames or the folder's clean-up). */

@@ -178,6 +178,7 @@ export async function reselect(dir: string, options: ReselectOptions): Promise<M
       decode: { ...saved.decode, ...(fetched > 0 ? { passes: 2 as const } : {}), framesDecoded: { measure: 0, describe: fetched } },
       warnings: saved.warnings,
       timings: { ...run.clock.timings },
+      cpuTimings: { ...run.clock.cpuTimings },
       peakRssMB: run.clock.peakRssMB,
       dispose: () => descriptions?.dispose(),
     };

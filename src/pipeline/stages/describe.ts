@@ -1,5 +1,7 @@
 /**
- * The describe stage (pass 2): decodes the candidates not described yet, seeking to each one's
+ * The describe stage: the features of the candidates a one-pass run kept (from the analysis
+ * images its windows copied, on every core now that the decode is over); then pass 2 decodes the
+ * candidates not described yet, seeking to each one's
  * keyframe, gray at analysis size for the features and RGB at full resolution for the images
  * (and DINO), and hands them to `Descriptions`.
  */
@@ -11,7 +13,8 @@ import type { ProgressReporter } from '../progress.js';
 import { keyframeBefore } from '../types.js';
 
 /**
- * Pass 2: decodes the candidates not described yet (seeking to their keyframes) and describes
+ * Describes the candidates a one-pass run kept (their analysis images are in `descriptions`);
+ * pass 2: decodes the candidates not described yet (seeking to their keyframes) and describes
  * them; then writes the candidates' descriptions into the table. Returns the frames it decoded.
  */
 export async function describeCandidates(
@@ -23,6 +26,8 @@ export async function describeCandidates(
   progress: ProgressReporter,
   keyframes: Float64Array,
 ): Promise<number> {
+  // Kept by a one-pass run's windows: described from their analysis images, no decode.
+  await descriptions.describeKept(Array.from(rows), options.threads);
   let done = 0;
   const sortedRows = Array.from(rows).filter((row) => !descriptions.has(row)).sort((a, b) => a - b);
   if (sortedRows.length > 0) {

@@ -87,7 +87,7 @@ export function assembleManifest(
   selection: Selection,
   graph: PickGraph,
   frames: ManifestFrame[],
-  run: { timings: Record<string, number>; peakRssMB: number; warnings: string[]; fetched: number; colmap?: ManifestColmap | undefined },
+  run: { timings: Record<string, number>; cpuTimings?: Record<string, number>; peakRssMB: number; warnings: string[]; fetched: number; colmap?: ManifestColmap | undefined },
 ): Manifest {
   const decode = analysis.decode;
   const rejected = Object.values(selection.rejectedByReason).reduce((a, b) => a + b, 0);
@@ -105,6 +105,7 @@ export function assembleManifest(
     links: selection.links.map((l) => ({ fromFrame: l.fromFrame, toFrame: l.toFrame, inliers: l.inliers, parallaxPx: l.parallaxPx, degenerate: l.degenerate, status: l.status })),
     tracks: graph.tracks ? { tracks2: graph.tracks.tracks2, tracks3: graph.tracks.tracks3, meanLength: graph.tracks.meanLength, histogram: graph.tracks.histogram } : null,
     timings: run.timings,
+    ...(run.cpuTimings ? { cpuTimings: run.cpuTimings } : {}),
     peakRssMB: run.peakRssMB,
     warnings: run.warnings,
     decode: run.fetched > 0 ? { ...decode, framesDecoded: { ...decode.framesDecoded, write: run.fetched } } : decode,
