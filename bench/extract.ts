@@ -15,7 +15,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -87,7 +87,7 @@ for (let r = 0; r < runs; r++) {
   for (const mode of floorModes) {
     for (const part of FLOOR_PARTS) {
       const key = `${mode}: ${part}`;
-      const c = await floorPart(clip, part, mode, 0);
+      const c = await floorPart(clip, part, mode, availableParallelism());
       floor.set(key, [...(floor.get(key) ?? []), c]);
       line.push(`${key} ${c.wall.toFixed(2)} s (CPU ${c.cpu.toFixed(2)} s)`);
     }
