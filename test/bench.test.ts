@@ -132,3 +132,23 @@ describe('framesift bench', () => {
     expect((await cli(['bench', '--compare', full, join(dir, 'missing.json')])).code).toBe(2);
   });
 });
+
+describe('the floor parts (bench/extract --floor)', () => {
+  it('time the ffmpeg binary with its own CPU, and decode every frame once per part', async () => {
+    const { ffmpegDecodeCost } = await import('../src/bench/common.js');
+    const { FLOOR_PARTS, floorPart } = await import('../src/bench/floor.js');
+    const { deliveredFrameCount } = await import('../src/core/decode.js');
+    const { fixtures } = await import('./helpers/fixtures.js');
+    const clip = fixtures.cfr(); // 90 frames
+    const ff = ffmpegDecodeCost(clip, 1);
+    // -benchmark's utime + stime: positive, and one thread cannot use more CPU than wall time.
+    expect(ff.cpu).toBeGreaterThan(0);
+    expect(ff.cpu).toBeLessThanOrEqual(ff.wall + 0.05);
+    for (const part of FLOOR_PARTS) {
+      const before = deliveredFrameCount();
+      const c = await floorPart(clip, part, 'balanced', 1);
+      expect(deliveredFrameCount() - before).toBe(90);
+      expect(c.cpu).toBeGreaterThan(0);
+    }
+  });
+});
