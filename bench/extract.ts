@@ -117,6 +117,12 @@ for (const [mode, xs] of byMode) {
 }
 
 for (const [mode, xs] of byMode) console.log(`ratio ${mode} CPU / ffmpeg CPU`.padEnd(31) + fmt(ratio(xs.map((x) => x.cpu), decodeCpu), 'x'));
+// Each stage's CPU (every thread of the process) as a share of the ffmpeg binary's CPU, medians over the rounds.
+for (const [mode, xs] of byMode) {
+  const stages = Object.keys(xs[0]!.manifest.cpuTimings ?? {});
+  const parts = stages.map((stage) => `${stage} ${ratio(xs.map((x) => x.manifest.cpuTimings?.[stage] ?? 0), decodeCpu).median.toFixed(3)}`);
+  console.log(`${mode} CPU by stage / ffmpeg CPU: ${parts.join(', ')}`);
+}
 
 if (floorModes.length > 0) {
   // Every part as a ratio to the ffmpeg decode of the same round (wall, and CPU: the load does not stretch CPU time).
