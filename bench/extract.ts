@@ -83,6 +83,8 @@ for (let r = 0; r < runs; r++) {
     const c = await cost(async () => (run = await timedExtract(clip, mode === 'balanced --two-pass' ? { mode: 'balanced', count, twoPass: true } : { mode, count })));
     byMode.get(mode)!.push({ ...run!, cpu: c.cpu });
     line.push(`${mode} ${run!.seconds.toFixed(2)} s (CPU ${c.cpu.toFixed(2)} s)`);
+    // As it comes (stderr), so a cut-short run still leaves its figures.
+    console.error(`run ${r + 1}: ${line.join(', ')}; ${mode} CPU by stage ${JSON.stringify(run!.manifest.cpuTimings)}, decode ${JSON.stringify(run!.manifest.decode)}`);
   }
   for (const mode of floorModes) {
     for (const part of FLOOR_PARTS) {
@@ -94,6 +96,7 @@ for (let r = 0; r < runs; r++) {
   }
   if (!baselineSkip) {
     baseline.push(sharpestSeconds(clip));
+    console.error(`run ${r + 1}: sharpest ${baseline[r]!.toFixed(2)} s`);
     line.push(`sharpest ${baseline[r]!.toFixed(2)} s`);
   }
   console.log(`run ${r + 1}: ${line.join(', ')}`);
