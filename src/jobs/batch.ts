@@ -335,6 +335,8 @@ async function runTask(ctx: Context, worker: WorkerProcess, task: Task): Promise
   try {
     pid = await worker.start();
   } catch (err) {
+    // Stopped meanwhile: the job was not started, it stays queued.
+    if (ctx.signal.aborted) return false;
     const row = store.markFailed(id, 'ERR_FRAMESIFT_INTERNAL', (err as Error).message);
     emit({ type: 'failed', job: view(row), worker: worker.slot, retry: false });
     return false;
