@@ -130,6 +130,7 @@ function timed(command: string, args: string[], out: string): Promise<Run> {
       if (code !== 0) reject(new Error(`${command} ${args.slice(0, 3).join(' ')} exited with ${code}`));
       else {
         const cpu = gnuTime ? readFileSync(cpuFile, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number) : [NaN, NaN];
+        rmSync(join(cpuFile, '..'), { recursive: true, force: true });
         resolve({ seconds: (performance.now() - started) / 1000, peakMB: peak / 2 ** 20, ...profileOf(out), cpuSeconds: cpu[0]! + cpu[1]! });
       }
     });
