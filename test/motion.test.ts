@@ -127,4 +127,17 @@ describe('low frame rates', () => {
     for (const r of [58, 59, 70, 71]) expect(reject[r], `row ${r}`).not.toBe(0);
     for (const r of [56, 73]) expect(reject[r], `row ${r}`).toBe(0);
   });
+
+  test('the guard band starts beyond the cut rows of a swing into a defect', async () => {
+    const { guardDefectRuns, REJECT } = await import('../src/select/defects.js');
+    const { table } = synthetic(100, { seed: 3, fps: 10 });
+    const reject = new Uint8Array(100);
+    for (let r = 50; r < 60; r++) reject[r] = REJECT.textureless; // the plain wall
+    for (const r of [47, 48, 49, 60, 61]) reject[r] = REJECT.cut; // the swing in and out
+    guardDefectRuns(table, reject, 3, 0.15);
+    // Two rows past the cut rows on each side; before, the guard stopped at the cut rows and 46, 62 stayed.
+    for (const r of [45, 46, 62, 63]) expect(reject[r], `row ${r}`).toBe(REJECT.textureless);
+    for (const r of [44, 64]) expect(reject[r], `row ${r}`).toBe(0);
+    for (const r of [47, 61]) expect(reject[r], `row ${r}`).toBe(REJECT.cut);
+  });
 });
