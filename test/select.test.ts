@@ -172,9 +172,9 @@ describe('count, max-frames, automatic', () => {
     const long = synthetic(18000, { seed: 4, motionPx: 12 });
     const sel = await selectFrames(long.table, { count: 10 });
     expect(sel.picks.length).toBe(10);
-    // Still spread over the whole video: every tenth of it has a pick.
-    const tenths = new Set(sel.picks.map((p) => Math.floor(p.row / 1800)));
-    expect(tenths.size).toBe(10);
+    // Still spread over the whole video: no gap (ends included) over 1.5 tenths of it.
+    const rows = [0, ...sel.picks.map((p) => p.row).sort((a, b) => a - b), 18000];
+    for (let k = 1; k < rows.length; k++) expect(rows[k] - rows[k - 1]).toBeLessThan(1.5 * 1800);
   });
 
   it('gives exactly N when the video allows and fewer with a warning when not', async () => {
@@ -526,5 +526,25 @@ describe('scale', () => {
     console.log(`200k rows: auto ${(t1 - t0).toFixed(0)} ms (${auto.picks.length} picks), count 80 ${(t2 - t1).toFixed(0)} ms`);
     expect(t1 - t0).toBeLessThan(4000);
     expect(t2 - t1).toBeLessThan(4000);
+  });
+});
+
+describe('candidates', () => {
+  it('offers each stretch its sharpest frames, not a fixed lattice, when bins are shorter than the spacing', async () => {
+    const { chooseCandidates, segmentTimeline } = await import('../src/select/index.js');
+    // 10 fps, 60 rows, segments of 6 rows with 3 bins each (2 rows): shorter than a 0.25 s spacing.
+    const n = 60;
+    const pts = Float64Array.from({ length: n }, (_, i) => i / 10);
+    const progress = Float64Array.from({ length: n }, (_, i) => i / 6);
+    const seg = segmentTimeline(progress, new Uint8Array(n), 1, n);
+    const sharp = new Set([4, 11, 25, 38, 52]); // never on the every-third-frame lattice from row 0
+    const quality = (row: number) => (sharp.has(row) ? 10 : 1 + (row % 7) * 0.01);
+    const rows = Array.from(chooseCandidates(seg, new Uint8Array(n), quality, 3, pts, 0.25));
+    for (const row of sharp) expect(rows).toContain(row);
+    for (let k = 1; k < rows.length; k++) expect(pts[rows[k]] - pts[rows[k - 1]]).toBeGreaterThanOrEqual(0.25 - 1e-9);
+    // Still spread: every segment offers at least one candidate.
+    for (let s = 0; s < seg.count; s++) expect(rows.some((r) => r >= seg.start[s] && r < seg.end[s])).toBe(true);
+    // And about as many as the lattice (one per 0.3 s): the empty bins were filled in a second round.
+    expect(rows.length).toBeGreaterThanOrEqual(15);
   });
 });
