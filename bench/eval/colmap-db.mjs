@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// colmap-db.mjs RUN_DIR OUT_DIR [--features N] [--matcher exact|flann] [--f-threshold PX] [--loop-min N]: the colmap stage alone on a
+// colmap-db.mjs RUN_DIR OUT_DIR [--features N] [--matcher exact|flann] [--f-threshold PX] [--loop-min N] [--contrast T]: the colmap stage alone on a
 // finished extract's written picks (RUN_DIR/images, RUN_DIR/pairs.txt), with SIFT found again on
 // every written image: a database for the same picks as a COLMAP reference of RUN_DIR/images,
 // without picking again (framesift's picks can differ from run to run on a loaded machine).
@@ -31,6 +31,7 @@ const result = await writeColmapExport({
   matcher: flag('--matcher', 'exact'),
   threads: 2,
   ...(rest.includes('--f-threshold') ? { fThresholdPx: Number(flag('--f-threshold')) } : {}),
+  ...(rest.includes('--contrast') ? { contrastThreshold: Number(flag('--contrast')) } : {}),
   ...(rest.includes('--loop-min') ? { loopMinMatches: Number(flag('--loop-min')) } : {}),
 });
 console.log(JSON.stringify(result));

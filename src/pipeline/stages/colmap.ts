@@ -39,8 +39,14 @@ const MAX_H_INLIER_RATIO = 0.8;
 const COLMAP_MAX_ERROR_PX = 4;
 /** An analysis set with fewer features than this share of the mode's count is found again at full size. */
 const SPARSE_SHARE = 0.6;
-/** OpenCV contrast threshold for SIFT found again: 0.02 / 3 layers = COLMAP's peak_threshold 0.0067 (OpenCV's default 0.04 finds half as many on smooth footage). */
-const FULL_CONTRAST_THRESHOLD = 0.02;
+/**
+ * OpenCV contrast threshold for SIFT found again: 0.015 / 3 layers = 0.005, under COLMAP's
+ * peak_threshold 0.0067 because OpenCV's SIFT finds fewer features than COLMAP's at the same
+ * threshold (meshflow_shaky5, 640x360: 1,460 per image at 0.02 against COLMAP's 1,604; 1,537
+ * at 0.015). Images with more than DATABASE_FEATURES keep the strongest: the same set at
+ * either threshold (OpenCV's default 0.04 finds half as many on smooth footage).
+ */
+const FULL_CONTRAST_THRESHOLD = 0.015;
 /**
  * SIFT features per written image found anew: what COLMAP's own extraction keeps with
  * sfm_eval.py's 2,048 (its cap counts locations, and a location with a second orientation is
@@ -68,6 +74,8 @@ export interface ColmapExportInput {
   maxFeatures: number;
   /** Features per image found anew. Default DATABASE_FEATURES. */
   fullFeatures?: number;
+  /** OpenCV contrast threshold of the SIFT found anew. Default FULL_CONTRAST_THRESHOLD. */
+  contrastThreshold?: number;
   /** The input's 35 mm-equivalent focal length in mm (VideoInfo.focalLength35mm), 0 when it states none. */
   focalLength35mm?: number;
   /** Native threads for matching. */
@@ -181,9 +189,9 @@ async function imageSize(path: string): Promise<{ width: number; height: number 
 }
 
 /** SIFT on a written image at its full resolution (for picks described with ORB, or source 'full'). */
-async function fullResolutionSift(path: string, maxFeatures: number): Promise<FeatureSet> {
+async function fullResolutionSift(path: string, maxFeatures: number, contrastThreshold = FULL_CONTRAST_THRESHOLD): Promise<FeatureSet> {
   const { data, info } = await sharp(path).grayscale().raw().toBuffer({ resolveWithObject: true });
-  return extractFeatures({ data, width: info.width, height: info.height }, { detector: 'sift', maxFeatures, contrastThreshold: FULL_CONTRAST_THRESHOLD });
+  return extractFeatures({ data, width: info.width, height: info.height }, { detector: 'sift', maxFeatures, contrastThreshold });
 }
 
 /**
@@ -216,7 +224,7 @@ export async function writeColmapExport(input: ColmapExportInput): Promise<Colma
         sets.push(im.features);
         reused++;
       } else {
-        const set = await fullResolutionSift(paths[k]!, input.fullFeatures ?? DATABASE_FEATURES);
+        const set = await fullResolutionSift(paths[k]!, input.fullFeatures ?? DATABASE_FEATURES, input.contrastThreshold);
         owned.push(set);
         sets.push(set);
       }
