@@ -132,3 +132,13 @@ describe('framesift bench', () => {
     expect((await cli(['bench', '--compare', full, join(dir, 'missing.json')])).code).toBe(2);
   });
 });
+
+describe('bench work folder', () => {
+  it('is bench/.work in a checkout, the user cache when installed, FRAMESIFT_BENCH_DIR above both', async () => {
+    const { workDir } = await import('../src/bench/common.js');
+    expect(workDir({ FRAMESIFT_BENCH_DIR: '/x/bench' }, '/srv/app/node_modules/framesift')).toBe('/x/bench');
+    expect(workDir({}, '/home/u/framesift')).toBe('/home/u/framesift/bench/.work');
+    expect(workDir({ XDG_CACHE_HOME: '/c' }, '/srv/app/node_modules/framesift')).toBe('/c/framesift/bench');
+    expect(workDir({ HOME: '/h' }, '/srv/app/node_modules/framesift')).toMatch(/\.cache\/framesift\/bench$/);
+  });
+});

@@ -6,6 +6,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, renameSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
@@ -14,9 +15,15 @@ import { packageRoot } from '../../bindings/index.js';
 
 export const ffmpegPath: string = ffmpegInstaller.path;
 
-/** Where generated workloads are cached (FRAMESIFT_BENCH_DIR overrides). */
-export function workDir(): string {
-  return process.env.FRAMESIFT_BENCH_DIR || join(packageRoot(), 'bench', '.work');
+/**
+ * Where generated workloads are cached: FRAMESIFT_BENCH_DIR, else bench/.work in a checkout,
+ * else (an installed package, whose folder under node_modules is not the user's to fill) the
+ * user's cache folder, $XDG_CACHE_HOME/framesift/bench or ~/.cache/framesift/bench.
+ */
+export function workDir(env: NodeJS.ProcessEnv = process.env, root: string = packageRoot()): string {
+  if (env.FRAMESIFT_BENCH_DIR) return env.FRAMESIFT_BENCH_DIR;
+  if (!root.split(/[\\/]/).includes('node_modules')) return join(root, 'bench', '.work');
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'framesift', 'bench');
 }
 
 export interface Stats {
