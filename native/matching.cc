@@ -164,6 +164,7 @@ std::vector<uint32_t> MatchExact(const cv::Mat& a, const cv::Mat& b, double rati
     }
     if (bestJ >= 0 && accept(best, second)) rowIndex[i] = bestJ;
   }
+  out.reserve(2 * static_cast<size_t>(std::min(n, m)));
   for (int i = 0; i < n; ++i) {
     const int j = rowIndex[i];
     if (j < 0) continue;
