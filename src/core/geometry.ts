@@ -78,7 +78,7 @@ export interface MatchOptions {
   /**
    * SIFT: exact nearest neighbours by COLMAP's rule instead of FLANN: RootSIFT descriptors,
    * ratio test and maxAngleRad on the angle between unit descriptors, mutual check ratio-tested
-   * both ways. About 20 ms a pair of 2,000-feature sets on one core. Default false.
+   * both ways. One matrix product per pair (2,048 x 2,048 x 128: 14-40 ms on one core). Default false.
    */
   exact?: boolean;
   /** exact: the best match's largest angle in radians (COLMAP's max_distance). Default 0.7. */
