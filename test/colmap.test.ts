@@ -4,12 +4,13 @@
  * registers every pick from it; no database without --colmap; a failed write leaves nothing.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import Database from 'better-sqlite3';
+import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { FramesiftError } from '../src/errors.js';
@@ -209,6 +210,22 @@ describe('extract --colmap on a textured 3D scene', () => {
       expect(errors[errors.length >> 1]).toBeLessThan(1);
     }
   });
+
+  it("takes an image folder's EXIF 35 mm focal length as the camera's prior", async () => {
+    const src = tempDir();
+    const ff = spawnSync('ffmpeg', ['-v', 'error', '-i', video, '-frames:v', '10', '-q:v', '3', join(src, 'raw%02d.jpg')]);
+    expect(ff.status).toBe(0);
+    for (const f of readdirSync(src)) await sharp(join(src, f)).withExif({ IFD2: { FocalLengthIn35mmFilm: '26' } }).toFile(join(src, f.replace('raw', 'img')));
+    for (const f of readdirSync(src).filter((f) => f.startsWith('raw'))) rmSync(join(src, f));
+    const out = join(tempDir(), 'out');
+    const m = await extractFrames(src, { outDir: out, count: 4, colmap: true, threads: 2 });
+    expect(m.colmap!.camera).toMatchObject({ focalPx: (26 / 36) * 480, priorFocalLength: true });
+    const db = new Database(join(out, 'colmap', 'database.db'), { readonly: true });
+    const camera = db.prepare('SELECT params, prior_focal_length FROM cameras').get() as any;
+    db.close();
+    expect(camera.prior_focal_length).toBe(1);
+    expect(Array.from(new Float64Array(new Uint8Array(camera.params).buffer))).toEqual([(26 / 36) * 480, 240, 135, 0]);
+  }, 120_000);
 
   it('lets colmap mapper register every pick (--reconstruct)', () => {
     const rec = manifest.colmap!.reconstruction!;
