@@ -92,10 +92,33 @@ function treeRss(pid: number): number {
 interface Run {
   seconds: number;
   peakMB: number;
+  /** Seconds summed over the clips: each pipeline stage (manifest timings), and each job's own run (batch.json; the loop: none). */
+  stages: Record<string, number>;
+  jobSeconds: number;
+  /** CPU seconds (user + sys) of the whole process tree, from /usr/bin/time; NaN without it. */
+  cpuSeconds: number;
 }
 
-/** Runs a command to its end, sampling the tree's RSS. */
-function timed(command: string, args: string[]): Promise<Run> {
+/** GNU time reports the rusage of the command and every descendant it waited for (workers included). */
+const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+
+/** Sums each clip's manifest timings under `root` (one folder per clip), and batch.json's job seconds. */
+function profileOf(root: string): Pick<Run, 'stages' | 'jobSeconds'> {
+  const stages: Record<string, number> = {};
+  for (const name of readdirSync(root)) {
+    const manifest = join(root, name, 'manifest.json');
+    if (!existsSync(manifest)) continue;
+    for (const [stage, s] of Object.entries(JSON.parse(readFileSync(manifest, 'utf8')).timings as Record<string, number>)) stages[stage] = (stages[stage] ?? 0) + s;
+  }
+  const report = join(root, 'batch.json');
+  const jobSeconds = existsSync(report) ? (JSON.parse(readFileSync(report, 'utf8')).jobs as Array<{ seconds: number | null }>).reduce((a, j) => a + (j.seconds ?? 0), 0) : 0;
+  return { stages, jobSeconds };
+}
+
+/** Runs a command to its end, sampling the tree's RSS; then reads the profile of its outputs in `out`. */
+function timed(command: string, args: string[], out: string): Promise<Run> {
+  const cpuFile = join(mkdtempSync(join(tmpdir(), 'framesift-bench-cpu-')), 'cpu');
+  if (gnuTime) [command, args] = [gnuTime, ['-f', '%U %S', '-o', cpuFile, command, ...args]];
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -105,7 +128,11 @@ function timed(command: string, args: string[]): Promise<Run> {
     child.on('exit', (code) => {
       clearInterval(sampler);
       if (code !== 0) reject(new Error(`${command} ${args.slice(0, 3).join(' ')} exited with ${code}`));
-      else resolve({ seconds: (performance.now() - started) / 1000, peakMB: peak / 2 ** 20 });
+      else {
+        const cpu = gnuTime ? readFileSync(cpuFile, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number) : [NaN, NaN];
+        rmSync(join(cpuFile, '..'), { recursive: true, force: true });
+        resolve({ seconds: (performance.now() - started) / 1000, peakMB: peak / 2 ** 20, ...profileOf(out), cpuSeconds: cpu[0]! + cpu[1]! });
+      }
     });
   });
 }
@@ -116,12 +143,12 @@ function loop(dir: string, options: string[]): Promise<Run> {
   const files = readdirSync(dir).filter((n) => n.endsWith('.mp4')).sort().map((n) => join(dir, n));
   process.env.BIN = bin;
   process.env.OPTS = options.join(' ');
-  return timed('bash', ['-c', script, 'loop', out, ...files]).finally(() => rmSync(out, { recursive: true, force: true }));
+  return timed('bash', ['-c', script, 'loop', out, ...files], out).finally(() => rmSync(out, { recursive: true, force: true }));
 }
 
 function batch(dir: string, options: string[]): Promise<Run> {
   const out = join(mkdtempSync(join(tmpdir(), 'framesift-bench-batch-')), 'out');
-  return timed(process.execPath, [bin, 'batch', dir, '-o', out, '--quiet', ...options]).finally(() => rmSync(out, { recursive: true, force: true }));
+  return timed(process.execPath, [bin, 'batch', dir, '-o', out, '--quiet', ...options], out).finally(() => rmSync(out, { recursive: true, force: true }));
 }
 
 /** Small scripts for the isolation probes, written to a temporary folder. */
@@ -213,19 +240,42 @@ const results: Array<{ name: string; loop: Run[]; batch: Run[] }> = configs.map(
 for (let r = 0; r < runs; r++) {
   for (const [i, config] of configs.entries()) {
     results[i]!.loop.push(await loop(dir, config.options));
-    console.log(`  ${config.name}: loop ${fmt(results[i]!.loop.at(-1)!.seconds, 1)} s, peak ${fmt(results[i]!.loop.at(-1)!.peakMB, 0)} MB, load ${fmt(loadavg()[0]!, 1)}`);
+    console.log(`  ${config.name}: loop ${fmt(results[i]!.loop.at(-1)!.seconds, 1)} s, CPU ${fmt(results[i]!.loop.at(-1)!.cpuSeconds, 1)} s, peak ${fmt(results[i]!.loop.at(-1)!.peakMB, 0)} MB, load ${fmt(loadavg()[0]!, 1)}`);
     results[i]!.batch.push(await batch(dir, config.options));
-    console.log(`  ${config.name}: batch ${fmt(results[i]!.batch.at(-1)!.seconds, 1)} s, peak ${fmt(results[i]!.batch.at(-1)!.peakMB, 0)} MB, load ${fmt(loadavg()[0]!, 1)}`);
+    console.log(`  ${config.name}: batch ${fmt(results[i]!.batch.at(-1)!.seconds, 1)} s, CPU ${fmt(results[i]!.batch.at(-1)!.cpuSeconds, 1)} s, peak ${fmt(results[i]!.batch.at(-1)!.peakMB, 0)} MB, load ${fmt(loadavg()[0]!, 1)}`);
   }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-const lines = ['| options | loop of extract (s) | batch (s) | batch / loop | single extract peak (MB) | batch peak (MB) | limit jobs x single + 200 (MB) |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |'];
+const lines = [
+  '| options | loop of extract (s) | batch (s) | batch / loop | loop CPU (s) | batch CPU (s) | cores used loop / batch | single extract peak (MB) | batch peak (MB) | limit jobs x single + 200 (MB) |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+];
 for (const r of results) {
   const loopS = median(r.loop.map((x) => x.seconds));
   const batchS = median(r.batch.map((x) => x.seconds));
   const single = Math.max(...r.loop.map((x) => x.peakMB));
   const peak = Math.max(...r.batch.map((x) => x.peakMB));
-  lines.push(`| ${r.name} | ${fmt(loopS, 1)} | ${fmt(batchS, 1)} | ${fmt(batchS / loopS, 2)}x | ${fmt(single, 0)} | ${fmt(peak, 0)} | ${fmt(jobs * single + 200, 0)} |`);
+  const loopCpu = median(r.loop.map((x) => x.cpuSeconds));
+  const batchCpu = median(r.batch.map((x) => x.cpuSeconds));
+  // CPU per wall second: how many cores the machine gave each; on a loaded machine both get what the scheduler hands out.
+  const cores = `${fmt(loopCpu / loopS, 2)} / ${fmt(batchCpu / batchS, 2)}`;
+  lines.push(`| ${r.name} | ${fmt(loopS, 1)} | ${fmt(batchS, 1)} | ${fmt(batchS / loopS, 2)}x | ${fmt(loopCpu, 1)} | ${fmt(batchCpu, 1)} | ${cores} | ${fmt(single, 0)} | ${fmt(peak, 0)} | ${fmt(jobs * single + 200, 0)} |`);
+}
+// Where the time goes, per clip (medians of the runs): the stages inside extract, what a job
+// spends outside them (in a worker: report, saved analysis, the model's first load), and what
+// the loop pays per clip beyond that (two Node start-ups and a model load per process).
+const stageNames = ['measure', 'candidates', 'describe', 'select', 'tracks', 'write'];
+const clipCount = readdirSync(dir).filter((n) => n.endsWith('.mp4')).length;
+const perClip = (runs: Run[], f: (r: Run) => number) => median(runs.map(f)) / clipCount;
+const sumStages = (r: Run) => stageNames.reduce((a, k) => a + (r.stages[k] ?? 0), 0);
+lines.push('', `| per clip (s, medians) | ${stageNames.join(' | ')} | stages | job outside stages | loop: process outside stages |`, `| --- |${' ---: |'.repeat(stageNames.length + 3)}`);
+for (const r of results) {
+  for (const [kind, runsOf] of [['loop', r.loop], ['batch', r.batch]] as const) {
+    const cells = stageNames.map((k) => fmt(perClip(runsOf, (x) => x.stages[k] ?? 0), 2));
+    const outside = kind === 'batch' ? fmt(perClip(runsOf, (x) => x.jobSeconds - sumStages(x)), 2) : '-';
+    const processOutside = kind === 'loop' ? fmt(perClip(runsOf, (x) => x.seconds - sumStages(x)), 2) : '-';
+    lines.push(`| ${r.name}, ${kind} | ${cells.join(' | ')} | ${fmt(perClip(runsOf, sumStages), 2)} | ${outside} | ${processOutside} |`);
+  }
 }
 console.log(lines.join('\n'));
 writeFileSync(join(workDir(), 'batch-results.md'), lines.join('\n') + '\n');

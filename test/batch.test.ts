@@ -16,6 +16,8 @@ import { isFramesiftError } from '../src/errors.js';
 import { extractBatch, type BatchEvent, type BatchSummary } from '../src/jobs/batch.js';
 import { TEST_MODELS, writeTestModel, type TestModelSpec } from '../scripts/make-test-model.js';
 import { fingerprintInput } from '../src/jobs/fingerprint.js';
+import { extractFrames } from '../src/extract.js';
+import { loadAnalysis } from '../src/report/saved-analysis.js';
 import type { JobRow } from '../src/jobs/store.js';
 import { fixturesDir } from './helpers/fixtures.js';
 
@@ -73,6 +75,11 @@ function walk(dir: string, prefix = ''): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`]));
 }
 
+/** A folder's files and folders, numbers in names as N, each once: what extract's layout is. */
+function layout(dir: string): string[] {
+  return [...new Set(walk(dir).map((f) => f.replace(/\d+/g, 'N')))].sort();
+}
+
 /** A done job's folder is complete: its images are exactly the manifest's, nothing temporary anywhere. */
 function expectComplete(batchDir: string): void {
   const files = walk(batchDir);
@@ -102,10 +109,21 @@ async function runCli(args: string[]): Promise<{ code: number; stdout: string; s
 const bin = fileURLToPath(new URL('../bin/framesift.js', import.meta.url));
 
 /** Starts the CLI on a batch and sends it `signal` once one job is done and another running. */
-async function signalMidBatch(args: string[], out: string, signal: NodeJS.Signals): Promise<{ child: ChildProcess; killedAt: JobRow[]; code: number | null }> {
-  // MALLOC_ARENA_MAX set: the launcher runs the CLI in this very process (no relaunch child).
-  const child = spawn(process.execPath, [bin, ...args], { stdio: 'ignore', env: { ...process.env, MALLOC_ARENA_MAX: '2' } });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+async function signalMidBatch(
+  args: string[],
+  out: string,
+  signal: NodeJS.Signals,
+  { group = false }: { group?: boolean } = {},
+): Promise<{ child: ChildProcess; killedAt: JobRow[]; code: number | null; stderr: string }> {
+  const env = { ...process.env, MALLOC_ARENA_MAX: '2' };
+  // group: as systemd stops a unit (KillMode=control-group), the signal goes to every process of
+  // the group: the launcher, the CLI it starts and the workers. Otherwise MALLOC_ARENA_MAX set:
+  // the launcher runs the CLI in this very process (no relaunch child).
+  if (group) delete env.MALLOC_ARENA_MAX;
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env, detached: group });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => void (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const killedAt = await new Promise<JobRow[]>((resolve, reject) => {
     const poll = setInterval(() => {
       let now: JobRow[];
@@ -116,7 +134,8 @@ async function signalMidBatch(args: string[], out: string, signal: NodeJS.Signal
       }
       if (now.some((r) => r.state === 'done') && now.some((r) => r.state === 'running')) {
         clearInterval(poll);
-        child.kill(signal);
+        if (group) process.kill(-child.pid!, signal);
+        else child.kill(signal);
         resolve(now);
       }
     }, 25);
@@ -125,7 +144,8 @@ async function signalMidBatch(args: string[], out: string, signal: NodeJS.Signal
       reject(new Error('the batch ended before the signal'));
     });
   });
-  return { child, killedAt, code: await exited };
+  const code = await exited;
+  return { child, killedAt, code, stderr };
 }
 
 const fast = ['--mode', 'fast', '--count', '4'];
@@ -162,23 +182,60 @@ describe('framesift batch', () => {
     expect(again.stderr).toMatch(/--resume/);
   });
 
-  it('--total-frames shares exactly N by need: the long walk gets more than the short and the still clip', async () => {
+  it('--total-frames sums exactly; phase 2 re-selects in the workers from the saved analysis, decoding only the missing candidates', async () => {
     const root = archive();
     const out = join(mkdtempSync(join(tmpdir(), 'framesift-batch-')), 'out');
-    const total = 23;
-    const { summary, events } = await collect([root], { outDir: out, totalFrames: total, mode: 'fast', jobs: 2 });
+    const total = 40;
+    const { summary, events } = await collect([root], { outDir: out, totalFrames: total, jobs: 2, threads: 1 });
     expect(summary.counts.done).toBe(4);
     const chosen = summary.jobs.map((j) => manifestOf(j.outDir).counts.chosen);
     expect(chosen.reduce((a, b) => a + b, 0)).toBe(total);
     expect(summary.frames).toBe(total);
-    const byName = Object.fromEntries(summary.jobs.map((j) => [j.name, j]));
-    expect(byName.long!.share!).toBeGreaterThan(byName.short!.share!);
+    expect(events.filter((e) => e.type === 'shares')).toHaveLength(1);
+    // Every clip's share is above its automatic count here: each is chosen again, in a worker.
+    const sharePids = new Set(events.flatMap((e) => (e.type === 'started' && e.pass === 'share' ? [e.pid] : [])));
+    expect(sharePids.has(process.pid)).toBe(false);
+    expect(sharePids.size).toBeGreaterThanOrEqual(1);
     for (const job of summary.jobs) {
       expect(job.frames).toBe(job.share);
-      expect(job.need).toBeGreaterThan(0);
+      expect(job.share!).toBeGreaterThan(job.need!);
       expect(job.shareReason).toMatch(/need \d+/);
+      // The decoder's own count of delivered frames in the worker, and what the manifest says.
+      const manifest = JSON.parse(readFileSync(join(job.outDir, 'manifest.json'), 'utf8'));
+      expect(manifest.decode.framesDecoded).toEqual({ measure: 0, describe: job.shareDecoded });
+      expect(job.shareDecoded!).toBeGreaterThan(0);
+      expect(job.shareDecoded!).toBeLessThan(job.decoded! / 2);
     }
-    expect(events.some((e) => e.type === 'shares')).toBe(true);
+    // Exactly the candidates pass 1 had not described: pass 1 again (same options), then count.
+    const long = summary.jobs.find((j) => j.name === 'long')!;
+    const reference = join(mkdtempSync(join(tmpdir(), 'framesift-batch-ref-')), 'out');
+    const first = await extractFrames(join(root, 'long.mp4'), { outDir: reference, maxFrames: total, threads: 1 });
+    expect(first.counts.chosen).toBe(long.need);
+    const described = (await loadAnalysis(long.outDir)).described.length;
+    expect(described - first.counts.candidates).toBe(long.shareDecoded);
+    // The same layout as extract's: the same files and folders, one image and thumbnail per pick.
+    expect(layout(long.outDir)).toEqual(layout(reference));
+    expect(readdirSync(join(long.outDir, 'images'))).toHaveLength(long.share!);
+    expect(readdirSync(join(long.outDir, 'report')).filter((n) => n.startsWith('pick_'))).toHaveLength(long.share!);
+    expectComplete(out);
+  });
+
+  it('--total-frames below the needs: every share is chosen from the saved candidates, nothing decoded', async () => {
+    const root = archive();
+    const out = join(mkdtempSync(join(tmpdir(), 'framesift-batch-')), 'out');
+    const result = await runCli(['batch', root, '-o', out, '--jobs', '2', '--total-frames', '12', '--json']);
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout) as BatchSummary;
+    expect(summary.jobs.reduce((a, j) => a + manifestOf(j.outDir).counts.chosen, 0)).toBe(12);
+    const smaller = summary.jobs.filter((j) => j.share! < j.need!);
+    expect(smaller.length).toBeGreaterThanOrEqual(1);
+    for (const job of smaller) {
+      expect(job.frames).toBe(job.share);
+      expect(job.shareDecoded).toBe(0);
+    }
+    // batch.json carries the same figures.
+    const report = JSON.parse(readFileSync(join(out, 'batch.json'), 'utf8')) as BatchSummary;
+    expect(report.jobs.map((j) => j.shareDecoded)).toEqual(summary.jobs.map((j) => j.shareDecoded));
     expectComplete(out);
   });
 
@@ -356,6 +413,29 @@ describe('framesift batch', () => {
     const after = rows(out);
     expect(after.filter((r) => r.state === 'running')).toEqual([]);
     expect(after.filter((r) => r.state === 'done').length).toBeGreaterThanOrEqual(killedAt.filter((r) => r.state === 'done').length);
+    expect(after.filter((r) => r.state === 'queued').length).toBeGreaterThanOrEqual(1);
+    for (const r of after.filter((x) => x.state === 'queued')) expect(existsSync(r.outDir)).toBe(false);
+    expectComplete(out);
+    expect(JSON.parse(readFileSync(join(out, 'batch.json'), 'utf8')).interrupted).toBe(true);
+  });
+
+  it('SIGTERM to the whole process group (systemd): workers wait for the supervisor, which stops cleanly with 130', async () => {
+    const root = archive();
+    const out = join(mkdtempSync(join(tmpdir(), 'framesift-batch-')), 'out');
+    const args = ['batch', root, '-o', out, '--jobs', '2', '--mode', 'fast', '--count', '3', '--quiet', '--log-level', 'info'];
+    const { code, killedAt, stderr } = await signalMidBatch(args, out, 'SIGTERM', { group: true });
+    expect(code).toBe(130);
+    const logs = stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; signal?: string | null; code?: number | null; pid?: number });
+    // Every worker ended by the supervisor closing its channel, none by the signal itself.
+    const exits = logs.filter((l) => l.msg === 'worker exited');
+    expect(exits.length).toBeGreaterThanOrEqual(1);
+    for (const exit of exits) expect([exit.signal, exit.code]).toEqual([null, 0]);
+    const pids = new Set(exits.map((e) => e.pid));
+    for (const r of killedAt.filter((x) => x.state === 'running')) expect(pids.has(r.workerPid!)).toBe(true);
+    const after = rows(out);
+    expect(after.filter((r) => r.state === 'running')).toEqual([]);
+    // An interrupted job is not a crash: nothing counted against the inputs.
+    expect(after.map((r) => r.crashes)).toEqual(after.map(() => 0));
     expect(after.filter((r) => r.state === 'queued').length).toBeGreaterThanOrEqual(1);
     for (const r of after.filter((x) => x.state === 'queued')) expect(existsSync(r.outDir)).toBe(false);
     expectComplete(out);

@@ -53,7 +53,7 @@ class BatchDisplay {
         if (event.pass === 'extract') this.#finished++;
         this.#frames.set(event.job.id, event.job.frames ?? 0);
         if (!tty && event.pass === 'extract') this.#line(`framesift: [${this.#finished}/${this.#total}] ${event.job.name}: ${event.job.frames} frames in ${(event.job.seconds ?? 0).toFixed(1)} s`);
-        else if (!tty) this.#line(`framesift: ${event.job.name}: brought to its share, ${event.job.frames} frames`);
+        else if (!tty) this.#line(`framesift: ${event.job.name}: brought to its share, ${event.job.frames} frames (${event.job.shareDecoded ? `${event.job.shareDecoded} frames decoded` : 'from the saved analysis, nothing decoded'})`);
         break;
       case 'failed':
         this.#workers[event.worker] = 'idle';

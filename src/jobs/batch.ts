@@ -7,7 +7,7 @@
  * applyShare() where a clip's share differs from its automatic count.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 import { FramesiftError, invalidArg } from '../errors.js';
@@ -15,12 +15,13 @@ import type { ExtractOptions } from '../extract.js';
 import { silentLogger, type Logger } from '../log.js';
 import { writeFileAtomic } from '../output/index.js';
 import { resolveExtractOptions } from '../pipeline/options.js';
+import { analysisPath } from '../report/saved-analysis.js';
 import type { Stage } from '../pipeline/progress.js';
 import { shareBudget } from './budget.js';
 import { fingerprintInput, fingerprintOptions } from './fingerprint.js';
 import { BATCH_STORE_FILE, expandInputs, type BatchInput } from './inputs.js';
 import { defaultJobs, threadsPerJob, WorkerProcess } from './pool.js';
-import type { PlainExtractOptions } from './protocol.js';
+import type { JobRequest, PlainExtractOptions } from './protocol.js';
 import { JobStore, type JobRow } from './store.js';
 
 export const BATCH_REPORT_FILE = 'batch.json';
@@ -59,10 +60,14 @@ export interface JobView {
   /** Input seconds per processing second. */
   realtimeFactor: number | null;
   error: { code: string; message: string } | null;
+  /** Frames the decoder delivered in the job's extract (its pass 1 with --total-frames). */
+  decoded: number | null;
   /** --total-frames: need (automatic count), share and why. */
   need: number | null;
   share: number | null;
   shareReason: string | null;
+  /** --total-frames: frames decoded to bring the clip to its share (0: the saved candidates served). */
+  shareDecoded: number | null;
 }
 
 export type BatchEvent =
@@ -103,9 +108,11 @@ function view(row: JobRow): JobView {
     seconds: row.seconds,
     realtimeFactor: row.seconds && row.mediaSeconds ? row.mediaSeconds / row.seconds : null,
     error: row.state === 'failed' && row.errorCode ? { code: row.errorCode, message: row.errorMessage ?? '' } : null,
+    decoded: row.decoded,
     need: row.need,
     share: row.share,
     shareReason: row.shareReason,
+    shareDecoded: row.shareDecoded,
   };
 }
 
@@ -192,7 +199,7 @@ async function runBatch(specs: readonly (string | BatchInput)[], options: BatchO
     const jobCount = jobs ?? defaultJobs(modelStats ? modelStats.size * 3 : 0);
     const workerCount = Math.max(1, Math.min(jobCount, Math.max(toRun.length, 1)));
     const threads = extractOptions.threads ?? threadsPerJob(workerCount);
-    for (let i = 0; i < workerCount; i++) workers.push(new WorkerProcess(i, logger.level ?? 'warn'));
+    for (let i = 0; i < workerCount; i++) workers.push(new WorkerProcess(i, logger));
     emit({ type: 'planned', jobs: planned.map((p) => view(p.row)), toRun: toRun.length, workers: workerCount, threadsPerJob: threads });
     for (const p of planned) if (!p.run) emit({ type: 'kept', job: view(p.row) });
     logger.info({ dir, jobs: planned.length, toRun: toRun.length, workers: workerCount, threads }, 'batch planned');
@@ -287,11 +294,8 @@ async function plan(store: JobStore, dir: string, inputs: readonly BatchInput[],
   return planned;
 }
 
-interface Task {
-  row: JobRow;
-  options: PlainExtractOptions;
-  pass: 'extract' | 'share';
-}
+/** A job's pass 1 (its extract), or phase 2 of --total-frames (bring it to its share). */
+type Task = { row: JobRow; pass: 'extract'; options: PlainExtractOptions } | { row: JobRow; pass: 'share'; share: number };
 
 /** Each worker takes the next task until none is left or the batch is stopped. */
 async function runAll(ctx: Context, tasks: Task[]): Promise<void> {
@@ -331,6 +335,8 @@ async function runTask(ctx: Context, worker: WorkerProcess, task: Task): Promise
   try {
     pid = await worker.start();
   } catch (err) {
+    // Stopped meanwhile: the job was not started, it stays queued.
+    if (ctx.signal.aborted) return false;
     const row = store.markFailed(id, 'ERR_FRAMESIFT_INTERNAL', (err as Error).message);
     emit({ type: 'failed', job: view(row), worker: worker.slot, retry: false });
     return false;
@@ -338,10 +344,18 @@ async function runTask(ctx: Context, worker: WorkerProcess, task: Task): Promise
   let row = store.markRunning(id, pid);
   jobLogger.info({ worker: worker.slot, pid, pass: task.pass }, 'job started');
   emit({ type: 'started', job: view(row), worker: worker.slot, pid, pass: task.pass });
+  let request: JobRequest;
+  try {
+    request = await requestFor(ctx, task, work);
+  } catch (err) {
+    row = store.markFailed(id, 'ERR_FRAMESIFT_OUTPUT', `${work}: cannot prepare the job's folder: ${(err as Error).message}`);
+    await rm(work, { recursive: true, force: true });
+    emit({ type: 'failed', job: view(row), worker: worker.slot, retry: false });
+    return false;
+  }
   const outcome = await worker.run(
     id,
-    task.row.input,
-    { ...task.options, outDir: work },
+    request,
     (p) => emit({ type: 'progress', job: view(row), worker: worker.slot, stage: p.stage as Stage, done: p.done, total: p.total }),
     ctx.signal,
   );
@@ -406,7 +420,7 @@ async function shareTotal(ctx: Context, ids: number[], total: number): Promise<v
           await rm(row.outDir, { recursive: true, force: true });
           ctx.store.markSkipped(id, reason);
         }
-      } else if (row.frames !== share || row.state === 'skipped') tasks.push(...applyShare(ctx, row, share));
+      } else if (row.frames !== share || row.state === 'skipped') tasks.push(applyShare(row, share));
     }
     if (tasks.length === 0) return;
     await runAll(ctx, tasks);
@@ -423,13 +437,28 @@ async function shareTotal(ctx: Context, ids: number[], total: number): Promise<v
 }
 
 /**
- * Phase 2 of --total-frames for one clip: the task that brings it to `share` frames. Today a
- * second extract with count = share (the report branch's reselect() will take this over
- * without decoding again where the saved candidates allow it).
+ * Phase 2 of --total-frames for one clip: the task that brings it to `share` frames. The worker
+ * re-selects from the clip's saved analysis (reselect(): nothing decoded when the share fits
+ * the saved candidates, only the missing candidates otherwise).
  */
-export function applyShare(ctx: Pick<Context, 'extract'>, job: JobRow, share: number): Task[] {
+export function applyShare(job: JobRow, share: number): Task {
+  return { row: job, pass: 'share', share };
+}
+
+/**
+ * What the worker runs for a task, writing into `work`. A share is chosen again in a copy of
+ * the finished folder (the finished one stays whole until the copy replaces it in one rename);
+ * a folder without its saved analysis (removed as a share of 0 earlier) is extracted anew.
+ */
+async function requestFor(ctx: Context, task: Task, work: string): Promise<JobRequest> {
+  if (task.pass === 'extract') return { kind: 'extract', input: task.row.input, options: { ...task.options, outDir: work } };
+  const { model, device, strictDevice, maxMemoryMB } = ctx.extract;
+  if (existsSync(analysisPath(task.row.outDir))) {
+    await cp(task.row.outDir, work, { recursive: true });
+    return { kind: 'reselect', dir: work, count: task.share, model: { model, device, strictDevice, maxMemoryMB } };
+  }
   const { maxFrames: _maxFrames, ...rest } = ctx.extract;
-  return [{ row: job, options: { ...rest, count: share }, pass: 'share' }];
+  return { kind: 'extract', input: task.row.input, options: { ...rest, count: task.share, outDir: work } };
 }
 
 function summarise(dir: string, rows: JobRow[], totalFrames: number | null, interrupted: boolean, wallSeconds: number): BatchSummary {

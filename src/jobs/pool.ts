@@ -10,7 +10,8 @@ import { availableParallelism, freemem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 import { FramesiftError } from '../errors.js';
-import type { ParentMessage, PlainExtractOptions, WorkerMessage, WorkerResult } from './protocol.js';
+import type { Logger } from '../log.js';
+import type { JobRequest, ParentMessage, WorkerMessage, WorkerResult } from './protocol.js';
 
 export type JobOutcome =
   | { kind: 'done'; result: WorkerResult }
@@ -50,11 +51,11 @@ export class WorkerProcess {
   #child: ChildProcess | undefined;
   #ready: Promise<void> | undefined;
   #job: { jobId: number; settle: (outcome: JobOutcome) => void; onProgress: (p: WorkerProgress) => void } | undefined;
-  #logLevel: string;
+  #logger: Logger;
 
-  constructor(slot: number, logLevel: string) {
+  constructor(slot: number, logger: Logger) {
     this.slot = slot;
-    this.#logLevel = logLevel;
+    this.#logger = logger;
   }
 
   /** The process id of the worker now (it starts on first use and after a crash). */
@@ -66,7 +67,7 @@ export class WorkerProcess {
 
   #spawn(): void {
     const entry = workerEntry();
-    const env: NodeJS.ProcessEnv = { ...process.env, FRAMESIFT_LOG_LEVEL: this.#logLevel };
+    const env: NodeJS.ProcessEnv = { ...process.env, FRAMESIFT_LOG_LEVEL: this.#logger.level ?? 'warn' };
     // glibc: 2 malloc arenas (see bin/framesift.js); must be set before the process starts.
     env.MALLOC_ARENA_MAX ??= '2';
     const child = fork(entry.path, [], { execArgv: entry.execArgv, env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'json' });
@@ -92,13 +93,15 @@ export class WorkerProcess {
       else if (m.type === 'failed') job.settle({ kind: 'failed', code: m.code, message: m.message });
     });
     child.on('exit', (code, signal) => {
+      // How each worker ended (a signal here means it did not wait for the supervisor).
+      this.#logger.info({ worker: this.slot, pid: child.pid, code, signal }, 'worker exited');
       if (this.#child === child) this.#child = undefined;
       this.#job?.settle({ kind: 'crashed', how: signal ? `killed by ${signal}` : `exited with code ${code}` });
     });
   }
 
   /** Runs one job; resolves with its outcome (never rejects once the worker has started). */
-  async run(jobId: number, input: string, options: PlainExtractOptions, onProgress: (p: WorkerProgress) => void, signal?: AbortSignal): Promise<JobOutcome> {
+  async run(jobId: number, request: JobRequest, onProgress: (p: WorkerProgress) => void, signal?: AbortSignal): Promise<JobOutcome> {
     await this.start();
     const child = this.#child!;
     const onAbort = () => this.abort();
@@ -112,7 +115,7 @@ export class WorkerProcess {
             resolve(outcome);
           },
         };
-        const message: ParentMessage = { type: 'run', jobId, input, options };
+        const message: ParentMessage = { type: 'run', jobId, request };
         child.send(message);
         // Stopped before or while the job runs: the worker ends it cleanly (its extract aborts).
         if (signal?.aborted) this.abort();

@@ -45,6 +45,9 @@ export interface JobRow {
   capacity: number | null;
   share: number | null;
   shareReason: string | null;
+  /** Frames the decoder delivered in the job's extract, and in bringing it to its share. */
+  decoded: number | null;
+  shareDecoded: number | null;
 }
 
 export interface JobResult {
@@ -53,6 +56,7 @@ export interface JobResult {
   frames: number;
   analysed: number;
   capacity: number;
+  decoded: number;
 }
 
 const SCHEMA_VERSION = 1;
@@ -85,9 +89,14 @@ CREATE TABLE IF NOT EXISTS jobs (
   need INTEGER,
   capacity INTEGER,
   share INTEGER,
-  share_reason TEXT
+  share_reason TEXT,
+  decoded INTEGER,
+  share_decoded INTEGER
 );
 `;
+
+/** Columns added after schema 1 shipped: a store made before them gets them (all nullable). */
+const ADDED_COLUMNS = ['decoded INTEGER', 'share_decoded INTEGER'];
 
 const COLUMNS: Record<keyof JobRow, string> = {
   id: 'id', input: 'input', kind: 'kind', relName: 'rel_name', outDir: 'out_dir', size: 'size', mtimeMs: 'mtime_ms',
@@ -95,6 +104,7 @@ const COLUMNS: Record<keyof JobRow, string> = {
   workerPid: 'worker_pid', errorCode: 'error_code', errorMessage: 'error_message', queuedAt: 'queued_at',
   startedAt: 'started_at', finishedAt: 'finished_at', seconds: 'seconds', mediaSeconds: 'media_seconds', frames: 'frames',
   analysed: 'analysed', need: 'need', capacity: 'capacity', share: 'share', shareReason: 'share_reason',
+  decoded: 'decoded', shareDecoded: 'share_decoded',
 };
 const SELECT = `SELECT ${Object.entries(COLUMNS).map(([key, column]) => `${column} AS ${key}`).join(', ')} FROM jobs`;
 
@@ -120,6 +130,8 @@ export class JobStore {
       db.pragma('synchronous = FULL');
       db.pragma('busy_timeout = 5000');
       db.exec(SCHEMA);
+      const have = new Set((db.prepare('SELECT name FROM pragma_table_info(?)').all('jobs') as Array<{ name: string }>).map((c) => c.name));
+      for (const column of ADDED_COLUMNS) if (!have.has(column.split(' ')[0]!)) db.exec(`ALTER TABLE jobs ADD COLUMN ${column}`);
     } catch (err) {
       if (err instanceof FramesiftError) throw err; // better-sqlite3 itself missing: its own code
       throw new FramesiftError(`${path}: cannot open the job store: ${(err as Error).message}`, 'ERR_FRAMESIFT_OUTPUT', { cause: err });
@@ -177,7 +189,8 @@ export class JobStore {
         this.#db
           .prepare(
             `UPDATE jobs SET attempts = 0, crashes = 0, frames = NULL, analysed = NULL, seconds = NULL, need = NULL,
-               capacity = NULL, share = NULL, share_reason = NULL, started_at = NULL, finished_at = NULL WHERE id = ?`,
+               capacity = NULL, share = NULL, share_reason = NULL, decoded = NULL, share_decoded = NULL, started_at = NULL,
+               finished_at = NULL WHERE id = ?`,
           )
           .run(id);
       }
@@ -200,15 +213,15 @@ export class JobStore {
     return this.get(id);
   }
 
-  /** `addTime`: a second pass over the clip (its share), whose time adds to the first's. */
-  markDone(id: number, result: JobResult, addTime = false): JobRow {
+  /** `share`: the clip brought to its share (phase 2), whose time adds to its extract's. */
+  markDone(id: number, result: JobResult, share = false): JobRow {
     this.#db
       .prepare(
         `UPDATE jobs SET state = 'done', worker_pid = NULL, error_code = NULL, error_message = NULL, finished_at = ?,
            seconds = ? + (CASE WHEN ? THEN COALESCE(seconds, 0) ELSE 0 END), media_seconds = ?, frames = ?, analysed = ?,
-           capacity = ? WHERE id = ?`,
+           capacity = ?, ${share ? 'share_decoded = ?' : 'decoded = ?, share_decoded = NULL'} WHERE id = ?`,
       )
-      .run(now(), result.seconds, addTime ? 1 : 0, result.mediaSeconds, result.frames, result.analysed, result.capacity, id);
+      .run(now(), result.seconds, share ? 1 : 0, result.mediaSeconds, result.frames, result.analysed, result.capacity, result.decoded, id);
     return this.get(id);
   }
 

@@ -100,7 +100,7 @@ export class FramesiftWorker {
     const concurrency = options.concurrency ?? 1;
     // Jobs side by side share the cores instead of each taking all of them.
     this.#threads = threadsPerJob(concurrency);
-    this.#extractors = Array.from({ length: concurrency }, (_, slot) => new WorkerProcess(slot, this.#logger.level));
+    this.#extractors = Array.from({ length: concurrency }, (_, slot) => new WorkerProcess(slot, this.#logger));
     this.#idle = [...this.#extractors];
     const connection = redisConnection(options.redis);
     this.#redis = new Redis(connection);
@@ -171,7 +171,7 @@ export class FramesiftWorker {
     const extractor = this.#idle.pop();
     if (!extractor) throw new FramesiftError('no idle extract process (more jobs than --concurrency)', 'ERR_FRAMESIFT_INTERNAL');
     try {
-      const outcome = await extractor.run(++this.#runs, input, options, onProgress, signal);
+      const outcome = await extractor.run(++this.#runs, { kind: 'extract', input, options }, onProgress, signal);
       if (outcome.kind === 'failed') throw new FramesiftError(outcome.message, outcome.code as FramesiftErrorCode, { input });
       // A crash ends the process, not the worker: the next job starts a fresh one; this attempt is retried.
       if (outcome.kind === 'crashed') throw new FramesiftError(`${input}: the extract process died (${outcome.how})`, 'ERR_FRAMESIFT_CRASHED', { input });

@@ -51,12 +51,14 @@ export interface ReselectOptions {
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
   logger?: Logger;
+  /** A loaded model to describe missing candidates with (a batch worker's; not closed here). Default: load --model when needed. */
+  embedder?: Embedder;
 }
 
 /** How re-selection found its candidates (logged, and what the tests check). */
 export type CandidateSource = 'saved-exact' | 'saved-fit' | 'decoded';
 
-const KEYS = new Set(['count', 'maxFrames', 'weights', 'overlap', 'minSpacing', 'report', 'signal', 'onProgress', 'logger']);
+const KEYS = new Set(['count', 'maxFrames', 'weights', 'overlap', 'minSpacing', 'report', 'signal', 'onProgress', 'logger', 'embedder']);
 
 /** The extract options of the saved run with the new selection options in place (validated as extract validates them). */
 function requestFor(saved: SavedAnalysis, dir: string, options: ReselectOptions): ExtractOptions {
@@ -146,7 +148,9 @@ export async function reselect(dir: string, options: ReselectOptions): Promise<M
 
     if (source === 'decoded') {
       await checkFingerprint(saved.fingerprint, `${missing.length} candidates of the new selection must be decoded`);
-      if (resolved.model) {
+      if (resolved.model && options.embedder) {
+        context.embedder = options.embedder;
+      } else if (resolved.model) {
         embedder = await Embedder.create({ model: resolved.model, device: resolved.device, strict: resolved.strictDevice, logger: run.logger });
         context.embedder = embedder;
       }
