@@ -290,7 +290,7 @@ const isQualityDefect = (code: number) => code === REJECT.exposure || code === R
  * then over `guardSec` of any usable rows; the added rows take the reason of the run's nearest row.
  */
 /** Fewest rows a guard band takes on each side of a defect run, whatever the frame rate. */
-export const GUARD_SIDE_ROWS = 2;
+export const GUARD_SIDE_ROWS = 3;
 
 export function guardDefectRuns(
   table: FrameTable,
@@ -332,7 +332,8 @@ export function guardDefectRuns(
       let ghi = hi;
       while (ghi + 1 < n && reject[ghi + 1] === REJECT.cut) ghi++;
       // At least GUARD_SIDE_ROWS on each side: at 10 fps 0.15 s is a single row, and a swing
-      // or a focus hunt still spans two.
+      // or a focus hunt still spans two or three (sweep_10fps: the view turns 3 rows before its
+      // texture drops); at 24 fps and up 0.15 s is already 3 rows or more.
       for (let r = glo - 1; r >= 0 && (pts[glo] - pts[r] <= guardSec || glo - r <= GUARD_SIDE_ROWS) && !reject[r]; r--) marks.push([r, reject[i]]);
       for (let r = ghi + 1; r < n && (pts[r] - pts[ghi] <= guardSec || r - ghi <= GUARD_SIDE_ROWS) && !reject[r]; r++) marks.push([r, reject[end - 1]]);
       for (let r = lo; r < i; r++) marks.push([r, reject[i]]);
