@@ -68,6 +68,8 @@ export interface NativeProbe {
   /** Analysis size the decoder will produce (after rotation). */
   outputWidth: number;
   outputHeight: number;
+  /** 35 mm-equivalent focal length in mm when the input states it (EXIF FocalLengthIn35mmFilm, QuickTime's com.apple.quicktime.camera.focal_length.35mm_equivalent), else 0. */
+  focalLength35mm: number;
 }
 
 export interface NativeFrame {

@@ -47,6 +47,8 @@ export interface NativeMatchOptions {
   focalPx?: number;
   flannChecks?: number;
   minMatches?: number;
+  exact?: boolean;
+  maxAngleRad?: number;
   threads?: number;
   keepGraph?: boolean;
   keepMatches?: boolean;

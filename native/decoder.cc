@@ -6,6 +6,7 @@ extern "C" {
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 namespace framesift {
 
@@ -14,6 +15,21 @@ std::unique_ptr<FrameSource> OpenImageSequence(const DecoderOptions& options);
 
 std::unique_ptr<FrameSource> OpenFrameSource(const DecoderOptions& options) {
   return options.files.empty() ? OpenVideoSource(options) : OpenImageSequence(options);
+}
+
+double FocalLengthTag(const char* value) {
+  if (value == nullptr) return 0;
+  char* end = nullptr;
+  double v = std::strtod(value, &end);
+  if (end == value) return 0;
+  // libav prints EXIF rationals as "a:b"; QuickTime tags hold a plain decimal.
+  if (*end == '/' || *end == ':') {
+    const char* rest = end + 1;
+    const double d = std::strtod(rest, &end);
+    if (end == rest || !(d > 0)) return 0;
+    v /= d;
+  }
+  return std::isfinite(v) && v > 0 && v < 10000 ? v : 0;
 }
 
 void AnalysisSize(int width, int height, int longestSide, int* outWidth, int* outHeight) {

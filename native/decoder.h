@@ -74,7 +74,15 @@ struct ProbeInfo {
   bool variableFrameRate = false;
   bool isImageSequence = false;
   int outputWidth = 0, outputHeight = 0;
+  // 35 mm-equivalent focal length (mm) when the input states it, else 0: an image's EXIF
+  // FocalLengthIn35mmFilm (first image of a sequence), a QuickTime/MP4 file's
+  // com.apple.quicktime.camera.focal_length.35mm_equivalent (container or stream tag).
+  double focalLength35mm = 0;
 };
+
+// A focal length tag's value in mm: a plain number or a rational "a/b"; 0 when absent, not
+// positive or not a number.
+double FocalLengthTag(const char* value);
 
 struct DecodeStats {
   int64_t packetsRead = 0;     // video packets demuxed

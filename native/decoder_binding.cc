@@ -88,6 +88,7 @@ Napi::Object ProbeToJs(Napi::Env env, const ProbeInfo& p) {
   o.Set("isImageSequence", p.isImageSequence);
   o.Set("outputWidth", p.outputWidth);
   o.Set("outputHeight", p.outputHeight);
+  o.Set("focalLength35mm", p.focalLength35mm);
   return o;
 }
 

@@ -159,10 +159,13 @@ MatchOptions ReadMatchOptions(Napi::Object o) {
   m.focalPx = NumberOr(o, "focalPx", m.focalPx);
   m.flannChecks = static_cast<int>(NumberOr(o, "flannChecks", m.flannChecks));
   m.minMatches = static_cast<int>(NumberOr(o, "minMatches", m.minMatches));
+  m.exact = BoolOr(o, "exact", m.exact);
+  m.maxAngleRad = NumberOr(o, "maxAngleRad", m.maxAngleRad);
   if (!(m.ratio > 0 && m.ratio <= 1)) Fail(ErrorCode::InvalidArg, "Expected ratio in (0, 1]");
   if (!(m.fThresholdPx > 0 && m.hThresholdPx > 0)) Fail(ErrorCode::InvalidArg, "Expected positive thresholds");
   if (!(m.confidence > 0 && m.confidence < 1)) Fail(ErrorCode::InvalidArg, "Expected confidence in (0, 1)");
   if (m.maxIterations < 1 || m.flannChecks < 1) Fail(ErrorCode::InvalidArg, "Expected maxIterations, flannChecks >= 1");
+  if (!(m.maxAngleRad > 0 && m.maxAngleRad <= M_PI)) Fail(ErrorCode::InvalidArg, "Expected maxAngleRad in (0, pi]");
   return m;
 }
 
@@ -394,7 +397,7 @@ class MatchJob : public PromiseJob {
     std::unique_ptr<std::once_flag[]> built(new std::once_flag[sets.size()]);
     auto indexOf = [&](uint32_t k) -> const DescriptorIndex* {
       if (sets[k]->kind != FeatureKind::Sift) return nullptr;
-      std::call_once(built[k], [&] { indexes[k] = std::make_unique<DescriptorIndex>(*sets[k]); });
+      std::call_once(built[k], [&] { indexes[k] = std::make_unique<DescriptorIndex>(*sets[k], options.exact); });
       return indexes[k].get();
     };
     ParallelFor(count, threads, [&](size_t p) {

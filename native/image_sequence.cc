@@ -60,7 +60,10 @@ class ImageFile {
                                          std::to_string(frame_->height) + " pixels", path);
     const AVDictionaryEntry* orientation = av_dict_get(frame_->metadata, "Orientation", nullptr, 0);
     if (orientation != nullptr) rotation_ = ExifOrientationToRotation(std::atoi(orientation->value));
+    const AVDictionaryEntry* focal = av_dict_get(frame_->metadata, "FocalLengthIn35mmFilm", nullptr, 0);
+    if (focal != nullptr) focalLength35mm_ = FocalLengthTag(focal->value);
   }
+  double FocalLength35mm() const { return focalLength35mm_; }
   const AVFrame* Frame() const { return frame_.get(); }
   int Rotation() const { return rotation_; }
   const char* CodecName() const { return codec_->codec->name; }
@@ -71,6 +74,7 @@ class ImageFile {
   PacketHandle packet_;
   FrameHandle frame_;
   int rotation_ = 0;
+  double focalLength35mm_ = 0;
 };
 
 class ImageSequence final : public FrameSource {
@@ -88,6 +92,7 @@ class ImageSequence final : public FrameSource {
     probe_.frameCount = static_cast<int64_t>(options.files.size());
     probe_.durationSec = probe_.frameCount / options.sequenceFps;
     probe_.isImageSequence = true;
+    probe_.focalLength35mm = first.FocalLength35mm();
     Seek(options.start > 0 ? options.start : 0);
   }
 

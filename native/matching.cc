@@ -102,7 +102,84 @@ double TriangulationAngle(const cv::Matx33d& F, const std::vector<cv::Point2f>& 
 
 }  // namespace
 
-DescriptorIndex::DescriptorIndex(const FeatureData& set) {
+cv::Mat UnitRootSift(const FeatureData& set) {
+  cv::Mat out;
+  set.descriptors.convertTo(out, CV_32F);
+  for (int r = 0; r < out.rows; ++r) {
+    float* row = out.ptr<float>(r);
+    double sum = 0;
+    if (set.rootSift) {
+      for (int c = 0; c < out.cols; ++c) sum += static_cast<double>(row[c]) * row[c];
+      const float inv = sum > 0 ? static_cast<float>(1 / std::sqrt(sum)) : 0.f;
+      for (int c = 0; c < out.cols; ++c) row[c] *= inv;
+    } else {
+      for (int c = 0; c < out.cols; ++c) sum += row[c];
+      const float inv = sum > 0 ? static_cast<float>(1 / sum) : 0.f;
+      for (int c = 0; c < out.cols; ++c) row[c] = std::sqrt(row[c] * inv);
+    }
+  }
+  return out;
+}
+
+std::vector<uint32_t> MatchExact(const cv::Mat& a, const cv::Mat& b, double ratio, double maxAngleRad, bool mutual) {
+  std::vector<uint32_t> out;
+  const int n = a.rows, m = b.rows;
+  if (n < 2 || m < 2 || a.cols != b.cols || a.type() != CV_32F || b.type() != CV_32F) return out;
+  // Scratch kept per thread: the product (n x m floats) and the columns' two best.
+  thread_local std::vector<float> product, colBest, colSecond;
+  thread_local std::vector<int> colIndex, rowIndex;
+  product.resize(static_cast<size_t>(n) * m);
+  colBest.assign(m, -2.f);
+  colSecond.assign(m, -2.f);
+  colIndex.assign(m, -1);
+  rowIndex.assign(n, -1);
+  cv::Mat dots(n, m, CV_32F, product.data());
+  cv::gemm(a, b, 1, cv::noArray(), 0, dots, cv::GEMM_2_T);
+  // The angle between unit vectors falls as their dot product rises: compare dot products,
+  // take the angles only for the two best of each row and column.
+  auto accept = [&](float best, float second) {
+    const double bestAngle = std::acos(std::min(1.f, best)), secondAngle = std::acos(std::min(1.f, second));
+    return bestAngle <= maxAngleRad && bestAngle < ratio * secondAngle;
+  };
+  for (int i = 0; i < n; ++i) {
+    const float* row = dots.ptr<float>(i);
+    float best = -2.f, second = -2.f;
+    int bestJ = -1;
+    for (int j = 0; j < m; ++j) {
+      const float d = row[j];
+      if (d > best) {
+        second = best;
+        best = d;
+        bestJ = j;
+      } else if (d > second) {
+        second = d;
+      }
+      if (d > colBest[j]) {
+        colSecond[j] = colBest[j];
+        colBest[j] = d;
+        colIndex[j] = i;
+      } else if (d > colSecond[j]) {
+        colSecond[j] = d;
+      }
+    }
+    if (bestJ >= 0 && accept(best, second)) rowIndex[i] = bestJ;
+  }
+  out.reserve(2 * static_cast<size_t>(std::min(n, m)));
+  for (int i = 0; i < n; ++i) {
+    const int j = rowIndex[i];
+    if (j < 0) continue;
+    if (mutual && (colIndex[j] != i || !accept(colBest[j], colSecond[j]))) continue;
+    out.push_back(static_cast<uint32_t>(i));
+    out.push_back(static_cast<uint32_t>(j));
+  }
+  return out;
+}
+
+DescriptorIndex::DescriptorIndex(const FeatureData& set, bool exact) {
+  if (exact) {
+    descriptors_ = UnitRootSift(set);
+    return;
+  }
   set.descriptors.convertTo(descriptors_, CV_32F);
   if (descriptors_.rows > 0)
     index_ = std::make_unique<cv::flann::Index>(descriptors_, cv::flann::KDTreeIndexParams(4), cvflann::FLANN_DIST_L2);
@@ -134,6 +211,11 @@ std::vector<uint32_t> MatchDescriptors(const FeatureData& a, const FeatureData& 
   if (a.kind == FeatureKind::Orb) {
     forward = NearestHamming(a, b, 2);
     if (options.mutual) back = NearestHamming(b, a, 1);
+  } else if (options.exact) {
+    std::unique_ptr<DescriptorIndex> ownA, ownB;
+    if (!indexA) indexA = (ownA = std::make_unique<DescriptorIndex>(a, true)).get();
+    if (!indexB) indexB = (ownB = std::make_unique<DescriptorIndex>(b, true)).get();
+    return MatchExact(indexA->Descriptors(), indexB->Descriptors(), options.ratio, options.maxAngleRad, options.mutual);
   } else {
     std::unique_ptr<DescriptorIndex> ownA, ownB;
     if (!indexA) indexA = (ownA = std::make_unique<DescriptorIndex>(a)).get();

@@ -37,6 +37,11 @@ struct MatchOptions {
   double focalPx = 0;              // focal-length guess; 0 = 1.2 x the longer image side
   int flannChecks = 32;            // SIFT: leaves visited per query
   int minMatches = 0;              // fewer putative matches than this: not verified at all (saves RANSAC on hopeless pairs)
+  // SIFT: exact nearest neighbours as COLMAP's matcher finds them (RootSIFT descriptors, every
+  // pair of rows compared by one matrix product, ratio test and max distance on the angle
+  // between unit descriptors, both directions ratio-tested for the mutual check) instead of FLANN.
+  bool exact = false;
+  double maxAngleRad = 0.7;        // exact: COLMAP's max_distance (angle of the best match)
 };
 
 enum class FMethod { None = 0, Magsac = 1, Ransac = 2 };
@@ -65,9 +70,10 @@ struct PairResult {
 // by every pair the set takes part in: with a window of k neighbours each set is in ~2k pairs,
 // and building dominates FLANN's cost at a few thousand features. Concurrent searches are
 // safe (FLANN keeps its search state per call). Not used for ORB (brute-force Hamming).
+// With `exact`, no kd-trees: the rows are kept as unit RootSIFT floats for MatchExact.
 class DescriptorIndex {
  public:
-  explicit DescriptorIndex(const FeatureData& set);
+  explicit DescriptorIndex(const FeatureData& set, bool exact = false);
   // k nearest rows of this set for every row of `queries` (CV_32F).
   std::vector<std::vector<cv::DMatch>> Search(const cv::Mat& queries, int k, int checks) const;
   const cv::Mat& Descriptors() const { return descriptors_; }
@@ -76,6 +82,16 @@ class DescriptorIndex {
   cv::Mat descriptors_;  // CV_32F; the FLANN index points into it
   std::unique_ptr<cv::flann::Index> index_;
 };
+
+// COLMAP's brute-force rule on two sets of unit descriptor rows (CV_32F): for each row of a the
+// most similar row of b (largest dot product), kept when its angle is at most maxAngleRad and
+// below ratio x the second best's; mutual: b's row must pick a's row by the same rule.
+// Per-thread scratch buffers, reused across calls.
+std::vector<uint32_t> MatchExact(const cv::Mat& a, const cv::Mat& b, double ratio, double maxAngleRad, bool mutual);
+
+// Unit RootSIFT rows (L1-normalised, square-rooted) of a set's SIFT descriptors, as COLMAP's
+// L1_ROOT normalisation makes them; a set described as RootSIFT already is only L2-normalised.
+cv::Mat UnitRootSift(const FeatureData& set);
 
 // Ratio-tested, mutually checked matches as (index in a, index in b) pairs. For SIFT, prebuilt
 // indexes of a and b may be given (else they are built for this call).

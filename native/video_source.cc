@@ -184,6 +184,10 @@ class VideoSource final : public FrameSource {
     if (stream_->duration != AV_NOPTS_VALUE) probe_.durationSec = stream_->duration * av_q2d(stream_->time_base);
     else if (format_->duration != AV_NOPTS_VALUE) probe_.durationSec = format_->duration / static_cast<double>(AV_TIME_BASE);
     probe_.frameCount = stream_->nb_frames > 0 ? stream_->nb_frames : -1;
+    for (const AVDictionary* tags : {stream_->metadata, format_->metadata}) {
+      const AVDictionaryEntry* focal = av_dict_get(tags, "com.apple.quicktime.camera.focal_length.35mm_equivalent", nullptr, 0);
+      if (focal != nullptr && probe_.focalLength35mm <= 0) probe_.focalLength35mm = FocalLengthTag(focal->value);
+    }
     // Containers mark VFR by an average rate that differs from the base (real) rate.
     probe_.variableFrameRate = probe_.avgFrameRate > 0 && probe_.realFrameRate > 0 &&
                                std::fabs(probe_.avgFrameRate - probe_.realFrameRate) > 0.01 * probe_.realFrameRate;

@@ -4,18 +4,19 @@
  * registers every pick from it; no database without --colmap; a failed write leaves nothing.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import Database from 'better-sqlite3';
+import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { FramesiftError } from '../src/errors.js';
 import { extractFrames, type Manifest } from '../src/extract.js';
 import { pairId, validateManifest, writeColmapDatabase, type ColmapDatabaseContent } from '../src/output/index.js';
-import { loopCandidates, sampsonInliers } from '../src/pipeline/stages/colmap.js';
+import { colmapCamera, DATABASE_FEATURES, loopCandidates, sampsonInliers } from '../src/pipeline/stages/colmap.js';
 import { findColmap, parseModelAnalyzer } from '../src/pipeline/stages/reconstruct.js';
 import { fixturesDir } from './helpers/fixtures.js';
 import { makeOrbitScene } from './helpers/sfm-scene.js';
@@ -92,6 +93,12 @@ describe('COLMAP database schema', () => {
     for (const [i, j] of many) expect(i < j && j < 400).toBe(true);
   });
 
+  it('takes a stated 35 mm-equivalent focal length as a prior, else COLMAP\'s 1.2 x guess without one', () => {
+    expect(colmapCamera(960, 540, 28)).toEqual({ model: 'SIMPLE_RADIAL', width: 960, height: 540, params: [(28 / 36) * 960, 480, 270, 0], priorFocalLength: true });
+    expect(colmapCamera(540, 960, 28).params[0]).toBeCloseTo((28 / 36) * 960, 9); // portrait: the longer side still
+    expect(colmapCamera(960, 540, 0)).toEqual({ model: 'SIMPLE_RADIAL', width: 960, height: 540, params: [1152, 480, 270, 0], priorFocalLength: false });
+  });
+
   it('takes as inliers the matches within 4 px (Sampson) of F, as COLMAP does', () => {
     // Translation along x: epipolar lines are the rows; Sampson error = row offset / sqrt(2).
     const F = [0, 0, 0, 0, 0, -1, 0, 1, 0];
@@ -166,10 +173,9 @@ describe('extract --colmap on a textured 3D scene', () => {
     expect(cameras[0]).toMatchObject({ model: 2, width: 480, height: 270, prior_focal_length: 0 });
     expect(Array.from(new Float64Array(new Uint8Array(cameras[0].params).buffer))).toEqual([576, 240, 135, 0]);
     for (const k of keypoints) expect([k.kc, k.dc, k.dr]).toEqual([6, 128, k.kr]);
-    // The clip is small (480 px): its analysis sets hold a few hundred features, under 0.6 x the
-    // mode's 2,000, so SIFT is found again on the written images (COLMAP's contrast threshold).
+    // By default SIFT is found again on every written image, up to COLMAP's count.
     expect(manifest.colmap).toMatchObject({ database: 'colmap/database.db', features: 'full', images: 8, cameras: 1 });
-    for (const k of keypoints) expect(k.kr > 0 && k.kr <= 2000).toBe(true);
+    for (const k of keypoints) expect(k.kr > 0 && k.kr <= DATABASE_FEATURES).toBe(true);
     expect(manifest.colmap!.keypoints).toBe(keypoints.reduce((a, k) => a + k.kr, 0));
     // Every pair of pairs.txt is matched; those that verified carry their inliers, and so do the
     // loop pairs beyond it that verified.
@@ -204,6 +210,22 @@ describe('extract --colmap on a textured 3D scene', () => {
       expect(errors[errors.length >> 1]).toBeLessThan(1);
     }
   });
+
+  it("takes an image folder's EXIF 35 mm focal length as the camera's prior", async () => {
+    const src = tempDir();
+    const ff = spawnSync('ffmpeg', ['-v', 'error', '-i', video, '-frames:v', '10', '-q:v', '3', join(src, 'raw%02d.jpg')]);
+    expect(ff.status).toBe(0);
+    for (const f of readdirSync(src)) await sharp(join(src, f)).withExif({ IFD2: { FocalLengthIn35mmFilm: '26' } }).toFile(join(src, f.replace('raw', 'img')));
+    for (const f of readdirSync(src).filter((f) => f.startsWith('raw'))) rmSync(join(src, f));
+    const out = join(tempDir(), 'out');
+    const m = await extractFrames(src, { outDir: out, count: 4, colmap: true, threads: 2 });
+    expect(m.colmap!.camera).toMatchObject({ focalPx: (26 / 36) * 480, priorFocalLength: true });
+    const db = new Database(join(out, 'colmap', 'database.db'), { readonly: true });
+    const camera = db.prepare('SELECT params, prior_focal_length FROM cameras').get() as any;
+    db.close();
+    expect(camera.prior_focal_length).toBe(1);
+    expect(Array.from(new Float64Array(new Uint8Array(camera.params).buffer))).toEqual([(26 / 36) * 480, 240, 135, 0]);
+  }, 120_000);
 
   it('lets colmap mapper register every pick (--reconstruct)', () => {
     const rec = manifest.colmap!.reconstruction!;

@@ -269,6 +269,16 @@ describe('image sequences', () => {
     expect([frames[10]!.width, frames[10]!.height]).toEqual([240, 320]);
   });
 
+  it("reads the first image's EXIF 35 mm-equivalent focal length; none stated is 0", async () => {
+    const exifDir = join(fixturesDir, 'sequence-focal');
+    rmSync(exifDir, { recursive: true, force: true });
+    mkdirSync(exifDir, { recursive: true });
+    for (const k of [1, 2]) await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 90 * k, g: 60, b: 30 } } }).jpeg().withExif({ IFD2: { FocalLengthIn35mmFilm: '28', FocalLength: '4.2' } }).toFile(join(exifDir, `f${k}.jpg`));
+    expect((await probe(exifDir)).focalLength35mm).toBe(28);
+    expect((await probe(join(dir, 'frame1*.png'))).focalLength35mm).toBe(0);
+    expect((await probe(fixtures.cfr())).focalLength35mm).toBe(0);
+  });
+
   it('accepts a glob pattern', async () => {
     await makeSequence();
     const { frames } = await collect(join(dir, 'frame1*.png'));

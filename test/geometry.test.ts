@@ -134,6 +134,7 @@ describe('features', () => {
     await rejectsWith(() => matchPairs([set, set], [[0, 0]]), 'ERR_FRAMESIFT_INVALID_ARG');
     await rejectsWith(() => matchPairs([set, {} as FeatureSet], [[0, 1]]), 'ERR_FRAMESIFT_INVALID_ARG');
     await rejectsWith(() => matchPairs([set, set], [[0, 1]], { ratio: 2 }), 'ERR_FRAMESIFT_INVALID_ARG');
+    await rejectsWith(() => matchPairs([set, set], [[0, 1]], { exact: true, maxAngleRad: 4 }), 'ERR_FRAMESIFT_INVALID_ARG');
     const FeatureSetClass = native().FeatureSet as unknown as new () => unknown;
     expect(() => new FeatureSetClass()).toThrow(/created by extractFeatures/);
   });
@@ -152,6 +153,15 @@ describe('matching and verification', () => {
     expect(p.medianParallaxPx).toBeLessThan(1);
     expect(p.medianDisplacementPx).toBeGreaterThan(20);
     expect(graph!.pairCount).toBe(1);
+  });
+
+  it('recovers the homography with the exact matcher (COLMAP\'s rule) too', async () => {
+    const [a, b] = await extractFeaturesBatch([base, warped]);
+    const exact = (await matchPairs([a, b], [[0, 1]], { keepGraph: false, exact: true })).pairs[0];
+    expect(exact.verified).toBe(true);
+    expect(exact.matches).toBeGreaterThan(100);
+    expect(exact.hInlierRatio).toBeGreaterThanOrEqual(0.85);
+    expect(Math.max(...cornerErrors(exact.H!))).toBeLessThan(1);
   });
 
   it('recovers the homography with ORB, RootSIFT and downscaled detection too', async () => {

@@ -118,13 +118,26 @@ describe('selection on slow camera motion', () => {
 });
 
 describe('low frame rates', () => {
-  test('at 10 fps a defect run still loses two rows on each side to its guard band', () => {
+  test('at 10 fps a defect run still loses three rows on each side to its guard band', () => {
     const s = synthetic(140, { seed: 3, fps: 10 });
     blackRows(s, 60, 70);
     const stage = findCandidates(s.table, { count: 14 });
     const reject = stage.defects.reject;
-    // 0.15 s is a single row at 10 fps: rows 58-59 and 70-71 go with the run, 57 and 72 stay.
-    for (const r of [58, 59, 70, 71]) expect(reject[r], `row ${r}`).not.toBe(0);
+    // 0.15 s is a single row at 10 fps: rows 57-59 and 70-72 go with the run, 56 and 73 stay.
+    for (const r of [57, 58, 59, 70, 71, 72]) expect(reject[r], `row ${r}`).not.toBe(0);
     for (const r of [56, 73]) expect(reject[r], `row ${r}`).toBe(0);
+  });
+
+  test('the guard band starts beyond the cut rows of a swing into a defect', async () => {
+    const { guardDefectRuns, REJECT } = await import('../src/select/defects.js');
+    const { table } = synthetic(100, { seed: 3, fps: 10 });
+    const reject = new Uint8Array(100);
+    for (let r = 50; r < 60; r++) reject[r] = REJECT.textureless; // the plain wall
+    for (const r of [47, 48, 49, 60, 61]) reject[r] = REJECT.cut; // the swing in and out
+    guardDefectRuns(table, reject, 3, 0.15);
+    // Three rows past the cut rows on each side; before, the guard stopped at the cut rows and 46, 62 stayed.
+    for (const r of [44, 45, 46, 62, 63, 64]) expect(reject[r], `row ${r}`).toBe(REJECT.textureless);
+    for (const r of [43, 65]) expect(reject[r], `row ${r}`).toBe(0);
+    for (const r of [47, 61]) expect(reject[r], `row ${r}`).toBe(REJECT.cut);
   });
 });

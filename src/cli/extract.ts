@@ -89,7 +89,7 @@ export function withExtractOptions<T>(y: Argv<T>) {
     .option('max-memory', { type: 'number', describe: 'memory limit for model batches, MiB' })
     .option('sequence-fps', { type: 'number', describe: 'frame rate given to an image-sequence input (default 1)' })
     .option('colmap', { type: 'boolean', describe: 'also write DIR/colmap/database.db (features + verified matches) for colmap mapper' })
-    .option('colmap-features', { choices: ['analysis', 'full'] as const, describe: "database keypoints: the analysis image's SIFT scaled (default) or SIFT found again at full resolution" })
+    .option('colmap-features', { choices: ['full', 'analysis'] as const, describe: "database keypoints: SIFT found again on the written images (default) or the analysis image's SIFT scaled (no extraction, a weaker model)" })
     .option('reconstruct', { type: 'boolean', describe: 'run colmap mapper on that database (needs colmap on PATH; implies --colmap)' })
     .option('two-pass', { type: 'boolean', describe: 'balanced/high_quality: decode the candidates again instead of keeping them from the first pass' })
     .option('report', { type: 'boolean', describe: 'write DIR/report.html (default on; --no-report to skip)' })

@@ -75,6 +75,14 @@ export interface MatchOptions {
   flannChecks?: number;
   /** Pairs with fewer putative matches are not verified at all (no RANSAC; result with zero inliers). Default 0. */
   minMatches?: number;
+  /**
+   * SIFT: exact nearest neighbours by COLMAP's rule instead of FLANN: RootSIFT descriptors,
+   * ratio test and maxAngleRad on the angle between unit descriptors, mutual check ratio-tested
+   * both ways. One matrix product per pair (2,048 x 2,048 x 128: 14-40 ms on one core). Default false.
+   */
+  exact?: boolean;
+  /** exact: the best match's largest angle in radians (COLMAP's max_distance). Default 0.7. */
+  maxAngleRad?: number;
   /** Pairs processed at once on native threads. Default 2. */
   threads?: number;
   /** Keep the verified matches natively for buildTracks(). Default true. */
@@ -250,6 +258,8 @@ export function matchPairs(
   checkNumber(o.focalPx, 'options.focalPx', 'a positive number', (n) => n > 0);
   checkInteger(o.flannChecks, 'options.flannChecks', 1, 100_000);
   checkInteger(o.minMatches, 'options.minMatches', 0, 1_000_000);
+  checkBoolean(o.exact, 'options.exact');
+  checkNumber(o.maxAngleRad, 'options.maxAngleRad', 'a number in (0, pi]', (n) => n > 0 && n <= Math.PI);
   checkInteger(o.threads, 'options.threads', 1, 64);
   checkBoolean(o.keepGraph, 'options.keepGraph');
   checkBoolean(o.keepMatches, 'options.keepMatches');

@@ -61,7 +61,7 @@ export interface ExtractOptions {
   colmap?: boolean;
   /** Run `colmap mapper` on that database (implies colmap; needs colmap on PATH). */
   reconstruct?: boolean;
-  /** Keypoints of the database: 'analysis' (default: the describe stage's SIFT, scaled) or 'full' (SIFT found again on the written images). */
+  /** Keypoints of the database: 'full' (default: SIFT found again on the written images, COLMAP's count) or 'analysis' (the describe stage's SIFT, scaled: no extraction, a weaker model). */
   colmapFeatures?: 'analysis' | 'full';
   /** Write DIR/report.html (timeline, contact sheet, rejections). Default true. */
   report?: boolean;
@@ -216,7 +216,7 @@ export function resolveExtractOptions(o: ExtractOptions): ResolvedExtractOptions
     sequenceFps: o.sequenceFps === undefined ? 1 : num('sequenceFps', o.sequenceFps, 1e-3, 1000),
     colmap: (o.colmap ?? false) || (o.reconstruct ?? false),
     reconstruct: o.reconstruct ?? false,
-    colmapFeatures: o.colmapFeatures === undefined ? 'analysis' : oneOf('colmapFeatures', o.colmapFeatures, ['analysis', 'full']),
+    colmapFeatures: o.colmapFeatures === undefined ? 'full' : oneOf('colmapFeatures', o.colmapFeatures, ['analysis', 'full']),
     report: o.report === undefined ? true : bool('report', o.report),
     maxAnalysedFrames: o.maxAnalysedFrames === undefined ? DEFAULT_MAX_ANALYSED_FRAMES : num('maxAnalysedFrames', o.maxAnalysedFrames, 1, 1e9, true),
     readTimeoutSec: o.readTimeoutSec === undefined ? DEFAULT_READ_TIMEOUT_SEC : num('readTimeoutSec', o.readTimeoutSec, 0, 86_400),

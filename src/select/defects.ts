@@ -290,7 +290,7 @@ const isQualityDefect = (code: number) => code === REJECT.exposure || code === R
  * then over `guardSec` of any usable rows; the added rows take the reason of the run's nearest row.
  */
 /** Fewest rows a guard band takes on each side of a defect run, whatever the frame rate. */
-export const GUARD_SIDE_ROWS = 2;
+export const GUARD_SIDE_ROWS = 3;
 
 export function guardDefectRuns(
   table: FrameTable,
@@ -324,10 +324,18 @@ export function guardDefectRuns(
       while (lo > 0 && !reject[lo - 1] && pts[i] - pts[lo - 1] <= rampSec && partlyBefore(lo - 1)) lo--;
       let hi = end - 1;
       while (hi + 1 < n && !reject[hi + 1] && pts[hi + 1] - pts[end - 1] <= rampSec && partlyAfter(hi + 1)) hi++;
+      // The guard starts beyond cut rows flanking the run: a swing into a defect (a glance at a
+      // plain wall) reads as a cut on its way in and out, and the row just outside the swing is
+      // still part of it. Without this the guard stopped at the cut rows and that row was taken.
+      let glo = lo;
+      while (glo > 0 && reject[glo - 1] === REJECT.cut) glo--;
+      let ghi = hi;
+      while (ghi + 1 < n && reject[ghi + 1] === REJECT.cut) ghi++;
       // At least GUARD_SIDE_ROWS on each side: at 10 fps 0.15 s is a single row, and a swing
-      // or a focus hunt still spans two.
-      for (let r = lo - 1; r >= 0 && (pts[lo] - pts[r] <= guardSec || lo - r <= GUARD_SIDE_ROWS) && !reject[r]; r--) marks.push([r, reject[i]]);
-      for (let r = hi + 1; r < n && (pts[r] - pts[hi] <= guardSec || r - hi <= GUARD_SIDE_ROWS) && !reject[r]; r++) marks.push([r, reject[end - 1]]);
+      // or a focus hunt still spans two or three (sweep_10fps: the view turns 3 rows before its
+      // texture drops); at 24 fps and up 0.15 s is already 3 rows or more.
+      for (let r = glo - 1; r >= 0 && (pts[glo] - pts[r] <= guardSec || glo - r <= GUARD_SIDE_ROWS) && !reject[r]; r--) marks.push([r, reject[i]]);
+      for (let r = ghi + 1; r < n && (pts[r] - pts[ghi] <= guardSec || r - ghi <= GUARD_SIDE_ROWS) && !reject[r]; r++) marks.push([r, reject[end - 1]]);
       for (let r = lo; r < i; r++) marks.push([r, reject[i]]);
       for (let r = end; r <= hi; r++) marks.push([r, reject[end - 1]]);
     }

@@ -114,3 +114,17 @@ TEST_CASE("maxFramesDecoded caps the decode and says so") {
   CHECK(DecodeAll(*sequence) == 2);
   CHECK(sequence->Stats().capped);
 }
+
+TEST_CASE("focal length tags read as plain numbers and EXIF rationals, 0 when unusable") {
+  CHECK(FocalLengthTag("28") == 28);
+  CHECK(FocalLengthTag("   28") == 28);
+  CHECK(FocalLengthTag("26.5") == 26.5);
+  CHECK(FocalLengthTag("4200:1000") == Approx(4.2));
+  CHECK(FocalLengthTag("42/10") == Approx(4.2));
+  CHECK(FocalLengthTag("0") == 0);
+  CHECK(FocalLengthTag("-3") == 0);
+  CHECK(FocalLengthTag("12:0") == 0);
+  CHECK(FocalLengthTag("abc") == 0);
+  CHECK(FocalLengthTag("") == 0);
+  CHECK(FocalLengthTag(nullptr) == 0);
+}

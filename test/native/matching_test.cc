@@ -63,3 +63,90 @@ TEST_CASE("unrelated images do not verify; an empty image has no features") {
   CHECK(r.matches == 0);
   CHECK_FALSE(r.verified);
 }
+
+namespace {
+// COLMAP's brute-force rule written out plainly (one direction): the best row of b by angle,
+// kept when within maxAngle and below ratio x the second best's angle.
+std::vector<int> ReferenceOneWay(const cv::Mat& a, const cv::Mat& b, double ratio, double maxAngle) {
+  std::vector<int> best(a.rows, -1);
+  for (int i = 0; i < a.rows; ++i) {
+    double first = 10, second = 10;
+    int j1 = -1;
+    for (int j = 0; j < b.rows; ++j) {
+      const double angle = std::acos(std::min(1.0, a.row(i).dot(b.row(j))));
+      if (angle < first) {
+        second = first;
+        first = angle;
+        j1 = j;
+      } else if (angle < second) {
+        second = angle;
+      }
+    }
+    if (first <= maxAngle && first < ratio * second) best[i] = j1;
+  }
+  return best;
+}
+
+cv::Mat UnitRows(int rows, int cols, cv::RNG& rng) {
+  cv::Mat m(rows, cols, CV_32F);
+  rng.fill(m, cv::RNG::UNIFORM, 0.0, 1.0);
+  for (int r = 0; r < rows; ++r) m.row(r) /= cv::norm(m.row(r));
+  return m;
+}
+}  // namespace
+
+TEST_CASE("exact matching keeps COLMAP's mutual ratio-tested matches, as a plain brute force finds them") {
+  cv::RNG rng(7);
+  const cv::Mat a = UnitRows(420, 128, rng);
+  cv::Mat b = UnitRows(260, 128, rng);
+  // Rows 0..199 of b are noisy copies of rows 2k of a: true matches among 260 distractors.
+  for (int k = 0; k < 200; ++k) {
+    cv::Mat noise(1, 128, CV_32F);
+    rng.fill(noise, cv::RNG::NORMAL, 0.0, k < 150 ? 0.02 : 0.2);
+    cv::Mat row = a.row(2 * k) + noise;
+    row /= cv::norm(row);
+    row.copyTo(b.row(k));
+  }
+  const double ratio = 0.8, maxAngle = 0.7;
+  const std::vector<int> ab = ReferenceOneWay(a, b, ratio, maxAngle), ba = ReferenceOneWay(b, a, ratio, maxAngle);
+  std::vector<uint32_t> expected;
+  for (int i = 0; i < a.rows; ++i)
+    if (ab[i] >= 0 && ba[ab[i]] == i) {
+      expected.push_back(i);
+      expected.push_back(ab[i]);
+    }
+  REQUIRE(expected.size() / 2 >= 150);  // the low-noise copies all pass
+  REQUIRE(expected.size() / 2 < 200);   // the noisy ones do not all pass: the rule bites
+  CHECK(MatchExact(a, b, ratio, maxAngle, true) == expected);
+  // One-way: every accepted row of a, mutual or not.
+  std::vector<uint32_t> oneWay;
+  for (int i = 0; i < a.rows; ++i)
+    if (ab[i] >= 0) {
+      oneWay.push_back(i);
+      oneWay.push_back(ab[i]);
+    }
+  CHECK(MatchExact(a, b, ratio, maxAngle, false) == oneWay);
+  // A tighter max angle drops the noisier matches.
+  CHECK(MatchExact(a, b, ratio, 0.05, true).size() < expected.size());
+}
+
+TEST_CASE("exact matching of SIFT sets: RootSIFT rows and the translated image's displacement") {
+  const cv::Mat a = Texture(3), b = Shifted(a, 9, -4);
+  FeatureOptions options;
+  options.maxFeatures = 800;
+  const FeatureData fa = ExtractFeatures(a.data, a.cols, a.rows, static_cast<int>(a.step), options);
+  const FeatureData fb = ExtractFeatures(b.data, b.cols, b.rows, static_cast<int>(b.step), options);
+  const cv::Mat root = UnitRootSift(fa);
+  REQUIRE(root.rows == fa.Count());
+  for (int r = 0; r < root.rows; r += 37) CHECK(cv::norm(root.row(r)) == Approx(1.0).epsilon(1e-5));
+  MatchOptions exact;
+  exact.exact = true;
+  const std::vector<uint32_t> matches = MatchDescriptors(fa, fb, exact);
+  REQUIRE(matches.size() / 2 > 100);
+  int displaced = 0;
+  for (size_t k = 0; k < matches.size(); k += 2) {
+    const float dx = fb.xy[2 * matches[k + 1]] - fa.xy[2 * matches[k]], dy = fb.xy[2 * matches[k + 1] + 1] - fa.xy[2 * matches[k] + 1];
+    if (std::abs(dx - 9) < 1.5 && std::abs(dy + 4) < 1.5) ++displaced;
+  }
+  CHECK(displaced >= static_cast<int>(matches.size() / 2 * 0.95));
+}

@@ -3,20 +3,22 @@
  * database (DIR/colmap/database.db, src/output/colmap-db.ts), so that `colmap mapper` needs
  * no extraction or matching step.
  *
- * - Features: the picks' SIFT sets from the describe stage, found at analysis size, mapped to
- *   the written images' pixels (their real size, read from each file's header). A pick without
- *   SIFT (fast mode describes with ORB), or every pick with `colmapFeatures: 'full'`, gets SIFT
- *   found anew on its written image (and its pairs matched again).
- * - Matches: for every pair of pairs.txt the putative and F-inlier matches; pairs the tracks
- *   stage matched already are taken from it, the others (revisits) are matched here.
+ * - Features: by default (`colmapFeatures: 'full'`) SIFT found anew on every written image
+ *   at full size, DATABASE_FEATURES of them with COLMAP's contrast threshold, as COLMAP's own
+ *   extraction would find them; with 'analysis' the picks' SIFT sets from the describe stage
+ *   (found at analysis size) mapped to the written images' pixels (their real size, read from
+ *   each file's header), sparse or ORB sets found anew.
+ * - Matches: for every pair of pairs.txt and the loop candidates, the putative and F-inlier
+ *   matches, by the exact matcher (COLMAP's brute-force rule: matchPairs' exact) on
+ *   every pair; with `matcher: 'flann'` the tracks stage's matches are reused where they exist.
  * - Geometry: F and H mapped from analysis to written-image pixels in COLMAP's convention
  *   (pixel centres at +0.5): x_colmap = T x, T = [s 0 s/2; 0 s s/2; 0 0 1] per axis, so
  *   F' = T2^-T F T1^-1 and H' = T2 H T1^-1. The configuration follows COLMAP's own rule for
  *   cameras without a prior focal length: PLANAR_OR_PANORAMIC when the homography explains
  *   more than 0.8 of the F inliers' count, else UNCALIBRATED.
- * - Cameras: one per image size (one per video), SIMPLE_RADIAL (COLMAP's default model)
- *   with f = 1.2 x the longer side (COLMAP's default guess), principal point at the centre,
- *   k = 0 and prior_focal_length off: videos carry no focal length framesift could trust.
+ * - Cameras: one per image size (one per video), SIMPLE_RADIAL (colmapCamera): the input's
+ *   35 mm-equivalent focal length when it states one (prior_focal_length on), else COLMAP's
+ *   default guess with the prior off.
  */
 import { join, relative } from 'node:path';
 
@@ -37,10 +39,25 @@ const MAX_H_INLIER_RATIO = 0.8;
 const COLMAP_MAX_ERROR_PX = 4;
 /** An analysis set with fewer features than this share of the mode's count is found again at full size. */
 const SPARSE_SHARE = 0.6;
-/** OpenCV contrast threshold for SIFT found again: 0.02 / 3 layers = COLMAP's peak_threshold 0.0067 (OpenCV's default 0.04 finds half as many on smooth footage). */
-const FULL_CONTRAST_THRESHOLD = 0.02;
+/**
+ * OpenCV contrast threshold for SIFT found again: 0.015 / 3 layers = 0.005, under COLMAP's
+ * peak_threshold 0.0067 because OpenCV's SIFT finds fewer features than COLMAP's at the same
+ * threshold (meshflow_shaky5, 640x360: 1,460 per image at 0.02 against COLMAP's 1,604; 1,537
+ * at 0.015). Images with more than DATABASE_FEATURES keep the strongest: the same set at
+ * either threshold (OpenCV's default 0.04 finds half as many on smooth footage).
+ */
+const FULL_CONTRAST_THRESHOLD = 0.015;
+/**
+ * SIFT features per written image found anew: what COLMAP's own extraction keeps with
+ * sfm_eval.py's 2,048 (its cap counts locations, and a location with a second orientation is
+ * a second feature: 3,115 per image on dev_orbit at 960 px), so that the database's tracks
+ * are as dense as COLMAP's.
+ */
+export const DATABASE_FEATURES = 3072;
 /** COLMAP's default focal-length guess, in units of the longer image side. */
 const DEFAULT_FOCAL_FACTOR = 1.2;
+/** The long side of a 35 mm film frame, the unit of 35 mm-equivalent focal lengths. */
+const FILM_LONG_SIDE_MM = 36;
 
 export interface ColmapExportInput {
   outDir: string;
@@ -53,10 +70,22 @@ export interface ColmapExportInput {
   matched: ReadonlyMap<string, PairVerification>;
   /** 'analysis': the describe stage's SIFT where there is one; 'full': SIFT found anew on every written image. */
   source: ColmapFeatureSource;
-  /** Features per image found anew. */
+  /** The mode's feature count: an analysis set under SPARSE_SHARE of it is found again. */
   maxFeatures: number;
+  /** Features per image found anew. Default DATABASE_FEATURES. */
+  fullFeatures?: number;
+  /** OpenCV contrast threshold of the SIFT found anew. Default FULL_CONTRAST_THRESHOLD. */
+  contrastThreshold?: number;
+  /** The input's 35 mm-equivalent focal length in mm (VideoInfo.focalLength35mm), 0 when it states none. */
+  focalLength35mm?: number;
   /** Native threads for matching. */
   threads: number;
+  /** 'exact': every pair matched again by COLMAP's brute-force rule (matchPairs' exact); 'flann': the tracks stage's matches reused. Default 'exact'. */
+  matcher?: 'exact' | 'flann';
+  /** F threshold (px) of the verification here. Default COLMAP_MAX_ERROR_PX when every set is found at full size, else matchPairs' 1 (analysis pixels). */
+  fThresholdPx?: number;
+  /** Putative matches a loop candidate needs before RANSAC. Default LOOP_MIN_MATCHES. */
+  loopMinMatches?: number;
   /** FLANN leaves checked per query for the pairs matched here (matchPairs' default 32). */
   flannChecks?: number;
   signal?: AbortSignal;
@@ -73,8 +102,8 @@ export interface ColmapExport extends ColmapDatabaseSummary {
 
 export type ColmapFeatureSource = 'analysis' | 'full';
 
-/** Putative matches a loop candidate needs before RANSAC: 2 x COLMAP's 15-inlier minimum. */
-const LOOP_MIN_MATCHES = 30;
+/** Putative matches a loop candidate needs before RANSAC: COLMAP's 15-inlier minimum (fewer can never verify). */
+const LOOP_MIN_MATCHES = 15;
 /** Up to this many images every pair is a loop candidate (COLMAP's exhaustive matcher's domain). */
 const EXHAUSTIVE_UP_TO = 60;
 /** Beyond it: every pair among this many evenly spread images, plus offsets 4, 8, 16, ... */
@@ -160,9 +189,22 @@ async function imageSize(path: string): Promise<{ width: number; height: number 
 }
 
 /** SIFT on a written image at its full resolution (for picks described with ORB, or source 'full'). */
-async function fullResolutionSift(path: string, maxFeatures: number): Promise<FeatureSet> {
+async function fullResolutionSift(path: string, maxFeatures: number, contrastThreshold = FULL_CONTRAST_THRESHOLD): Promise<FeatureSet> {
   const { data, info } = await sharp(path).grayscale().raw().toBuffer({ resolveWithObject: true });
-  return extractFeatures({ data, width: info.width, height: info.height }, { detector: 'sift', maxFeatures, contrastThreshold: FULL_CONTRAST_THRESHOLD });
+  return extractFeatures({ data, width: info.width, height: info.height }, { detector: 'sift', maxFeatures, contrastThreshold });
+}
+
+/**
+ * One camera of the database: SIMPLE_RADIAL (COLMAP's default model), principal point at the
+ * centre, k = 0. A stated 35 mm-equivalent focal length gives f = f35 / 36 mm x the longer
+ * side (36 mm: the film frame's long side) with prior_focal_length on, as COLMAP's own reader
+ * does with EXIF; else COLMAP's default guess, 1.2 x the longer side, with the prior off.
+ */
+export function colmapCamera(width: number, height: number, focalLength35mm: number): ColmapCamera {
+  const longer = Math.max(width, height);
+  const known = focalLength35mm > 0;
+  const focal = known ? (focalLength35mm / FILM_LONG_SIDE_MM) * longer : DEFAULT_FOCAL_FACTOR * longer;
+  return { model: 'SIMPLE_RADIAL', width, height, params: [focal, width / 2, height / 2, 0], priorFocalLength: known };
 }
 
 export async function writeColmapExport(input: ColmapExportInput): Promise<ColmapExport> {
@@ -182,7 +224,7 @@ export async function writeColmapExport(input: ColmapExportInput): Promise<Colma
         sets.push(im.features);
         reused++;
       } else {
-        const set = await fullResolutionSift(paths[k]!, input.maxFeatures);
+        const set = await fullResolutionSift(paths[k]!, input.fullFeatures ?? DATABASE_FEATURES, input.contrastThreshold);
         owned.push(set);
         sets.push(set);
       }
@@ -195,12 +237,17 @@ export async function writeColmapExport(input: ColmapExportInput): Promise<Colma
     const recomputed = new Set(owned);
     const listed = new Set(input.pairs.map(([i, j]) => pairKey(i, j)));
     const loops = loopCandidates(sets.length).filter(([i, j]) => !listed.has(pairKey(i, j)));
-    const stale = ([i, j]: [number, number]) => !input.matched.has(pairKey(i, j)) || recomputed.has(sets[i]!) || recomputed.has(sets[j]!);
+    const exact = (input.matcher ?? 'exact') === 'exact';
+    // The exact matcher finds more matches than the tracks stage's FLANN search: every pair is matched again.
+    const stale = ([i, j]: [number, number]) => exact || !input.matched.has(pairKey(i, j)) || recomputed.has(sets[i]!) || recomputed.has(sets[j]!);
     const results = new Map<string, PairVerification>(input.matched);
-    const common = { keepGraph: false, keepMatches: true, threads: input.threads, ...(input.flannChecks ? { flannChecks: input.flannChecks } : {}) };
+    // Features found at full size are verified with COLMAP's own max_error (written-image pixels);
+    // analysis-size sets keep matchPairs' 1 px at their own scale.
+    const fThresholdPx = input.fThresholdPx ?? (reused === 0 ? COLMAP_MAX_ERROR_PX : undefined);
+    const common = { keepGraph: false, keepMatches: true, threads: input.threads, exact, ...(input.flannChecks ? { flannChecks: input.flannChecks } : {}), ...(fThresholdPx ? { fThresholdPx } : {}) };
     // Most loop candidates do not overlap at all: those with too few putative matches to ever
     // verify well skip RANSAC (which otherwise runs its full iteration budget on them).
-    for (const [list, extra] of [[input.pairs.filter(stale), {}], [loops.filter(stale), { minMatches: LOOP_MIN_MATCHES }]] as const) {
+    for (const [list, extra] of [[input.pairs.filter(stale), {}], [loops.filter(stale), { minMatches: input.loopMinMatches ?? LOOP_MIN_MATCHES }]] as const) {
       if (list.length === 0) continue;
       const { pairs } = await matchPairs(sets, list, { ...common, ...extra });
       for (const p of pairs) results.set(pairKey(p.i, p.j), p);
@@ -215,7 +262,7 @@ export async function writeColmapExport(input: ColmapExportInput): Promise<Colma
       if (id === undefined) {
         id = cameras.length;
         cameraOf.set(key, id);
-        cameras.push({ model: 'SIMPLE_RADIAL', width, height, params: [DEFAULT_FOCAL_FACTOR * Math.max(width, height), width / 2, height / 2, 0], priorFocalLength: false });
+        cameras.push(colmapCamera(width, height, input.focalLength35mm ?? 0));
       }
       return id;
     });
@@ -295,6 +342,7 @@ export async function colmapStage(
     matched,
     source: options.colmapFeatures,
     maxFeatures: options.preset.maxFeatures,
+    focalLength35mm: analysis.info.focalLength35mm,
     threads: Math.max(1, Math.min(64, options.threads)),
     ...(run.signal ? { signal: run.signal } : {}),
   });
