@@ -128,6 +128,16 @@ describe('low frame rates', () => {
     for (const r of [56, 73]) expect(reject[r], `row ${r}`).toBe(0);
   });
 
+  test('rows as sparse as fast mode samples get no minimum guard rows', async () => {
+    const { guardDefectRuns, REJECT } = await import('../src/select/defects.js');
+    const { table } = synthetic(60, { seed: 3, fps: 2 }); // one row every 0.5 s
+    const reject = new Uint8Array(60);
+    for (let r = 30; r < 35; r++) reject[r] = REJECT.blur;
+    guardDefectRuns(table, reject, 3, 0.15);
+    expect(reject[29]).toBe(0);
+    expect(reject[35]).toBe(0);
+  });
+
   test('the guard band starts beyond the cut rows of a swing into a defect', async () => {
     const { guardDefectRuns, REJECT } = await import('../src/select/defects.js');
     const { table } = synthetic(100, { seed: 3, fps: 10 });

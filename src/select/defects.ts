@@ -289,8 +289,13 @@ const isQualityDefect = (code: number) => code === REJECT.exposure || code === R
  * `partlyAgainst` gives for the usable rows of the `referenceSec` beyond the ramp on that side),
  * then over `guardSec` of any usable rows; the added rows take the reason of the run's nearest row.
  */
-/** Fewest rows a guard band takes on each side of a defect run, whatever the frame rate. */
+/**
+ * Fewest rows a guard band takes on each side of a defect run, as long as they lie within
+ * GUARD_SIDE_MAX_SEC of it: 3 rows at 10 fps; none beyond the guard time for rows as sparse as
+ * fast mode's samples, where one row is already farther from the defect than a swing lasts.
+ */
 export const GUARD_SIDE_ROWS = 3;
+const GUARD_SIDE_MAX_SEC = 0.35;
 
 export function guardDefectRuns(
   table: FrameTable,
@@ -334,8 +339,9 @@ export function guardDefectRuns(
       // At least GUARD_SIDE_ROWS on each side: at 10 fps 0.15 s is a single row, and a swing
       // or a focus hunt still spans two or three (sweep_10fps: the view turns 3 rows before its
       // texture drops); at 24 fps and up 0.15 s is already 3 rows or more.
-      for (let r = glo - 1; r >= 0 && (pts[glo] - pts[r] <= guardSec || glo - r <= GUARD_SIDE_ROWS) && !reject[r]; r--) marks.push([r, reject[i]]);
-      for (let r = ghi + 1; r < n && (pts[r] - pts[ghi] <= guardSec || r - ghi <= GUARD_SIDE_ROWS) && !reject[r]; r++) marks.push([r, reject[end - 1]]);
+      const inGuard = (rows: number, sec: number) => sec <= guardSec || (rows <= GUARD_SIDE_ROWS && sec <= GUARD_SIDE_MAX_SEC);
+      for (let r = glo - 1; r >= 0 && inGuard(glo - r, pts[glo] - pts[r]) && !reject[r]; r--) marks.push([r, reject[i]]);
+      for (let r = ghi + 1; r < n && inGuard(r - ghi, pts[r] - pts[ghi]) && !reject[r]; r++) marks.push([r, reject[end - 1]]);
       for (let r = lo; r < i; r++) marks.push([r, reject[i]]);
       for (let r = end; r <= hi; r++) marks.push([r, reject[end - 1]]);
     }
