@@ -9,6 +9,7 @@ import { openSqlite, type SqliteDatabase } from '../core/sqlite.js';
 
 import { FramesiftError } from '../errors.js';
 import type { InputFingerprint } from './fingerprint.js';
+import type { WorkerResult } from './protocol.js';
 import { BATCH_STORE_FILE, type BatchInput } from './inputs.js';
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'skipped';
@@ -50,14 +51,8 @@ export interface JobRow {
   shareDecoded: number | null;
 }
 
-export interface JobResult {
-  seconds: number;
-  mediaSeconds: number;
-  frames: number;
-  analysed: number;
-  capacity: number;
-  decoded: number;
-}
+/** What a finished job leaves in its row: the worker's result without its warnings and memory. */
+export type JobResult = Pick<WorkerResult, 'seconds' | 'mediaSeconds' | 'frames' | 'analysed' | 'capacity' | 'decoded'>;
 
 const SCHEMA_VERSION = 1;
 

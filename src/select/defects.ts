@@ -309,6 +309,7 @@ export function guardDefectRuns(
   const n = table.length;
   const pts = table.ptsSec;
   const marks: Array<[number, number]> = [];
+  const inGuard = (rows: number, sec: number) => sec <= guardSec || (rows <= GUARD_SIDE_ROWS && sec <= GUARD_SIDE_MAX_SEC);
   let i = 0;
   while (i < n) {
     if (!isQualityDefect(reject[i])) {
@@ -339,7 +340,6 @@ export function guardDefectRuns(
       // At least GUARD_SIDE_ROWS on each side: at 10 fps 0.15 s is a single row, and a swing
       // or a focus hunt still spans two or three (sweep_10fps: the view turns 3 rows before its
       // texture drops); at 24 fps and up 0.15 s is already 3 rows or more.
-      const inGuard = (rows: number, sec: number) => sec <= guardSec || (rows <= GUARD_SIDE_ROWS && sec <= GUARD_SIDE_MAX_SEC);
       for (let r = glo - 1; r >= 0 && inGuard(glo - r, pts[glo] - pts[r]) && !reject[r]; r--) marks.push([r, reject[i]]);
       for (let r = ghi + 1; r < n && inGuard(r - ghi, pts[r] - pts[ghi]) && !reject[r]; r++) marks.push([r, reject[end - 1]]);
       for (let r = lo; r < i; r++) marks.push([r, reject[i]]);
