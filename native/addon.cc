@@ -25,6 +25,7 @@ void InitMetrics(Napi::Env env, Napi::Object exports);
 void InitGeometry(Napi::Env env, Napi::Object exports);
 void InitEmbed(Napi::Env env, Napi::Object exports);
 void InitCodecs(Napi::Env env, Napi::Object exports);
+void InitSpill(Napi::Env env, Napi::Object exports);
 }  // namespace framesift
 
 namespace {
@@ -87,6 +88,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   framesift::InitGeometry(env, exports);
   framesift::InitEmbed(env, exports);
   framesift::InitCodecs(env, exports);
+  framesift::InitSpill(env, exports);
   exports.Set("versions", Versions(env));
   exports.Set("openCvThreads", Napi::Function::New(env, OpenCvThreads, "openCvThreads"));
   return exports;

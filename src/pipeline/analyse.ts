@@ -102,6 +102,7 @@ export async function analyseVideo(options: ResolvedExtractOptions, out: OutputD
   } catch (err) {
     // Temporary images must be finished before the folder's clean-up can remove them.
     await images.flush().catch(() => undefined);
+    images.discardSpill();
     descriptions?.dispose();
     throw err;
   } finally {

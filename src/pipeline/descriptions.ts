@@ -89,8 +89,9 @@ export class Descriptions {
   /**
    * Keeps `frames` as the rows `rows` without describing them yet (a one-pass run's keep windows:
    * features only for the candidates the global rule ends up with, see describeKept()): copies
-   * the gray analysis image, embeds with a model, encodes the full-resolution image, and releases
-   * each frame once encoded.
+   * the gray analysis image, embeds with a model, and encodes the full-resolution image,
+   * releasing each frame once encoded; a frame decoded with `rgbDeferred` (no model) is not
+   * encoded now: its planes wait in the candidate store's spill for encodeKept().
    */
   async keep(frames: Frame[], rows: readonly number[]): Promise<void> {
     const ctx = this.#context;
@@ -105,8 +106,17 @@ export class Descriptions {
       this.#keptGray.set(row, { data: Uint8Array.prototype.slice.call(frame.gray!, 0, frame.width * frame.height), width: frame.width, height: frame.height });
       const v = vectors?.[k];
       if (v) this.#setEmbedding(row, v);
-      await ctx.images.add(row, frame.rgb!, frame.rgbWidth, frame.rgbHeight, () => frame.release());
+      if (frame.rgbDeferred) await ctx.images.spill(row, frame);
+      else await ctx.images.add(row, frame.rgb!, frame.rgbWidth, frame.rgbHeight, () => frame.release());
     }
+  }
+
+  /**
+   * Encodes the full-resolution images of the spilled kept rows among `rows` (`workers`
+   * conversions + encodes at a time) and drops the other kept frames' planes. Returns how many.
+   */
+  async encodeKept(rows: Iterable<number>, workers: number): Promise<number> {
+    return this.#context.images.encodeSpilled(rows, workers);
   }
 
   /**
