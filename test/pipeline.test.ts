@@ -87,7 +87,9 @@ describe('one pass: keep windows over a real decode', () => {
       expect(windows.length).toBe(18);
       const expected = windows.map((rows) => rows.map((r) => ({ r, q: quality.of(measured.columns, r) })).sort((a, b) => b.q - a.q || a.r - b.r)[0]!.r);
       expect(measured.kept).toEqual(expected);
-      for (const row of expected) expect(images.has(row)).toBe(true);
+      // Not encoded during the pass: each kept frame's decoded planes wait in the spill.
+      for (const row of expected) expect([images.isSpilled(row), images.has(row)]).toEqual([true, false]);
+      expect(images.spillBytes).toBeGreaterThanOrEqual(expected.length * 320 * 240 * 1.5);
       // Nothing described during the pass: the kept rows wait with their analysis images.
       expect(descriptions.size).toBe(0);
       expect(descriptions.described).toBe(0);
@@ -97,6 +99,10 @@ describe('one pass: keep windows over a real decode', () => {
       expect(await descriptions.describeKept([...wanted, expected[4]!, expected[1]! + 1])).toBe(3);
       expect([...descriptions.features.keys()].sort((a, b) => a - b)).toEqual(wanted);
       expect(descriptions.described).toBe(3);
+      // Only those are converted and encoded; the spill goes with the rest of the kept frames.
+      expect(await descriptions.encodeKept([...wanted, expected[1]! + 1], 2)).toBe(3);
+      expect(expected.filter((row) => images.has(row))).toEqual(wanted);
+      expect([images.isSpilled(expected[0]!), images.spillBytes]).toEqual([false, 0]);
       // The rest of the kept images are dropped.
       expect(descriptions.isKept(expected[0]!)).toBe(false);
       expect(await descriptions.describeKept(expected)).toBe(0);
