@@ -11,6 +11,9 @@ import type { Embedder, FrameEmbedding } from '../embed/index.js';
 import type { FrameTable } from '../select/index.js';
 import type { CandidateImages } from './candidate-images.js';
 
+/** Frames per native thread in one features call when the thread share may change between calls. */
+const DESCRIBE_CHUNK_PER_THREAD = 4;
+
 /** Coverage grid for keypoints (the same 8x8 grid as the cheap coverage metric). */
 const GRID = 8;
 
@@ -122,15 +125,28 @@ export class Descriptions {
   /**
    * Extracts the features of the kept rows among `rows` (on `threads` native threads, all
    * cores by default: the decode is over) and drops every other kept image. Returns how many
-   * rows it described.
+   * rows it described. `threads` may be a function: asked again for each chunk of frames, so
+   * the threads another job frees (the candidates' encodes) join the rest.
    */
-  async describeKept(rows: Iterable<number>, threads = this.#context.threads): Promise<number> {
+  async describeKept(rows: Iterable<number>, threads: number | (() => number) = this.#context.threads): Promise<number> {
     const ctx = this.#context;
     const wanted = [...new Set(rows)].filter((row) => this.#keptGray.has(row) && !this.features.has(row)).sort((a, b) => a - b);
     const images = wanted.map((row) => this.#keptGray.get(row)!);
     this.#keptGray.clear();
     if (wanted.length === 0) return 0;
-    const sets = await extractFeaturesBatch(images, { detector: ctx.detector, maxFeatures: ctx.maxFeatures, threads });
+    const sets: FeatureSet[] = [];
+    try {
+      for (let at = 0; at < images.length; ) {
+        const n = typeof threads === 'number' ? threads : threads();
+        // One frame per thread at a time; a chunk of a few per thread keeps the share current.
+        const chunk = typeof threads === 'number' ? images.length : Math.max(1, n) * DESCRIBE_CHUNK_PER_THREAD;
+        sets.push(...(await extractFeaturesBatch(images.slice(at, at + chunk), { detector: ctx.detector, maxFeatures: ctx.maxFeatures, threads: n })));
+        at += chunk;
+      }
+    } catch (err) {
+      for (const set of sets) set.dispose();
+      throw err;
+    }
     this.described += sets.length;
     for (const [k, row] of wanted.entries()) {
       const set = sets[k]!;

@@ -28,12 +28,14 @@ export async function describeCandidates(
 ): Promise<number> {
   // Kept by a one-pass run's windows: described from their analysis images, no decode; their
   // full-resolution images, held as decoded planes, converted and encoded at the same time. The
-  // cores are shared, not oversubscribed: SIFT on half the threads, encodes on the others
-  // (about equal work: ~70 ms of SIFT and ~60 ms of conversion + JPEG per 1080p candidate).
+  // cores are shared, not oversubscribed: SIFT on half the threads, encodes (one at a time
+  // each) on the others, and SIFT takes every thread once the encodes are done (SIFT costs
+  // ~70 ms per candidate in balanced, ~130 ms in high_quality; conversion + JPEG ~50-90 ms).
   const siftThreads = Math.max(1, Math.ceil(options.threads / 2));
+  let encoding = true;
   await Promise.all([
-    descriptions.describeKept(Array.from(rows), siftThreads),
-    descriptions.encodeKept(Array.from(rows), Math.max(1, options.threads - siftThreads)),
+    descriptions.describeKept(Array.from(rows), () => (encoding ? siftThreads : options.threads)),
+    descriptions.encodeKept(Array.from(rows), Math.max(1, options.threads - siftThreads)).finally(() => (encoding = false)),
   ]);
   let done = 0;
   const sortedRows = Array.from(rows).filter((row) => !descriptions.has(row)).sort((a, b) => a - b);
