@@ -89,8 +89,6 @@ export interface NativeFrame {
   rgbHeight?: number;
   /** rgbDeferred: the slot holds the decoded planes, no rgb Buffer. */
   rgbDeferred?: boolean;
-  /** rgbDeferred: the decoded planes' bytes (opaque layout; read natively by FrameSpill). */
-  planes?: Buffer;
   /** Opaque ticket: passing the frame to native calls pins it; release(handle) returns it. */
   handle: unknown;
 }

@@ -197,12 +197,7 @@ class ReadJob : public PromiseJob {
       }
       if (d.gray) f.Set("gray", ExternalBuffer(env, d.gray, ticket));
       if (d.rgb && !d.rgbDeferred) f.Set("rgb", ExternalBuffer(env, d.rgb, ticket));
-      if (d.rgbDeferred) {
-        f.Set("rgbDeferred", true);
-        // The held planes as a Buffer too (no copy): V8 then counts their bytes as external
-        // memory, so garbage collection keeps pace over a long decode as it does with RGB.
-        f.Set("planes", ExternalBuffer(env, d.rgb, ticket));
-      }
+      if (d.rgbDeferred) f.Set("rgbDeferred", true);
       f.Set("handle", NewFrameHandle(env, ticket));
       frames.Set(i, f);
     }

@@ -221,8 +221,6 @@ export class Frame {
   readonly handle: unknown;
   #owner: VideoDecoder;
   #released = false;
-  /** rgbDeferred: the held planes (native use only); held like `rgb` so V8 counts their memory. */
-  readonly #planes: Buffer | undefined;
 
   constructor(raw: NativeFrame, owner: VideoDecoder) {
     this.index = raw.index;
@@ -235,7 +233,6 @@ export class Frame {
     this.rgbWidth = raw.rgbWidth ?? raw.width;
     this.rgbHeight = raw.rgbHeight ?? raw.height;
     this.rgbDeferred = raw.rgbDeferred === true;
-    this.#planes = raw.planes;
     this.handle = raw.handle;
     this.#owner = owner;
   }
