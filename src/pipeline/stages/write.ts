@@ -217,29 +217,34 @@ function pairsToMatch(selection: Selection, verified: Array<[number, number]>, n
   return pairs;
 }
 
+/** Rows formatted per CSV write: the text of a whole long video at once would hold ~4 KB of heap per frame. */
+export const CSV_CHUNK_ROWS = 2048;
+
 async function writeAnalysisCsv(dir: string, table: FrameTable, selection: Selection, columns: MeasureColumns): Promise<void> {
   const csv = await AnalysisCsv.open(dir);
   try {
     const n = table.length;
-    const fate = Array.from(selection.fate.subarray(0, n), (code) => fateLabel(code));
-    const metricColumns: Record<string, ArrayLike<number>> = {};
-    for (const name of columns.fieldNames) metricColumns[name] = columns.fields[name]!.subarray(0, n);
-    await csv.addRows(
-      {
-        frameIndex: table.index.subarray(0, n),
-        ptsSec: table.ptsSec.subarray(0, n),
-        ...metricColumns,
-        features: table.features.subarray(0, n),
-        featureCoverage: table.coverage.subarray(0, n),
-        // The selection's own view of each frame: what the report's timeline plots.
-        sharpness: table.sharpness.subarray(0, n),
-        exposure: table.exposure.subarray(0, n),
-        score: Float32Array.from({ length: n }, (_, row) => scoreRow(table, row, selection.options.weights).score),
-        motion: table.motionPx.subarray(0, n),
-        fate,
-      },
-      n,
-    );
+    for (let first = 0; first < n; first += CSV_CHUNK_ROWS) {
+      const end = Math.min(n, first + CSV_CHUNK_ROWS);
+      const metricColumns: Record<string, ArrayLike<number>> = {};
+      for (const name of columns.fieldNames) metricColumns[name] = columns.fields[name]!.subarray(first, end);
+      await csv.addRows(
+        {
+          frameIndex: table.index.subarray(first, end),
+          ptsSec: table.ptsSec.subarray(first, end),
+          ...metricColumns,
+          features: table.features.subarray(first, end),
+          featureCoverage: table.coverage.subarray(first, end),
+          // The selection's own view of each frame: what the report's timeline plots.
+          sharpness: table.sharpness.subarray(first, end),
+          exposure: table.exposure.subarray(first, end),
+          score: Float32Array.from({ length: end - first }, (_, k) => scoreRow(table, first + k, selection.options.weights).score),
+          motion: table.motionPx.subarray(first, end),
+          fate: Array.from(selection.fate.subarray(first, end), (code) => fateLabel(code)),
+        },
+        end - first,
+      );
+    }
     await csv.close();
   } catch (err) {
     await csv.abort();
