@@ -44,12 +44,12 @@ if best is not None and len(best[0]) > 0:
     if len(names) >= 3:
         s, R, t = umeyama(est_c, gt_c)
         err = (s * (R @ est_c.T).T + t) - gt_c
-        res["ate_rmse_norm"] = round(float(np.sqrt((err ** 2).sum(1).mean())) / extent, 5)
+        res["ate_rmse_norm"] = round(float(np.sqrt((err ** 2).sum(1).mean())) / extent, 7)
     Rg = [np.array(gframes[idx[n]]["R_w2c"]).T for n in names]
     Re = [images[n][0].T for n in names]
     M = sum(g @ e.T for g, e in zip(Rg, Re))
     U, _, Vt = np.linalg.svd(M)
     Q = U @ np.diag([1, 1, np.linalg.det(U @ Vt)]) @ Vt
     ang = [np.degrees(np.arccos(np.clip((np.trace(g.T @ Q @ e) - 1) / 2, -1, 1))) for g, e in zip(Rg, Re)]
-    res["rot_err_median_deg"] = round(float(np.median(ang)), 4)
+    res["rot_err_median_deg"] = round(float(np.median(ang)), 5)
 print(json.dumps(res))

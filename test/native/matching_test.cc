@@ -2,6 +2,8 @@
 // with its known displacement; unrelated images do not verify.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include <opencv2/imgproc.hpp>
@@ -128,6 +130,134 @@ TEST_CASE("exact matching keeps COLMAP's mutual ratio-tested matches, as a plain
   CHECK(MatchExact(a, b, ratio, maxAngle, false) == oneWay);
   // A tighter max angle drops the noisier matches.
   CHECK(MatchExact(a, b, ratio, 0.05, true).size() < expected.size());
+}
+
+TEST_CASE("exact matching agrees with the plain brute force across product blocks and vector lanes") {
+  // 600 rows: three blocks of the product (256, 256, 88); 9 and 37 columns: fewer than one
+  // vector of lanes, and lanes plus a tail.
+  cv::RNG rng(11);
+  for (int m : {9, 37}) {
+    const cv::Mat a = UnitRows(600, 128, rng);
+    cv::Mat b = UnitRows(m, 128, rng);
+    for (int k = 0; k < m; k += 2) {
+      cv::Mat noise(1, 128, CV_32F);
+      rng.fill(noise, cv::RNG::NORMAL, 0.0, 0.02);
+      cv::Mat row = a.row(257 + 9 * k) + noise;  // copies spread over the blocks
+      row /= cv::norm(row);
+      row.copyTo(b.row(k));
+    }
+    const std::vector<int> ab = ReferenceOneWay(a, b, 0.8, 0.7), ba = ReferenceOneWay(b, a, 0.8, 0.7);
+    std::vector<uint32_t> expected;
+    for (int i = 0; i < a.rows; ++i)
+      if (ab[i] >= 0 && ba[ab[i]] == i) {
+        expected.push_back(i);
+        expected.push_back(ab[i]);
+      }
+    REQUIRE(expected.size() / 2 == static_cast<size_t>((m + 1) / 2));  // every copy, nothing else
+    CHECK(MatchExact(a, b, 0.8, 0.7, true) == expected);
+  }
+}
+
+TEST_CASE("the coarsest-first cap keeps whole scale levels from the coarsest down, the crossing level by response") {
+  // OpenCV's packing: octave in the low byte (-1 = the upsampled one), layer in the next.
+  auto keypoint = [](float x, int octave, int layer, float response) {
+    cv::KeyPoint k(cv::Point2f(x, 0), 2, -1, response);
+    k.octave = (octave & 255) | (layer << 8);
+    return k;
+  };
+  std::vector<cv::KeyPoint> in;
+  for (int k = 0; k < 6; ++k) in.push_back(keypoint(k, -1, 1, 10.f + k));  // level 1, strongest
+  for (int k = 0; k < 4; ++k) in.push_back(keypoint(100 + k, 0, 1, 1.f + k));  // level 4
+  for (int k = 0; k < 2; ++k) in.push_back(keypoint(200 + k, 1, 2, 0.5f));  // level 8
+  CHECK(SiftLevel(in[0]) == 1);
+  CHECK(SiftLevel(in[6]) == 4);
+  CHECK(SiftLevel(in[10]) == 8);
+  // 5 of 12: both of level 8, then level 4's three strongest; level 1 none, whatever its response.
+  const std::vector<cv::KeyPoint> kept = KeepCoarsest(in, 5);
+  REQUIRE(kept.size() == 5);
+  std::vector<float> xs;
+  for (const auto& k : kept) xs.push_back(k.pt.x);
+  CHECK(xs == std::vector<float>{101, 102, 103, 200, 201});  // in input order
+  // COLMAP's rule: whole levels until the locations exceed the cap. Two orientations at 100
+  // are one location: levels 8 and 4 give 2 + 4 locations; 5 is crossed at level 4, kept whole.
+  in.push_back(keypoint(100, 0, 1, 0.1f));
+  const std::vector<cv::KeyPoint> whole = KeepCoarsest(in, 5, true);
+  CHECK(whole.size() == 7);
+  CHECK(KeepCoarsest(in, 6, true).size() == in.size());  // 6 locations do not exceed 6: level 1 too
+  CHECK(KeepCoarsest(in, 100, true).size() == in.size());
+}
+
+TEST_CASE("SIFT with the coarsest-first cap: the cap holds and no dropped keypoint is coarser than a kept one") {
+  const cv::Mat a = Texture(5);
+  FeatureOptions all;
+  all.maxFeatures = 0;
+  const FeatureData every = ExtractFeatures(a.data, a.cols, a.rows, static_cast<int>(a.step), all);
+  FeatureOptions capped;
+  capped.maxFeatures = 150;
+  capped.keepCoarsest = true;
+  const FeatureData kept = ExtractFeatures(a.data, a.cols, a.rows, static_cast<int>(a.step), capped);
+  REQUIRE(every.Count() > 300);
+  REQUIRE(kept.Count() == 150);
+  REQUIRE(kept.descriptors.rows == 150);
+  // Diameters grow with the level: the kept ones are the largest.
+  std::vector<float> sizes(every.scale.begin(), every.scale.end());
+  std::sort(sizes.rbegin(), sizes.rend());
+  const float smallestKept = *std::min_element(kept.scale.begin(), kept.scale.end());
+  CHECK(smallestKept >= sizes[200]);
+  FeatureOptions strongest;
+  strongest.maxFeatures = 150;
+  const FeatureData byResponse = ExtractFeatures(a.data, a.cols, a.rows, static_cast<int>(a.step), strongest);
+  double meanKept = 0, meanStrongest = 0;
+  for (int k = 0; k < 150; ++k) {
+    meanKept += kept.scale[k];
+    meanStrongest += byResponse.scale[k];
+  }
+  CHECK(meanKept > 1.5 * meanStrongest);
+}
+
+TEST_CASE("SIFT keypoints: OpenCV's +0.25 px shift, and unshift puts them on the blobs' centres") {
+  // Gaussian blobs at known sub-pixel centres (pixel i covers [i - 0.5, i + 0.5]).
+  cv::Mat img(240, 320, CV_8UC1);
+  std::vector<cv::Point2d> centres;
+  for (int by = 0; by < 4; ++by)
+    for (int bx = 0; bx < 5; ++bx) centres.emplace_back(40 + bx * 60 + 0.3 * bx, 40 + by * 55 + 0.2 * by);
+  for (int y = 0; y < img.rows; ++y)
+    for (int x = 0; x < img.cols; ++x) {
+      double v = 20;
+      for (const auto& c : centres) v += 200 * std::exp(-((x - c.x) * (x - c.x) + (y - c.y) * (y - c.y)) / 18.0);
+      img.at<uint8_t>(y, x) = cv::saturate_cast<uint8_t>(v);
+    }
+  auto meanOffset = [&](bool unshift) {
+    FeatureOptions options;
+    options.maxFeatures = 0;
+    options.contrastThreshold = 0.01;
+    options.unshift = unshift;
+    const FeatureData f = ExtractFeatures(img.data, img.cols, img.rows, static_cast<int>(img.step), options);
+    cv::Point2d sum(0, 0);
+    int found = 0;
+    for (const auto& c : centres) {
+      double best = 2;
+      cv::Point2d at;
+      for (int k = 0; k < f.Count(); ++k) {
+        const double d = std::hypot(f.xy[2 * k] - c.x, f.xy[2 * k + 1] - c.y);
+        if (d < best) {
+          best = d;
+          at = cv::Point2d(f.xy[2 * k], f.xy[2 * k + 1]) - c;
+        }
+      }
+      if (best < 2) {
+        sum += at;
+        ++found;
+      }
+    }
+    REQUIRE(found == static_cast<int>(centres.size()));
+    return sum / found;
+  };
+  const cv::Point2d shifted = meanOffset(false), fixed = meanOffset(true);
+  CHECK(shifted.x == Approx(0.25).margin(0.03));
+  CHECK(shifted.y == Approx(0.25).margin(0.03));
+  CHECK(std::abs(fixed.x) < 0.03);
+  CHECK(std::abs(fixed.y) < 0.03);
 }
 
 TEST_CASE("exact matching of SIFT sets: RootSIFT rows and the translated image's displacement") {

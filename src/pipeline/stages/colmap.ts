@@ -25,7 +25,7 @@ import { join, relative } from 'node:path';
 import sharp from 'sharp';
 
 import { FramesiftError } from '../../errors.js';
-import { colmapFeatures, extractFeatures, matchPairs, type FeatureSet, type PairVerification } from '../../core/geometry.js';
+import { colmapFeatures, extractFeaturesBatch, matchPairs, type FeatureOptions, type FeatureSet, type PairVerification } from '../../core/geometry.js';
 import { uniquePairs } from '../../output/colmap.js';
 import { COLMAP_DATABASE_FILE, COLMAP_DIR, KEYPOINT_COLS, invert3, transpose3, writeColmapDatabase, type ColmapCamera, type ColmapDatabaseSummary, type ColmapPair, type TwoViewConfig } from '../../output/colmap-db.js';
 import type { ManifestColmap } from '../../output/manifest.js';
@@ -54,6 +54,9 @@ const FULL_CONTRAST_THRESHOLD = 0.015;
  * are as dense as COLMAP's.
  */
 export const DATABASE_FEATURES = 3072;
+/** Whether the cap of the SIFT found anew keeps the coarsest scales first, as COLMAP's own SIFT. */
+const KEEP_COARSEST = false;
+const WHOLE_LEVELS = false;
 /** COLMAP's default focal-length guess, in units of the longer image side. */
 const DEFAULT_FOCAL_FACTOR = 1.2;
 /** The long side of a 35 mm film frame, the unit of 35 mm-equivalent focal lengths. */
@@ -76,6 +79,12 @@ export interface ColmapExportInput {
   fullFeatures?: number;
   /** OpenCV contrast threshold of the SIFT found anew. Default FULL_CONTRAST_THRESHOLD. */
   contrastThreshold?: number;
+  /** The SIFT found anew keeps the coarsest scale levels first (COLMAP's cap). Default KEEP_COARSEST. */
+  keepCoarsest?: boolean;
+  /** With keepCoarsest: fullFeatures counts locations and whole scale levels are kept (COLMAP's cap exactly). Default WHOLE_LEVELS. */
+  wholeLevels?: boolean;
+  /** Remove OpenCV's +0.25 px keypoint shift from the SIFT found anew (FeatureOptions.unshift). Default true. */
+  unshift?: boolean;
   /** The input's 35 mm-equivalent focal length in mm (VideoInfo.focalLength35mm), 0 when it states none. */
   focalLength35mm?: number;
   /** Native threads for matching. */
@@ -188,10 +197,33 @@ async function imageSize(path: string): Promise<{ width: number; height: number 
   }
 }
 
-/** SIFT on a written image at its full resolution (for picks described with ORB, or source 'full'). */
-async function fullResolutionSift(path: string, maxFeatures: number, contrastThreshold = FULL_CONTRAST_THRESHOLD): Promise<FeatureSet> {
-  const { data, info } = await sharp(path).grayscale().raw().toBuffer({ resolveWithObject: true });
-  return extractFeatures({ data, width: info.width, height: info.height }, { detector: 'sift', maxFeatures, contrastThreshold });
+/** Written images decoded at once for the batch SIFT below, per native thread (memory: a few frames each). */
+const SIFT_IMAGES_PER_THREAD = 2;
+
+/**
+ * SIFT on written images at their full resolution (for picks described with ORB, or source
+ * 'full'), a few at a time on `threads` native threads: the next batch decodes while the
+ * current one is described.
+ */
+async function fullResolutionSifts(paths: string[], options: FeatureOptions, threads: number): Promise<FeatureSet[]> {
+  const decode = (path: string) =>
+    sharp(path).grayscale().raw().toBuffer({ resolveWithObject: true }).then(({ data, info }) => ({ data, width: info.width, height: info.height }));
+  const step = Math.max(1, threads * SIFT_IMAGES_PER_THREAD);
+  const out: FeatureSet[] = [];
+  try {
+    let next = Promise.all(paths.slice(0, step).map(decode));
+    for (let k = 0; k < paths.length; k += step) {
+      const images = await next;
+      next = Promise.all(paths.slice(k + step, k + 2 * step).map(decode));
+      // A failed decode ahead must not go unhandled while this batch runs.
+      next.catch(() => undefined);
+      out.push(...(await extractFeaturesBatch(images, { ...options, threads })));
+    }
+    return out;
+  } catch (err) {
+    for (const set of out) set.dispose();
+    throw err;
+  }
 }
 
 /**
@@ -214,21 +246,24 @@ export async function writeColmapExport(input: ColmapExportInput): Promise<Colma
   const owned: FeatureSet[] = [];
   try {
     // Picks described with ORB (fast mode) or not at all get SIFT on their written image.
-    const sets: FeatureSet[] = [];
-    let reused = 0;
-    for (const [k, im] of input.images.entries()) {
-      // A sparse analysis set (a smooth real clip: a few hundred features at 640 px) is found
-      // again at full size with COLMAP's lower contrast threshold, as COLMAP's own SIFT would.
-      const dense = im.features !== undefined && im.features.count >= SPARSE_SHARE * input.maxFeatures;
-      if (input.source === 'analysis' && im.features && im.features.kind === 'sift' && !im.features.disposed && dense) {
-        sets.push(im.features);
-        reused++;
-      } else {
-        const set = await fullResolutionSift(paths[k]!, input.fullFeatures ?? DATABASE_FEATURES, input.contrastThreshold);
-        owned.push(set);
-        sets.push(set);
-      }
-    }
+    // A sparse analysis set (a smooth real clip: a few hundred features at 640 px) is found
+    // again at full size with COLMAP's lower contrast threshold, as COLMAP's own SIFT would.
+    const reuse = input.images.map((im) =>
+      input.source === 'analysis' && im.features !== undefined && im.features.kind === 'sift' && !im.features.disposed && im.features.count >= SPARSE_SHARE * input.maxFeatures,
+    );
+    const again = paths.filter((_, k) => !reuse[k]);
+    const siftOptions: FeatureOptions = {
+      detector: 'sift',
+      maxFeatures: input.fullFeatures ?? DATABASE_FEATURES,
+      contrastThreshold: input.contrastThreshold ?? FULL_CONTRAST_THRESHOLD,
+      keepCoarsest: input.keepCoarsest ?? KEEP_COARSEST,
+      wholeLevels: input.wholeLevels ?? WHOLE_LEVELS,
+      unshift: input.unshift ?? true,
+    };
+    owned.push(...(await fullResolutionSifts(again, siftOptions, input.threads)));
+    let next = 0;
+    const sets = input.images.map((im, k) => (reuse[k] ? im.features! : owned[next++]!));
+    const reused = reuse.filter(Boolean).length;
     const scales = sets.map((set, k) => [sizes[k]!.width / set.width, sizes[k]!.height / set.height] as [number, number]);
     const features = await colmapFeatures(sets, scales);
 
