@@ -124,6 +124,30 @@ describe('features', () => {
     expect(pairs[1].matches).toBeLessThan(8);
   });
 
+  it('unshift moves every SIFT keypoint by -0.25 px; keepCoarsest keeps the larger scales under the same cap', async () => {
+    const plain = await extractFeatures(base, { maxFeatures: 300 });
+    const fixed = await extractFeatures(base, { maxFeatures: 300, unshift: true });
+    const a = plain.keypoints(), b = fixed.keypoints();
+    expect(b.length).toBe(a.length);
+    for (let k = 0; k < a.length; k++) expect(b[k]! - a[k]!).toBeCloseTo(-0.25, 4);
+    const coarse = await extractFeatures(base, { maxFeatures: 300, keepCoarsest: true });
+    expect(coarse.count).toBe(300);
+    const all = await extractFeatures(base, { maxFeatures: 0 });
+    expect(all.count).toBeGreaterThan(300);
+    // The set's saved form holds the diameters after the keypoints (native/local_features.h).
+    const diameters = (set: FeatureSet) => {
+      const bytes = Buffer.from(set.toBuffer());
+      return Array.from({ length: set.count }, (_, k) => bytes.readFloatLE(32 + 8 * set.count + 4 * k));
+    };
+    const mean = (v: number[]) => v.reduce((x, y) => x + y, 0) / v.length;
+    const largest = diameters(all).sort((x, y) => y - x).slice(0, 300);
+    expect(mean(diameters(coarse))).toBeGreaterThan(1.05 * mean(diameters(plain)));
+    expect(mean(diameters(coarse))).toBeGreaterThan(0.9 * mean(largest));
+    await rejectsWith(() => extractFeatures(base, { detector: 'orb', keepCoarsest: true }), 'ERR_FRAMESIFT_INVALID_ARG');
+    await rejectsWith(() => extractFeatures(base, { unshift: 1 as unknown as boolean }), 'ERR_FRAMESIFT_INVALID_ARG');
+    for (const set of [plain, fixed, coarse, all]) set.dispose();
+  });
+
   it('rejects bad arguments with ERR_FRAMESIFT_INVALID_ARG', async () => {
     await rejectsWith(() => extractFeatures({ data: new Uint8Array(10), width: 640, height: 480 }), 'ERR_FRAMESIFT_INVALID_ARG');
     await rejectsWith(() => extractFeatures(base, { downscale: 0 }), 'ERR_FRAMESIFT_INVALID_ARG');
