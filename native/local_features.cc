@@ -31,43 +31,6 @@ void ToRootSift(cv::Mat& descriptors) {
 
 }  // namespace
 
-int SiftLevel(const cv::KeyPoint& keypoint) {
-  // OpenCV packs the octave (signed, -1 for the upsampled one) in the low byte, the layer in the next.
-  const int octave = static_cast<int8_t>(keypoint.octave & 255), layer = (keypoint.octave >> 8) & 255;
-  return (octave + 1) * 3 + layer;
-}
-
-std::vector<cv::KeyPoint> KeepCoarsest(std::vector<cv::KeyPoint> keypoints, int count, bool wholeLevels) {
-  if (count < 0 || keypoints.size() <= static_cast<size_t>(count)) return keypoints;
-  std::vector<int> order(keypoints.size());
-  for (size_t k = 0; k < order.size(); ++k) order[k] = static_cast<int>(k);
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-    const int la = SiftLevel(keypoints[a]), lb = SiftLevel(keypoints[b]);
-    return la != lb ? la > lb : keypoints[a].response > keypoints[b].response;
-  });
-  if (wholeLevels) {
-    // COLMAP's rule: whole levels from the coarsest until their locations (a second orientation
-    // is a second keypoint at the same place) exceed `count`, the crossing level included.
-    size_t end = 0;
-    int locations = 0;
-    while (end < order.size() && locations <= count) {
-      const int level = SiftLevel(keypoints[order[end]]);
-      std::vector<std::pair<float, float>> at;
-      for (; end < order.size() && SiftLevel(keypoints[order[end]]) == level; ++end)
-        at.emplace_back(keypoints[order[end]].pt.x, keypoints[order[end]].pt.y);
-      std::sort(at.begin(), at.end());
-      locations += static_cast<int>(std::unique(at.begin(), at.end()) - at.begin());
-    }
-    order.resize(end);
-  } else {
-    order.resize(count);
-  }
-  std::sort(order.begin(), order.end());  // OpenCV's order among the survivors
-  std::vector<cv::KeyPoint> kept(order.size());
-  for (size_t k = 0; k < order.size(); ++k) kept[k] = keypoints[order[k]];
-  return kept;
-}
-
 FeatureData ExtractFeatures(const uint8_t* data, int width, int height, int stride, const FeatureOptions& options) {
   FeatureData out;
   out.kind = options.kind;
@@ -90,16 +53,7 @@ FeatureData ExtractFeatures(const uint8_t* data, int width, int height, int stri
 
   std::vector<cv::KeyPoint> keypoints;
   cv::Mat descriptors;
-  if (options.kind == FeatureKind::Sift && options.keepCoarsest && options.maxFeatures > 0) {
-    // Every keypoint first, then the cap by scale level, coarsest first, and only the kept
-    // ones described.
-    auto sift = cv::SIFT::create(0, 3, options.contrastThreshold, 10, 1.6, CV_8U);
-    sift->detect(image, keypoints);
-    if (keypoints.size() > static_cast<size_t>(options.maxFeatures)) {
-      keypoints = KeepCoarsest(std::move(keypoints), options.maxFeatures, options.wholeLevels);
-    }
-    if (!keypoints.empty()) sift->compute(image, keypoints, descriptors);
-  } else if (options.kind == FeatureKind::Sift) {
+  if (options.kind == FeatureKind::Sift) {
     auto sift = cv::SIFT::create(options.maxFeatures, 3, options.contrastThreshold, 10, 1.6, CV_8U);
     sift->detectAndCompute(image, cv::noArray(), keypoints, descriptors);
   } else {
@@ -108,7 +62,7 @@ FeatureData ExtractFeatures(const uint8_t* data, int width, int height, int stri
   }
   if (keypoints.empty() || descriptors.empty()) return out;
   // OpenCV's cap keeps every keypoint tied with the last one: make it a hard cap, strongest first.
-  if (!options.keepCoarsest && options.maxFeatures > 0 && keypoints.size() > static_cast<size_t>(options.maxFeatures)) {
+  if (options.maxFeatures > 0 && keypoints.size() > static_cast<size_t>(options.maxFeatures)) {
     std::vector<int> order(keypoints.size());
     for (size_t k = 0; k < order.size(); ++k) order[k] = static_cast<int>(k);
     std::stable_sort(order.begin(), order.end(),

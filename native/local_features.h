@@ -8,7 +8,6 @@
 #include <vector>
 
 #include <opencv2/core.hpp>
-#include <opencv2/features2d.hpp>
 
 namespace framesift {
 
@@ -20,11 +19,6 @@ struct FeatureOptions {
   bool rootSift = false;           // SIFT only: L1-normalise then square-root the descriptor
   double downscale = 1.0;          // (0, 1]: detect on an image resized by this factor
   double contrastThreshold = 0.04; // SIFT only: OpenCV's default
-  // SIFT only: the cap keeps the coarsest scale levels first (the level that crosses the cap by
-  // response), as COLMAP's own SIFT does, instead of the strongest responses at any scale.
-  bool keepCoarsest = false;
-  // With keepCoarsest: maxFeatures counts locations and whole levels are kept (COLMAP's cap exactly).
-  bool wholeLevels = false;
   // SIFT only: remove OpenCV 4.6's shift of every keypoint by +0.25 px right and down (of the
   // detection image). Its first octave doubles the image centre-aligned (INTER_LINEAR_EXACT:
   // doubled pixel u lies at u / 2 - 0.25) but maps keypoints back by halving. OpenCV 4.8's
@@ -55,11 +49,6 @@ struct FeatureData {
 // Detects and describes features on a gray8 image (data, width, height, stride bytes/row).
 // An empty or featureless image gives an empty FeatureData, not an error.
 FeatureData ExtractFeatures(const uint8_t* data, int width, int height, int stride, const FeatureOptions& options);
-
-// A SIFT keypoint's scale level in OpenCV's packing: (octave + 1) x 3 + layer, 0 the finest.
-int SiftLevel(const cv::KeyPoint& keypoint);
-// The `count` keypoints of the coarsest levels (the crossing level's strongest), in input order.
-std::vector<cv::KeyPoint> KeepCoarsest(std::vector<cv::KeyPoint> keypoints, int count, bool wholeLevels = false);
 
 // A feature set as bytes, to save it and read it back (re-selection without a decode).
 // Layout, little-endian: "FSFS", u32 version (1), u32 kind, u32 rootSift, i32 width,

@@ -32,8 +32,6 @@ const result = await writeColmapExport({
   threads: 2,
   ...(rest.includes('--f-threshold') ? { fThresholdPx: Number(flag('--f-threshold')) } : {}),
   ...(rest.includes('--contrast') ? { contrastThreshold: Number(flag('--contrast')) } : {}),
-  ...(rest.includes('--coarsest') ? { keepCoarsest: true } : {}),
-  ...(rest.includes('--whole') ? { wholeLevels: true } : {}),
   ...(rest.includes('--shifted') ? { unshift: false } : {}),
   ...(rest.includes('--loop-min') ? { loopMinMatches: Number(flag('--loop-min')) } : {}),
 });

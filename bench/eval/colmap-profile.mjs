@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// colmap-profile.mjs RUN_DIR [FEATURES] [--coarsest]: where the colmap stage's time goes on a finished
+// colmap-profile.mjs RUN_DIR [FEATURES]: where the colmap stage's time goes on a finished
 // extract's written picks (decode, SIFT on 2 threads, the COLMAP layout, exact matching of pairs.txt and of
 // the loop candidates, the same without RANSAC, and on 1 thread). Needs `npm run build`.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -15,8 +15,7 @@ let t0 = t();
 const grays = [];
 for (const n of names) grays.push(await sharp(join(dir, n)).grayscale().raw().toBuffer({ resolveWithObject: true }));
 let t1 = t(); console.log('decode', (t1 - t0).toFixed(2), 'per image', ((t1 - t0) / names.length).toFixed(3));
-const coarsest = process.argv.includes('--coarsest');
-const sets = await G.extractFeaturesBatch(grays.map((g) => ({ data: g.data, width: g.info.width, height: g.info.height })), { detector: 'sift', maxFeatures: feats, contrastThreshold: 0.015, keepCoarsest: coarsest, threads: 2 });
+const sets = await G.extractFeaturesBatch(grays.map((g) => ({ data: g.data, width: g.info.width, height: g.info.height })), { detector: 'sift', maxFeatures: feats, contrastThreshold: 0.015, threads: 2 });
 let t2 = t(); console.log('sift 2 threads', (t2 - t1).toFixed(2), 'per image', ((t2 - t1) / names.length).toFixed(3), 'count', sets[0].count);
 const scales = sets.map(() => [1, 1]);
 const cf = await G.colmapFeatures(sets, scales);

@@ -48,13 +48,6 @@ export interface FeatureOptions {
   /** SIFT only: contrast threshold (OpenCV default 0.04); lower finds more features in flat images. */
   contrastThreshold?: number;
   /**
-   * SIFT only: the cap keeps the coarsest scale levels first, the level that crosses it by
-   * response (COLMAP's own SIFT), instead of the strongest responses at any scale. Default false.
-   */
-  keepCoarsest?: boolean;
-  /** With keepCoarsest: maxFeatures counts keypoint locations and whole scale levels are kept (COLMAP's cap exactly). Default false. */
-  wholeLevels?: boolean;
-  /**
    * SIFT only: remove OpenCV 4.6's shift of every keypoint by +0.25 px right and down (its
    * doubled first octave is resized centre-aligned, its keypoints mapped back by halving).
    * Default false (the other stages' coordinates, hence picks, stay as they were).
@@ -150,19 +143,14 @@ function featureDescriptor(options: FeatureOptions | undefined, withThreads: boo
   checkNumber(o.downscale, 'options.downscale', 'a number in (0, 1]', (n) => n > 0 && n <= 1);
   checkNumber(o.contrastThreshold, 'options.contrastThreshold', 'a positive number', (n) => n > 0);
   if (withThreads) checkInteger(o.threads, 'options.threads', 1, 64);
-  checkBoolean(o.keepCoarsest, 'options.keepCoarsest');
-  checkBoolean(o.wholeLevels, 'options.wholeLevels');
   checkBoolean(o.unshift, 'options.unshift');
   if (o.rootSift && o.detector === 'orb') throw invalidArg('options.rootSift', 'false with detector "orb"', o.rootSift);
-  if (o.keepCoarsest && o.detector === 'orb') throw invalidArg('options.keepCoarsest', 'false with detector "orb"', o.keepCoarsest);
   return {
     kind: o.detector === 'orb' ? (1 as const) : (0 as const),
     maxFeatures: o.maxFeatures ?? 2000,
     rootSift: o.rootSift ?? false,
     downscale: o.downscale ?? 1,
     contrastThreshold: o.contrastThreshold ?? 0.04,
-    keepCoarsest: o.keepCoarsest ?? false,
-    wholeLevels: o.wholeLevels ?? false,
     unshift: o.unshift ?? false,
     ...(withThreads ? { threads: o.threads ?? 1 } : {}),
   };

@@ -158,63 +158,6 @@ TEST_CASE("exact matching agrees with the plain brute force across product block
   }
 }
 
-TEST_CASE("the coarsest-first cap keeps whole scale levels from the coarsest down, the crossing level by response") {
-  // OpenCV's packing: octave in the low byte (-1 = the upsampled one), layer in the next.
-  auto keypoint = [](float x, int octave, int layer, float response) {
-    cv::KeyPoint k(cv::Point2f(x, 0), 2, -1, response);
-    k.octave = (octave & 255) | (layer << 8);
-    return k;
-  };
-  std::vector<cv::KeyPoint> in;
-  for (int k = 0; k < 6; ++k) in.push_back(keypoint(k, -1, 1, 10.f + k));  // level 1, strongest
-  for (int k = 0; k < 4; ++k) in.push_back(keypoint(100 + k, 0, 1, 1.f + k));  // level 4
-  for (int k = 0; k < 2; ++k) in.push_back(keypoint(200 + k, 1, 2, 0.5f));  // level 8
-  CHECK(SiftLevel(in[0]) == 1);
-  CHECK(SiftLevel(in[6]) == 4);
-  CHECK(SiftLevel(in[10]) == 8);
-  // 5 of 12: both of level 8, then level 4's three strongest; level 1 none, whatever its response.
-  const std::vector<cv::KeyPoint> kept = KeepCoarsest(in, 5);
-  REQUIRE(kept.size() == 5);
-  std::vector<float> xs;
-  for (const auto& k : kept) xs.push_back(k.pt.x);
-  CHECK(xs == std::vector<float>{101, 102, 103, 200, 201});  // in input order
-  // COLMAP's rule: whole levels until the locations exceed the cap. Two orientations at 100
-  // are one location: levels 8 and 4 give 2 + 4 locations; 5 is crossed at level 4, kept whole.
-  in.push_back(keypoint(100, 0, 1, 0.1f));
-  const std::vector<cv::KeyPoint> whole = KeepCoarsest(in, 5, true);
-  CHECK(whole.size() == 7);
-  CHECK(KeepCoarsest(in, 6, true).size() == in.size());  // 6 locations do not exceed 6: level 1 too
-  CHECK(KeepCoarsest(in, 100, true).size() == in.size());
-}
-
-TEST_CASE("SIFT with the coarsest-first cap: the cap holds and no dropped keypoint is coarser than a kept one") {
-  const cv::Mat a = Texture(5);
-  FeatureOptions all;
-  all.maxFeatures = 0;
-  const FeatureData every = ExtractFeatures(a.data, a.cols, a.rows, static_cast<int>(a.step), all);
-  FeatureOptions capped;
-  capped.maxFeatures = 150;
-  capped.keepCoarsest = true;
-  const FeatureData kept = ExtractFeatures(a.data, a.cols, a.rows, static_cast<int>(a.step), capped);
-  REQUIRE(every.Count() > 300);
-  REQUIRE(kept.Count() == 150);
-  REQUIRE(kept.descriptors.rows == 150);
-  // Diameters grow with the level: the kept ones are the largest.
-  std::vector<float> sizes(every.scale.begin(), every.scale.end());
-  std::sort(sizes.rbegin(), sizes.rend());
-  const float smallestKept = *std::min_element(kept.scale.begin(), kept.scale.end());
-  CHECK(smallestKept >= sizes[200]);
-  FeatureOptions strongest;
-  strongest.maxFeatures = 150;
-  const FeatureData byResponse = ExtractFeatures(a.data, a.cols, a.rows, static_cast<int>(a.step), strongest);
-  double meanKept = 0, meanStrongest = 0;
-  for (int k = 0; k < 150; ++k) {
-    meanKept += kept.scale[k];
-    meanStrongest += byResponse.scale[k];
-  }
-  CHECK(meanKept > 1.5 * meanStrongest);
-}
-
 TEST_CASE("SIFT keypoints: OpenCV's +0.25 px shift, and unshift puts them on the blobs' centres") {
   // Gaussian blobs at known sub-pixel centres (pixel i covers [i - 0.5, i + 0.5]).
   cv::Mat img(240, 320, CV_8UC1);

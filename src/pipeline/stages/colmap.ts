@@ -5,7 +5,9 @@
  *
  * - Features: by default (`colmapFeatures: 'full'`) SIFT found anew on every written image
  *   at full size, DATABASE_FEATURES of them with COLMAP's contrast threshold, as COLMAP's own
- *   extraction would find them; with 'analysis' the picks' SIFT sets from the describe stage
+ *   extraction would find them, without OpenCV's +0.25 px keypoint shift (FeatureOptions
+ *   unshift: a quarter pixel against the fixed principal point cost a third of the rotation
+ *   accuracy); with 'analysis' the picks' SIFT sets from the describe stage
  *   (found at analysis size) mapped to the written images' pixels (their real size, read from
  *   each file's header), sparse or ORB sets found anew.
  * - Matches: for every pair of pairs.txt and the loop candidates, the putative and F-inlier
@@ -48,15 +50,15 @@ const SPARSE_SHARE = 0.6;
  */
 const FULL_CONTRAST_THRESHOLD = 0.015;
 /**
- * SIFT features per written image found anew: what COLMAP's own extraction keeps with
- * sfm_eval.py's 2,048 (its cap counts locations, and a location with a second orientation is
- * a second feature: 3,115 per image on dev_orbit at 960 px), so that the database's tracks
- * are as dense as COLMAP's.
+ * SIFT features per written image found anew, the strongest kept. COLMAP's own extraction
+ * with sfm_eval.py's 2,048 keeps about 3,100 on dev_orbit at 960 px (its cap counts locations,
+ * a second orientation is a second feature, and it keeps whole scale levels from the coarsest
+ * down). OpenCV's features at that count gave 1.4x COLMAP's rotation error there; 4,096 give
+ * its error and 1.3x its points, for 1.8x the matching (docs/quality.md, issue 18). Keeping
+ * the coarsest levels first, as COLMAP does, was no better at either count.
  */
-export const DATABASE_FEATURES = 3072;
-/** Whether the cap of the SIFT found anew keeps the coarsest scales first, as COLMAP's own SIFT. */
-const KEEP_COARSEST = false;
-const WHOLE_LEVELS = false;
+export const DATABASE_FEATURES = 4096;
+
 /** COLMAP's default focal-length guess, in units of the longer image side. */
 const DEFAULT_FOCAL_FACTOR = 1.2;
 /** The long side of a 35 mm film frame, the unit of 35 mm-equivalent focal lengths. */
@@ -79,10 +81,6 @@ export interface ColmapExportInput {
   fullFeatures?: number;
   /** OpenCV contrast threshold of the SIFT found anew. Default FULL_CONTRAST_THRESHOLD. */
   contrastThreshold?: number;
-  /** The SIFT found anew keeps the coarsest scale levels first (COLMAP's cap). Default KEEP_COARSEST. */
-  keepCoarsest?: boolean;
-  /** With keepCoarsest: fullFeatures counts locations and whole scale levels are kept (COLMAP's cap exactly). Default WHOLE_LEVELS. */
-  wholeLevels?: boolean;
   /** Remove OpenCV's +0.25 px keypoint shift from the SIFT found anew (FeatureOptions.unshift). Default true. */
   unshift?: boolean;
   /** The input's 35 mm-equivalent focal length in mm (VideoInfo.focalLength35mm), 0 when it states none. */
@@ -256,8 +254,6 @@ export async function writeColmapExport(input: ColmapExportInput): Promise<Colma
       detector: 'sift',
       maxFeatures: input.fullFeatures ?? DATABASE_FEATURES,
       contrastThreshold: input.contrastThreshold ?? FULL_CONTRAST_THRESHOLD,
-      keepCoarsest: input.keepCoarsest ?? KEEP_COARSEST,
-      wholeLevels: input.wholeLevels ?? WHOLE_LEVELS,
       unshift: input.unshift ?? true,
     };
     owned.push(...(await fullResolutionSifts(again, siftOptions, input.threads)));
