@@ -29,6 +29,8 @@ export const SAMPLES_PER_PICK = 3;
 const KEEP_PER_PICK = 2;
 /** Kept frames per window when the count is automatic. */
 const KEEP_AUTO = 3;
+/** The selection's upper bound on the minimum spacing of candidates (s) when the options leave it open. */
+const MAX_SPACING_SEC = 0.25;
 /** Memory for full-resolution frame slots of the pass. */
 const POOL_BUDGET_BYTES = 384 * 2 ** 20;
 /** Encodes the image writer may have in flight, each holding its frame (ImageWriter's maxPending + 1). */
@@ -44,6 +46,13 @@ export interface KeepPlan {
   maxHeld: number;
   /** About how many frames the pass will deliver (for progress). */
   expectedFrames: number;
+  /**
+   * A window keeps its frames at least this far apart (s) from each other and from the
+   * previous window's, best first, before it takes closer ones: kept frames closer than the
+   * selection's minimum spacing cannot both be picked (fast mode's candidates are its kept
+   * frames). Undefined: the best frames whatever their spacing.
+   */
+  minKeptSpacingSec?: number;
   /**
    * Keep the kept frames' gray analysis images and describe only the global rule's candidates
    * among them after the pass (Descriptions.keep / describeKept), instead of describing every
@@ -94,11 +103,10 @@ export function planSparsePass(keyframeGapSec: number, info: VideoInfo, options:
     keepPerWindow: Math.max(2, Math.min(maxHeld, wanted)),
     maxHeld,
     expectedFrames: Math.max(1, Math.round(spanSec * sampledShare(keyframeGapSec, head, fps))),
+    minKeptSpacingSec: options.select.minSpacingSec ?? MAX_SPACING_SEC,
   };
 }
 
-/** The selection's upper bound on the minimum spacing of candidates (s) when the options leave it open. */
-const MAX_SPACING_SEC = 0.25;
 /** Kept frames per candidate the stage may choose (the margin of the superset). */
 export const KEEP_MARGIN = 1.5;
 /**
@@ -163,6 +171,23 @@ interface Held {
 const better = (a: Held, b: Held) => b.quality - a.quality || a.row - b.row;
 
 /**
+ * `ranked` (best first) reordered so that the first `keep` are, best first, frames at least
+ * `spacing` s from each other and from `lastKeptSec`; the closer ones follow in their order
+ * (taken only when too few are spaced).
+ */
+function spacedFirst(ranked: Held[], spacing: number | undefined, lastKeptSec: number, keep: number): Held[] {
+  if (spacing === undefined || spacing <= 0) return ranked;
+  const spaced: Held[] = [];
+  const close: Held[] = [];
+  for (const h of ranked) {
+    const t = h.frame.ptsSec;
+    const clear = spaced.length < keep && Math.abs(t - lastKeptSec) >= spacing && spaced.every((s) => Math.abs(t - s.frame.ptsSec) >= spacing);
+    (clear ? spaced : close).push(h);
+  }
+  return [...spaced, ...close];
+}
+
+/**
  * Keeps the best frames of each window, describes them in the background of the decode (one
  * window's description in flight at a time), releases the rest.
  */
@@ -178,6 +203,8 @@ export class WindowKeeper {
   #reference: Frame | undefined;
   /** Frames dropped from the window while they were the reference: released at the next take. */
   #dropped: Frame[] = [];
+  /** Time of the last frame a window kept (minKeptSpacingSec). */
+  #lastKeptSec = -Infinity;
   #describing: Promise<void> = Promise.resolve();
   /** The first describe failure: thrown by the next take() or finish(). */
   #failure: unknown;
@@ -249,9 +276,10 @@ export class WindowKeeper {
   async #decide(): Promise<void> {
     const held = this.#held;
     this.#held = [];
-    const ranked = [...held].sort(better);
+    const ranked = spacedFirst([...held].sort(better), this.#plan.minKeptSpacingSec, this.#lastKeptSec, this.#plan.keepPerWindow);
     const keep = ranked.slice(0, this.#plan.keepPerWindow).sort((a, b) => a.row - b.row);
     for (const h of ranked.slice(this.#plan.keepPerWindow)) this.#drop(h.frame);
+    if (keep.length > 0) this.#lastKeptSec = keep.at(-1)!.frame.ptsSec;
     // Windows are described one after another in the background while the decode goes on; the
     // frame pool bounds how far the decode may run ahead (it waits for slots).
     this.#describing = this.#describing.then(() => this.#describe(keep));
