@@ -48,7 +48,7 @@ const SPARSE_SHARE = 0.6;
  * at 0.015). Images with more than DATABASE_FEATURES keep the strongest: the same set at
  * either threshold (OpenCV's default 0.04 finds half as many on smooth footage).
  */
-const FULL_CONTRAST_THRESHOLD = 0.015;
+export const FULL_CONTRAST_THRESHOLD = 0.015;
 /**
  * SIFT features per written image found anew, the strongest kept. COLMAP's own extraction
  * with sfm_eval.py's 2,048 keeps about 3,100 on dev_orbit at 960 px (its cap counts locations,
