@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <mutex>
 #if defined(__GLIBC__)
+#include <dlfcn.h>
 #include <malloc.h>
 #endif
 
@@ -70,10 +71,16 @@ void TuneMalloc() {
 // argument (metrics over frames, features over images, matching over pairs), so OpenCV's own
 // pool is fixed to one thread, once, before any job runs. Otherwise its size would depend on
 // which job ran first (SIFT alone used every core; after metrics, one), and its threads would
-// multiply the jobs' threads.
+// multiply the jobs' threads. The same for OpenBLAS, when it is the BLAS that OpenCV's gemm
+// calls (Debian's alternatives: the exact matcher's products ran 2 BLAS threads inside each of
+// the 2 pair threads, whose spinning cost a third of the CPU as system time).
 void FixOpenCvThreads() {
   static std::once_flag once;
-  std::call_once(once, [] { cv::setNumThreads(1); });
+  std::call_once(once, [] {
+    cv::setNumThreads(1);
+    using SetThreads = void (*)(int);
+    if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
+  });
 }
 
 Napi::Value OpenCvThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), cv::getNumThreads()); }

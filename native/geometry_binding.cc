@@ -142,6 +142,7 @@ FeatureOptions ReadFeatureOptions(Napi::Object o) {
   f.rootSift = BoolOr(o, "rootSift", f.rootSift);
   f.downscale = NumberOr(o, "downscale", f.downscale);
   f.contrastThreshold = NumberOr(o, "contrastThreshold", f.contrastThreshold);
+  f.unshift = BoolOr(o, "unshift", f.unshift);
   if (f.maxFeatures < 0) Fail(ErrorCode::InvalidArg, "Expected maxFeatures >= 0");
   if (!(f.downscale > 0 && f.downscale <= 1)) Fail(ErrorCode::InvalidArg, "Expected downscale in (0, 1]");
   return f;

@@ -13,6 +13,9 @@
 namespace framesift {
 namespace {
 
+// OpenCV's SIFT keypoints lie this far right and down of their place (FeatureOptions::unshift).
+constexpr double kUpscaleShift = 0.25;
+
 // RootSIFT (Arandjelovic & Zisserman 2012): Hellinger kernel via L1 normalisation and a
 // square root; re-quantised to 8 bits (components are in [0, 1], x 255).
 void ToRootSift(cv::Mat& descriptors) {
@@ -84,9 +87,10 @@ FeatureData ExtractFeatures(const uint8_t* data, int width, int height, int stri
   out.xy.resize(keypoints.size() * 2);
   out.scale.resize(keypoints.size());
   out.angle.resize(keypoints.size());
+  const double shift = options.kind == FeatureKind::Sift && options.unshift ? kUpscaleShift : 0.0;
   for (size_t k = 0; k < keypoints.size(); ++k) {
-    out.xy[2 * k] = static_cast<float>((keypoints[k].pt.x + 0.5) * sx - 0.5);
-    out.xy[2 * k + 1] = static_cast<float>((keypoints[k].pt.y + 0.5) * sy - 0.5);
+    out.xy[2 * k] = static_cast<float>((keypoints[k].pt.x - shift + 0.5) * sx - 0.5);
+    out.xy[2 * k + 1] = static_cast<float>((keypoints[k].pt.y - shift + 0.5) * sy - 0.5);
     out.scale[k] = static_cast<float>(keypoints[k].size * inv);
     out.angle[k] = keypoints[k].angle;
   }

@@ -19,6 +19,11 @@ struct FeatureOptions {
   bool rootSift = false;           // SIFT only: L1-normalise then square-root the descriptor
   double downscale = 1.0;          // (0, 1]: detect on an image resized by this factor
   double contrastThreshold = 0.04; // SIFT only: OpenCV's default
+  // SIFT only: remove OpenCV 4.6's shift of every keypoint by +0.25 px right and down (of the
+  // detection image). Its first octave doubles the image centre-aligned (INTER_LINEAR_EXACT:
+  // doubled pixel u lies at u / 2 - 0.25) but maps keypoints back by halving. OpenCV 4.8's
+  // enable_precise_upscale fixes the same.
+  bool unshift = false;
 };
 
 // Keypoints and descriptors of one image, owned natively. Coordinates are always in the

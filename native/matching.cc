@@ -121,31 +121,54 @@ cv::Mat UnitRootSift(const FeatureData& set) {
   return out;
 }
 
-std::vector<uint32_t> MatchExact(const cv::Mat& a, const cv::Mat& b, double ratio, double maxAngleRad, bool mutual) {
-  std::vector<uint32_t> out;
-  const int n = a.rows, m = b.rows;
-  if (n < 2 || m < 2 || a.cols != b.cols || a.type() != CV_32F || b.type() != CV_32F) return out;
-  // Scratch kept per thread: the product (n x m floats) and the columns' two best.
-  thread_local std::vector<float> product, colBest, colSecond;
-  thread_local std::vector<int> colIndex, rowIndex;
-  product.resize(static_cast<size_t>(n) * m);
-  colBest.assign(m, -2.f);
-  colSecond.assign(m, -2.f);
-  colIndex.assign(m, -1);
-  rowIndex.assign(n, -1);
-  cv::Mat dots(n, m, CV_32F, product.data());
-  cv::gemm(a, b, 1, cv::noArray(), 0, dots, cv::GEMM_2_T);
-  // The angle between unit vectors falls as their dot product rises: compare dot products,
-  // take the angles only for the two best of each row and column.
-  auto accept = [&](float best, float second) {
-    const double bestAngle = std::acos(std::min(1.f, best)), secondAngle = std::acos(std::min(1.f, second));
-    return bestAngle <= maxAngleRad && bestAngle < ratio * secondAngle;
-  };
-  for (int i = 0; i < n; ++i) {
-    const float* row = dots.ptr<float>(i);
+namespace {
+
+// The rows of a product block carry their global index from row0 on.
+constexpr int kExactBlockRows = 256;
+constexpr int kLanes = 16;
+
+// Two best dot products of every row of a block (row-wise) and of every column so far
+// (colBest/colSecond/colIndex, across blocks). Branchless with kLanes running maxima per row so
+// that the compiler vectorises both; target_clones picks AVX-512 or AVX2 where the CPU has them
+// (the default build targets plain x86-64). Ties: the first index within a lane.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void ScanBlock(const float* __restrict dots, int rows, int m, int row0, float* __restrict colBest,
+               float* __restrict colSecond, int* __restrict colIndex, float* __restrict rowBest,
+               float* __restrict rowSecond, int* __restrict rowIndex) {
+  for (int r = 0; r < rows; ++r) {
+    const float* __restrict row = dots + static_cast<size_t>(r) * m;
+    const int i = row0 + r;
+    float lb[kLanes], ls[kLanes];
+    int li[kLanes];
+    for (int l = 0; l < kLanes; ++l) {
+      lb[l] = ls[l] = -2.f;
+      li[l] = -1;
+    }
+    int j = 0;
+    for (; j + kLanes <= m; j += kLanes) {
+      for (int l = 0; l < kLanes; ++l) {
+        const float d = row[j + l];
+        ls[l] = std::max(ls[l], std::min(lb[l], d));
+        li[l] = d > lb[l] ? j + l : li[l];
+        lb[l] = std::max(lb[l], d);
+        const float c = colBest[j + l];
+        colSecond[j + l] = std::max(colSecond[j + l], std::min(c, d));
+        colIndex[j + l] = d > c ? i : colIndex[j + l];
+        colBest[j + l] = std::max(c, d);
+      }
+    }
     float best = -2.f, second = -2.f;
     int bestJ = -1;
-    for (int j = 0; j < m; ++j) {
+    for (int l = 0; l < kLanes; ++l) {
+      if (lb[l] > best) {
+        second = std::max(best, ls[l]);
+        best = lb[l];
+        bestJ = li[l];
+      } else {
+        second = std::max(second, lb[l]);
+      }
+    }
+    for (; j < m; ++j) {
       const float d = row[j];
       if (d > best) {
         second = best;
@@ -154,20 +177,52 @@ std::vector<uint32_t> MatchExact(const cv::Mat& a, const cv::Mat& b, double rati
       } else if (d > second) {
         second = d;
       }
-      if (d > colBest[j]) {
-        colSecond[j] = colBest[j];
-        colBest[j] = d;
-        colIndex[j] = i;
-      } else if (d > colSecond[j]) {
-        colSecond[j] = d;
-      }
+      const float c = colBest[j];
+      colSecond[j] = std::max(colSecond[j], std::min(c, d));
+      colIndex[j] = d > c ? i : colIndex[j];
+      colBest[j] = std::max(c, d);
     }
-    if (bestJ >= 0 && accept(best, second)) rowIndex[i] = bestJ;
+    rowBest[i] = best;
+    rowSecond[i] = second;
+    rowIndex[i] = bestJ;
   }
+}
+
+}  // namespace
+
+std::vector<uint32_t> MatchExact(const cv::Mat& a, const cv::Mat& b, double ratio, double maxAngleRad, bool mutual) {
+  std::vector<uint32_t> out;
+  const int n = a.rows, m = b.rows;
+  if (n < 2 || m < 2 || a.cols != b.cols || a.type() != CV_32F || b.type() != CV_32F) return out;
+  // Scratch kept per thread: one block of the product (kExactBlockRows x m floats, in cache,
+  // scanned while warm: the whole n x m product is tens of MB and scanning it from memory
+  // took as long as the product itself) and the two best of every row and column.
+  thread_local std::vector<float> block, colBest, colSecond, rowBest, rowSecond;
+  thread_local std::vector<int> colIndex, rowIndex;
+  block.resize(static_cast<size_t>(std::min(n, kExactBlockRows)) * m);
+  colBest.assign(m, -2.f);
+  colSecond.assign(m, -2.f);
+  colIndex.assign(m, -1);
+  rowBest.resize(n);
+  rowSecond.resize(n);
+  rowIndex.resize(n);
+  for (int row0 = 0; row0 < n; row0 += kExactBlockRows) {
+    const int rows = std::min(kExactBlockRows, n - row0);
+    cv::Mat dots(rows, m, CV_32F, block.data());
+    cv::gemm(a.rowRange(row0, row0 + rows), b, 1, cv::noArray(), 0, dots, cv::GEMM_2_T);
+    ScanBlock(block.data(), rows, m, row0, colBest.data(), colSecond.data(), colIndex.data(), rowBest.data(),
+              rowSecond.data(), rowIndex.data());
+  }
+  // The angle between unit vectors falls as their dot product rises: compare dot products,
+  // take the angles only for the two best of each row and column.
+  auto accept = [&](float best, float second) {
+    const double bestAngle = std::acos(std::min(1.f, best)), secondAngle = std::acos(std::min(1.f, second));
+    return bestAngle <= maxAngleRad && bestAngle < ratio * secondAngle;
+  };
   out.reserve(2 * static_cast<size_t>(std::min(n, m)));
   for (int i = 0; i < n; ++i) {
     const int j = rowIndex[i];
-    if (j < 0) continue;
+    if (j < 0 || !accept(rowBest[i], rowSecond[i])) continue;
     if (mutual && (colIndex[j] != i || !accept(colBest[j], colSecond[j]))) continue;
     out.push_back(static_cast<uint32_t>(i));
     out.push_back(static_cast<uint32_t>(j));

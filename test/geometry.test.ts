@@ -124,6 +124,22 @@ describe('features', () => {
     expect(pairs[1].matches).toBeLessThan(8);
   });
 
+  it('unshift moves every SIFT keypoint by -0.25 px and nothing else', async () => {
+    const plain = await extractFeatures(base, { maxFeatures: 300 });
+    const fixed = await extractFeatures(base, { maxFeatures: 300, unshift: true });
+    const a = plain.keypoints(), b = fixed.keypoints();
+    expect(fixed.count).toBe(plain.count);
+    for (let k = 0; k < a.length; k++) expect(b[k]! - a[k]!).toBeCloseTo(-0.25, 4);
+    // Detected at half size, the shift is a half-size pixel's quarter: 0.5 px of the input.
+    const half = await extractFeatures(base, { maxFeatures: 300, downscale: 0.5 });
+    const halfFixed = await extractFeatures(base, { maxFeatures: 300, downscale: 0.5, unshift: true });
+    const c = half.keypoints(), d = halfFixed.keypoints();
+    for (let k = 0; k < c.length; k++) expect(d[k]! - c[k]!).toBeCloseTo(-0.5, 3);
+    expect(Buffer.from(fixed.toBuffer()).subarray(32 + 8 * fixed.count)).toEqual(Buffer.from(plain.toBuffer()).subarray(32 + 8 * plain.count));
+    await rejectsWith(() => extractFeatures(base, { unshift: 1 as unknown as boolean }), 'ERR_FRAMESIFT_INVALID_ARG');
+    for (const set of [plain, fixed, half, halfFixed]) set.dispose();
+  });
+
   it('rejects bad arguments with ERR_FRAMESIFT_INVALID_ARG', async () => {
     await rejectsWith(() => extractFeatures({ data: new Uint8Array(10), width: 640, height: 480 }), 'ERR_FRAMESIFT_INVALID_ARG');
     await rejectsWith(() => extractFeatures(base, { downscale: 0 }), 'ERR_FRAMESIFT_INVALID_ARG');

@@ -32,6 +32,7 @@ const result = await writeColmapExport({
   threads: 2,
   ...(rest.includes('--f-threshold') ? { fThresholdPx: Number(flag('--f-threshold')) } : {}),
   ...(rest.includes('--contrast') ? { contrastThreshold: Number(flag('--contrast')) } : {}),
+  ...(rest.includes('--shifted') ? { unshift: false } : {}),
   ...(rest.includes('--loop-min') ? { loopMinMatches: Number(flag('--loop-min')) } : {}),
 });
 console.log(JSON.stringify(result));

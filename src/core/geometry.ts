@@ -47,6 +47,12 @@ export interface FeatureOptions {
   downscale?: number;
   /** SIFT only: contrast threshold (OpenCV default 0.04); lower finds more features in flat images. */
   contrastThreshold?: number;
+  /**
+   * SIFT only: remove OpenCV 4.6's shift of every keypoint by +0.25 px right and down (its
+   * doubled first octave is resized centre-aligned, its keypoints mapped back by halving).
+   * Default false (the other stages' coordinates, hence picks, stay as they were).
+   */
+  unshift?: boolean;
 }
 
 export interface BatchFeatureOptions extends FeatureOptions {
@@ -137,6 +143,7 @@ function featureDescriptor(options: FeatureOptions | undefined, withThreads: boo
   checkNumber(o.downscale, 'options.downscale', 'a number in (0, 1]', (n) => n > 0 && n <= 1);
   checkNumber(o.contrastThreshold, 'options.contrastThreshold', 'a positive number', (n) => n > 0);
   if (withThreads) checkInteger(o.threads, 'options.threads', 1, 64);
+  checkBoolean(o.unshift, 'options.unshift');
   if (o.rootSift && o.detector === 'orb') throw invalidArg('options.rootSift', 'false with detector "orb"', o.rootSift);
   return {
     kind: o.detector === 'orb' ? (1 as const) : (0 as const),
@@ -144,6 +151,7 @@ function featureDescriptor(options: FeatureOptions | undefined, withThreads: boo
     rootSift: o.rootSift ?? false,
     downscale: o.downscale ?? 1,
     contrastThreshold: o.contrastThreshold ?? 0.04,
+    unshift: o.unshift ?? false,
     ...(withThreads ? { threads: o.threads ?? 1 } : {}),
   };
 }

@@ -2,6 +2,8 @@
 // with its known displacement; unrelated images do not verify.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include <opencv2/imgproc.hpp>
@@ -128,6 +130,77 @@ TEST_CASE("exact matching keeps COLMAP's mutual ratio-tested matches, as a plain
   CHECK(MatchExact(a, b, ratio, maxAngle, false) == oneWay);
   // A tighter max angle drops the noisier matches.
   CHECK(MatchExact(a, b, ratio, 0.05, true).size() < expected.size());
+}
+
+TEST_CASE("exact matching agrees with the plain brute force across product blocks and vector lanes") {
+  // 600 rows: three blocks of the product (256, 256, 88); 9 and 37 columns: fewer than one
+  // vector of lanes, and lanes plus a tail.
+  cv::RNG rng(11);
+  for (int m : {9, 37}) {
+    const cv::Mat a = UnitRows(600, 128, rng);
+    cv::Mat b = UnitRows(m, 128, rng);
+    for (int k = 0; k < m; k += 2) {
+      cv::Mat noise(1, 128, CV_32F);
+      rng.fill(noise, cv::RNG::NORMAL, 0.0, 0.02);
+      cv::Mat row = a.row(257 + 9 * k) + noise;  // copies spread over the blocks
+      row /= cv::norm(row);
+      row.copyTo(b.row(k));
+    }
+    const std::vector<int> ab = ReferenceOneWay(a, b, 0.8, 0.7), ba = ReferenceOneWay(b, a, 0.8, 0.7);
+    std::vector<uint32_t> expected;
+    for (int i = 0; i < a.rows; ++i)
+      if (ab[i] >= 0 && ba[ab[i]] == i) {
+        expected.push_back(i);
+        expected.push_back(ab[i]);
+      }
+    REQUIRE(expected.size() / 2 == static_cast<size_t>((m + 1) / 2));  // every copy, nothing else
+    CHECK(MatchExact(a, b, 0.8, 0.7, true) == expected);
+  }
+}
+
+TEST_CASE("SIFT keypoints: OpenCV's +0.25 px shift, and unshift puts them on the blobs' centres") {
+  // Gaussian blobs at known sub-pixel centres (pixel i covers [i - 0.5, i + 0.5]).
+  cv::Mat img(240, 320, CV_8UC1);
+  std::vector<cv::Point2d> centres;
+  for (int by = 0; by < 4; ++by)
+    for (int bx = 0; bx < 5; ++bx) centres.emplace_back(40 + bx * 60 + 0.3 * bx, 40 + by * 55 + 0.2 * by);
+  for (int y = 0; y < img.rows; ++y)
+    for (int x = 0; x < img.cols; ++x) {
+      double v = 20;
+      for (const auto& c : centres) v += 200 * std::exp(-((x - c.x) * (x - c.x) + (y - c.y) * (y - c.y)) / 18.0);
+      img.at<uint8_t>(y, x) = cv::saturate_cast<uint8_t>(v);
+    }
+  auto meanOffset = [&](bool unshift) {
+    FeatureOptions options;
+    options.maxFeatures = 0;
+    options.contrastThreshold = 0.01;
+    options.unshift = unshift;
+    const FeatureData f = ExtractFeatures(img.data, img.cols, img.rows, static_cast<int>(img.step), options);
+    cv::Point2d sum(0, 0);
+    int found = 0;
+    for (const auto& c : centres) {
+      double best = 2;
+      cv::Point2d at;
+      for (int k = 0; k < f.Count(); ++k) {
+        const double d = std::hypot(f.xy[2 * k] - c.x, f.xy[2 * k + 1] - c.y);
+        if (d < best) {
+          best = d;
+          at = cv::Point2d(f.xy[2 * k], f.xy[2 * k + 1]) - c;
+        }
+      }
+      if (best < 2) {
+        sum += at;
+        ++found;
+      }
+    }
+    REQUIRE(found == static_cast<int>(centres.size()));
+    return sum / found;
+  };
+  const cv::Point2d shifted = meanOffset(false), fixed = meanOffset(true);
+  CHECK(shifted.x == Approx(0.25).margin(0.03));
+  CHECK(shifted.y == Approx(0.25).margin(0.03));
+  CHECK(std::abs(fixed.x) < 0.03);
+  CHECK(std::abs(fixed.y) < 0.03);
 }
 
 TEST_CASE("exact matching of SIFT sets: RootSIFT rows and the translated image's displacement") {

@@ -5,7 +5,9 @@
  *
  * - Features: by default (`colmapFeatures: 'full'`) SIFT found anew on every written image
  *   at full size, DATABASE_FEATURES of them with COLMAP's contrast threshold, as COLMAP's own
- *   extraction would find them; with 'analysis' the picks' SIFT sets from the describe stage
+ *   extraction would find them, without OpenCV's +0.25 px keypoint shift (FeatureOptions
+ *   unshift: a quarter pixel against the fixed principal point cost a third of the rotation
+ *   accuracy); with 'analysis' the picks' SIFT sets from the describe stage
  *   (found at analysis size) mapped to the written images' pixels (their real size, read from
  *   each file's header), sparse or ORB sets found anew.
  * - Matches: for every pair of pairs.txt and the loop candidates, the putative and F-inlier
@@ -25,7 +27,7 @@ import { join, relative } from 'node:path';
 import sharp from 'sharp';
 
 import { FramesiftError } from '../../errors.js';
-import { colmapFeatures, extractFeatures, matchPairs, type FeatureSet, type PairVerification } from '../../core/geometry.js';
+import { colmapFeatures, extractFeaturesBatch, matchPairs, type FeatureOptions, type FeatureSet, type PairVerification } from '../../core/geometry.js';
 import { uniquePairs } from '../../output/colmap.js';
 import { COLMAP_DATABASE_FILE, COLMAP_DIR, KEYPOINT_COLS, invert3, transpose3, writeColmapDatabase, type ColmapCamera, type ColmapDatabaseSummary, type ColmapPair, type TwoViewConfig } from '../../output/colmap-db.js';
 import type { ManifestColmap } from '../../output/manifest.js';
@@ -46,14 +48,17 @@ const SPARSE_SHARE = 0.6;
  * at 0.015). Images with more than DATABASE_FEATURES keep the strongest: the same set at
  * either threshold (OpenCV's default 0.04 finds half as many on smooth footage).
  */
-const FULL_CONTRAST_THRESHOLD = 0.015;
+export const FULL_CONTRAST_THRESHOLD = 0.015;
 /**
- * SIFT features per written image found anew: what COLMAP's own extraction keeps with
- * sfm_eval.py's 2,048 (its cap counts locations, and a location with a second orientation is
- * a second feature: 3,115 per image on dev_orbit at 960 px), so that the database's tracks
- * are as dense as COLMAP's.
+ * SIFT features per written image found anew, the strongest kept. COLMAP's own extraction
+ * with sfm_eval.py's 2,048 keeps about 3,100 on dev_orbit at 960 px (its cap counts locations,
+ * a second orientation is a second feature, and it keeps whole scale levels from the coarsest
+ * down). OpenCV's features at that count gave 1.4x COLMAP's rotation error there; 4,096 give
+ * its error and 1.3x its points, for 1.8x the matching (docs/quality.md, issue 18). Keeping
+ * the coarsest levels first, as COLMAP does, was no better at either count.
  */
-export const DATABASE_FEATURES = 3072;
+export const DATABASE_FEATURES = 4096;
+
 /** COLMAP's default focal-length guess, in units of the longer image side. */
 const DEFAULT_FOCAL_FACTOR = 1.2;
 /** The long side of a 35 mm film frame, the unit of 35 mm-equivalent focal lengths. */
@@ -76,6 +81,8 @@ export interface ColmapExportInput {
   fullFeatures?: number;
   /** OpenCV contrast threshold of the SIFT found anew. Default FULL_CONTRAST_THRESHOLD. */
   contrastThreshold?: number;
+  /** Remove OpenCV's +0.25 px keypoint shift from the SIFT found anew (FeatureOptions.unshift). Default true. */
+  unshift?: boolean;
   /** The input's 35 mm-equivalent focal length in mm (VideoInfo.focalLength35mm), 0 when it states none. */
   focalLength35mm?: number;
   /** Native threads for matching. */
@@ -188,10 +195,33 @@ async function imageSize(path: string): Promise<{ width: number; height: number 
   }
 }
 
-/** SIFT on a written image at its full resolution (for picks described with ORB, or source 'full'). */
-async function fullResolutionSift(path: string, maxFeatures: number, contrastThreshold = FULL_CONTRAST_THRESHOLD): Promise<FeatureSet> {
-  const { data, info } = await sharp(path).grayscale().raw().toBuffer({ resolveWithObject: true });
-  return extractFeatures({ data, width: info.width, height: info.height }, { detector: 'sift', maxFeatures, contrastThreshold });
+/** Written images decoded at once for the batch SIFT below, per native thread (memory: a few frames each). */
+const SIFT_IMAGES_PER_THREAD = 2;
+
+/**
+ * SIFT on written images at their full resolution (for picks described with ORB, or source
+ * 'full'), a few at a time on `threads` native threads: the next batch decodes while the
+ * current one is described.
+ */
+async function fullResolutionSifts(paths: string[], options: FeatureOptions, threads: number): Promise<FeatureSet[]> {
+  const decode = (path: string) =>
+    sharp(path).grayscale().raw().toBuffer({ resolveWithObject: true }).then(({ data, info }) => ({ data, width: info.width, height: info.height }));
+  const step = Math.max(1, threads * SIFT_IMAGES_PER_THREAD);
+  const out: FeatureSet[] = [];
+  try {
+    let next = Promise.all(paths.slice(0, step).map(decode));
+    for (let k = 0; k < paths.length; k += step) {
+      const images = await next;
+      next = Promise.all(paths.slice(k + step, k + 2 * step).map(decode));
+      // A failed decode ahead must not go unhandled while this batch runs.
+      next.catch(() => undefined);
+      out.push(...(await extractFeaturesBatch(images, { ...options, threads })));
+    }
+    return out;
+  } catch (err) {
+    for (const set of out) set.dispose();
+    throw err;
+  }
 }
 
 /**
@@ -214,21 +244,22 @@ export async function writeColmapExport(input: ColmapExportInput): Promise<Colma
   const owned: FeatureSet[] = [];
   try {
     // Picks described with ORB (fast mode) or not at all get SIFT on their written image.
-    const sets: FeatureSet[] = [];
-    let reused = 0;
-    for (const [k, im] of input.images.entries()) {
-      // A sparse analysis set (a smooth real clip: a few hundred features at 640 px) is found
-      // again at full size with COLMAP's lower contrast threshold, as COLMAP's own SIFT would.
-      const dense = im.features !== undefined && im.features.count >= SPARSE_SHARE * input.maxFeatures;
-      if (input.source === 'analysis' && im.features && im.features.kind === 'sift' && !im.features.disposed && dense) {
-        sets.push(im.features);
-        reused++;
-      } else {
-        const set = await fullResolutionSift(paths[k]!, input.fullFeatures ?? DATABASE_FEATURES, input.contrastThreshold);
-        owned.push(set);
-        sets.push(set);
-      }
-    }
+    // A sparse analysis set (a smooth real clip: a few hundred features at 640 px) is found
+    // again at full size with COLMAP's lower contrast threshold, as COLMAP's own SIFT would.
+    const reuse = input.images.map((im) =>
+      input.source === 'analysis' && im.features !== undefined && im.features.kind === 'sift' && !im.features.disposed && im.features.count >= SPARSE_SHARE * input.maxFeatures,
+    );
+    const again = paths.filter((_, k) => !reuse[k]);
+    const siftOptions: FeatureOptions = {
+      detector: 'sift',
+      maxFeatures: input.fullFeatures ?? DATABASE_FEATURES,
+      contrastThreshold: input.contrastThreshold ?? FULL_CONTRAST_THRESHOLD,
+      unshift: input.unshift ?? true,
+    };
+    owned.push(...(await fullResolutionSifts(again, siftOptions, input.threads)));
+    let next = 0;
+    const sets = input.images.map((im, k) => (reuse[k] ? im.features! : owned[next++]!));
+    const reused = reuse.filter(Boolean).length;
     const scales = sets.map((set, k) => [sizes[k]!.width / set.width, sizes[k]!.height / set.height] as [number, number]);
     const features = await colmapFeatures(sets, scales);
 
