@@ -23,7 +23,7 @@ import { MAX_KEPT_SHARE, planDensePass } from '../src/pipeline/single-pass.js';
 import { REPLACE_QUALITY, resolveCandidates, STAND_IN_MIN_CHOICE } from '../src/pipeline/stages/candidates.js';
 import { measureVideo, PASS1_METRICS } from '../src/pipeline/stages/measure.js';
 import { measureFrames } from '../src/core/metrics.js';
-import { keyframeBefore } from '../src/pipeline/types.js';
+import { fetchPoolSizes, keyframeBefore } from '../src/pipeline/types.js';
 import { silentLogger } from '../src/log.js';
 import { cheapQuality, findCandidates } from '../src/select/index.js';
 import { relativeQuality } from '../src/select/score.js';
@@ -241,5 +241,15 @@ describe('OpenCV threads', () => {
     expect(native().openCvThreads()).toBe(1);
     for (const s of [...one, ...two]) s.dispose();
     for (const f of frames) f.release();
+  });
+});
+
+describe('fetchPoolSizes (describe pass 2, write fetch)', () => {
+  it('bounds the full-resolution slots by memory at 4K, keeps the cap below it, and never goes under two batches', () => {
+    expect(fetchPoolSizes({ displayWidth: 1920, displayHeight: 1080 }, 10)).toEqual({ batchSize: 4, poolSize: 10 });
+    expect(fetchPoolSizes({ displayWidth: 3840, displayHeight: 2160 }, 10)).toEqual({ batchSize: 2, poolSize: 5 });
+    expect(fetchPoolSizes({ displayWidth: 320, displayHeight: 240 }, 12)).toEqual({ batchSize: 4, poolSize: 12 });
+    const huge = fetchPoolSizes({ displayWidth: 8192, displayHeight: 8192 }, 12);
+    expect(huge.poolSize).toBeGreaterThanOrEqual(2 * huge.batchSize);
   });
 });

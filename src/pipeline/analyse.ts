@@ -66,7 +66,7 @@ export async function analyseVideo(options: ResolvedExtractOptions, out: OutputD
 
     run.checkpoint();
     clock.start('describe');
-    const fetched = await describeCandidates(input, table, candidates.candidates, options, descriptions, progress, measured.keyframeTimes);
+    const fetched = await describeCandidates(input, table, candidates.candidates, options, descriptions, progress, measured.keyframeTimes, measured.info);
     trimNativeMemory(); // the SIFT pyramids and conversions of the candidates
     clock.stop();
     run.checkpoint();

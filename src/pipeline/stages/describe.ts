@@ -10,7 +10,8 @@ import type { FrameTable } from '../../select/index.js';
 import type { Descriptions } from '../descriptions.js';
 import type { ResolvedExtractOptions } from '../options.js';
 import type { ProgressReporter } from '../progress.js';
-import { keyframeBefore } from '../types.js';
+import type { VideoInfo } from '../../core/decode.js';
+import { fetchPoolSizes, keyframeBefore } from '../types.js';
 
 /**
  * Describes the candidates a one-pass run kept (their analysis images are in `descriptions`);
@@ -25,6 +26,7 @@ export async function describeCandidates(
   descriptions: Descriptions,
   progress: ProgressReporter,
   keyframes: Float64Array,
+  info: Pick<VideoInfo, 'displayWidth' | 'displayHeight'>,
 ): Promise<number> {
   // Kept by a one-pass run's windows: described from their analysis images, no decode; their
   // full-resolution images, held as decoded planes, converted and encoded at the same time. The
@@ -53,8 +55,7 @@ export async function describeCandidates(
       rgbFullResolution: true,
       fastDecode: false,
       threads: options.threads,
-      batchSize: 4,
-      poolSize: 10, // 10 full-resolution RGB slots: ~250 MB at 4K, the describe pass's bound
+      ...fetchPoolSizes(info, 10), // the describe pass's bound: 10 slots at 1080p, 5 at 4K
       sequenceFps: options.sequenceFps,
       readTimeoutSec: options.readTimeoutSec,
       wantedPts,

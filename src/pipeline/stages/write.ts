@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 
 import { packageRoot } from '../../../bindings/index.js';
-import { openVideo } from '../../core/decode.js';
+import { openVideo, type VideoInfo } from '../../core/decode.js';
 import {
   AnalysisCsv,
   ImageWriter,
@@ -23,7 +23,7 @@ import { fateLabel, scoreRow, type FrameTable, type Selection } from '../../sele
 import type { ResolvedExtractOptions } from '../options.js';
 import type { ProgressReporter } from '../progress.js';
 import type { PipelineRun } from '../run.js';
-import { keyframeBefore, type MeasureColumns, type VideoAnalysis } from '../types.js';
+import { fetchPoolSizes, keyframeBefore, type MeasureColumns, type VideoAnalysis } from '../types.js';
 import type { PickGraph } from './tracks.js';
 
 /**
@@ -60,7 +60,7 @@ export async function writeOutputs(analysis: VideoAnalysis, selection: Selection
   if (missing.length > 0) {
     const nameByPts = new Map(missing.map((k) => [selection.picks[k]!.ptsSec.toFixed(4), names[k]!]));
     const writer = new ImageWriter(out.imagesDir, { format: options.format, quality: options.quality, ...(options.signal ? { signal: options.signal } : {}) });
-    fetched = await fetchFullFrames(analysis.input, missing.map((k) => selection.picks[k]!.ptsSec), options, run.progress, analysis.keyframeTimes, async (frame) => {
+    fetched = await fetchFullFrames(analysis.input, missing.map((k) => selection.picks[k]!.ptsSec), options, run.progress, analysis.keyframeTimes, analysis.info, async (frame) => {
       const name = nameByPts.get(frame.ptsSec.toFixed(4));
       if (!name) return frame.release();
       await writer.ready();
@@ -132,6 +132,7 @@ export async function fetchFullFrames(
   options: ResolvedExtractOptions,
   progress: ProgressReporter,
   keyframes: Float64Array,
+  info: Pick<VideoInfo, 'displayWidth' | 'displayHeight'>,
   write: (frame: FullFrame) => Promise<void>,
 ): Promise<number> {
   if (ptsList.length === 0) return 0;
@@ -142,8 +143,7 @@ export async function fetchFullFrames(
     gray: false,
     rgb: true,
     threads: options.threads,
-    batchSize: 4,
-    poolSize: 12,
+    ...fetchPoolSizes(info, 12),
     sequenceFps: options.sequenceFps,
     readTimeoutSec: options.readTimeoutSec,
     wantedPts,
