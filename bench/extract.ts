@@ -9,8 +9,9 @@
  * Usage: npx tsc -p tsconfig.json && node dist/bench/extract.js [--seconds 60] [--video FILE]
  *   [--runs 3] [--count 40] [--modes balanced,high_quality,fast] [--two-pass] [--no-baseline]
  * (--two-pass: balanced with the two-pass pipeline too, for the one-pass gain; --floor: the
- * addon's decode alone and with pass 1's metrics per dense mode in the same rounds, and a table of
- * every part as wall and CPU ratio to the ffmpeg decode: src/bench/floor.ts)
+ * addon's decode alone and with pass 1's metrics per dense mode in the same rounds, SIFT and the
+ * RGB + JPEG of as many frames as the round's run described, and a table of every part as wall
+ * and CPU ratio to the ffmpeg decode: src/bench/floor.ts)
  * The eval folder: FRAMESIFT_EVAL_DIR, else ../shared/eval beside the package root.
  */
 import { spawnSync } from 'node:child_process';
@@ -21,7 +22,7 @@ import { parseArgs } from 'node:util';
 
 import { packageRoot } from '../bindings/index.js';
 import { clip1080p, cost, ffmpegDecodeCost, ffmpegDecodeSeconds, fmt, stats, type Cost } from '../src/bench/common.js';
-import { FLOOR_PARTS, floorPart, type FloorPart } from '../src/bench/floor.js';
+import { CANDIDATE_PARTS, candidatePart, FLOOR_PARTS, floorPart, type FloorPart } from '../src/bench/floor.js';
 import { timedExtract, type ExtractRun } from '../src/bench/extract.js';
 import { describeMachine } from '../src/bench/machine.js';
 import type { ExtractMode } from '../src/bench/schema.js';
@@ -93,6 +94,13 @@ for (let r = 0; r < runs; r++) {
       floor.set(key, [...(floor.get(key) ?? []), c]);
       line.push(`${key} ${c.wall.toFixed(2)} s (CPU ${c.cpu.toFixed(2)} s)`);
     }
+    const described = byMode.get(mode)!.at(-1)!.manifest.decode?.described ?? 0;
+    for (const part of CANDIDATE_PARTS) {
+      const key = `${mode}: ${part}`;
+      const c = await candidatePart(clip, part, mode, described, availableParallelism());
+      floor.set(key, [...(floor.get(key) ?? []), c]);
+      line.push(`${key} (${described}) ${c.wall.toFixed(2)} s (CPU ${c.cpu.toFixed(2)} s)`);
+    }
   }
   if (!baselineSkip) {
     baseline.push(sharpestSeconds(clip));
@@ -137,15 +145,16 @@ if (floorModes.length > 0) {
     console.log('| part | wall s | wall / ffmpeg | CPU s | CPU / ffmpeg CPU |');
     console.log('|---|---|---|---|---|');
     console.log(row('ffmpeg binary, decode to null', decode, decodeCpu));
-    for (const part of FLOOR_PARTS as readonly FloorPart[]) {
-      const cs = floor.get(`${mode}: ${part}`)!;
-      console.log(row(`addon ${part}`, cs.map((c) => c.wall), cs.map((c) => c.cpu)));
-    }
     const m = xs[0]!.manifest;
     const described = m.decode?.described ?? 0;
+    for (const part of [...(FLOOR_PARTS as readonly FloorPart[]), ...CANDIDATE_PARTS]) {
+      const cs = floor.get(`${mode}: ${part}`)!;
+      const name = (CANDIDATE_PARTS as readonly string[]).includes(part) ? `${part} (${described} frames, alone)` : `addon ${part}`;
+      console.log(row(name, cs.map((c) => c.wall), cs.map((c) => c.cpu)));
+    }
     const label: Record<string, string> = {
-      measure: 'extract: measure (decode + metrics + keep: gray copy, JPEG of kept frames)',
-      describe: `extract: describe (features of ${described} frames, ${m.decode?.framesDecoded.describe ?? 0} decoded again)`,
+      measure: 'extract: measure (decode + metrics + keep: gray copy, planes of the kept frames to the spill)',
+      describe: `extract: describe (SIFT of ${described} frames and RGB + JPEG of the kept ones, ${m.decode?.framesDecoded.describe ?? 0} decoded again)`,
     };
     for (const stage of Object.keys(m.timings)) {
       console.log(row(label[stage] ?? `extract: ${stage}`, xs.map((x) => x.manifest.timings[stage] ?? 0), xs.map((x) => x.manifest.cpuTimings?.[stage] ?? 0)));

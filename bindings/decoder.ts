@@ -28,6 +28,8 @@ export interface NativeDecoderOptions {
   applyRotation: boolean;
   /** RGB plane at the source size while gray stays at the analysis size. */
   rgbFullResolution?: boolean;
+  /** With rgb: keep the decoded planes in the slot instead of converting the RGB (FrameSpill converts the kept ones). */
+  rgbDeferred?: boolean;
   maxFramesDecoded?: number;
   readTimeoutSec?: number;
   /** Skip deblocking and allow non-compliant speed-ups (analysis passes only). */
@@ -85,6 +87,8 @@ export interface NativeFrame {
   /** Size of the RGB plane (differs from width/height with rgbFullResolution). */
   rgbWidth?: number;
   rgbHeight?: number;
+  /** rgbDeferred: the slot holds the decoded planes, no rgb Buffer. */
+  rgbDeferred?: boolean;
   /** Opaque ticket: passing the frame to native calls pins it; release(handle) returns it. */
   handle: unknown;
 }
@@ -125,6 +129,18 @@ export interface NativeDecoder {
   stats(): NativeDecodeStats;
 }
 
+/** A scratch file of decoded planes (native/frame_spill.h), unlinked at creation. */
+export interface NativeFrameSpill {
+  /** Appends a frame decoded with rgbDeferred (pinned while written); resolves to its record id. */
+  write(frame: { handle: unknown }): Promise<number>;
+  /** The record's RGB24 at full resolution into `buffer` (at least rgbBytes(id).bytes + 64 bytes). */
+  readRgb(id: number, buffer: Uint8Array): Promise<{ width: number; height: number }>;
+  rgbBytes(id: number): { bytes: number; width: number; height: number };
+  fileBytes(): number;
+  close(): void;
+}
+
 export interface DecoderExports {
   Decoder: new () => NativeDecoder;
+  FrameSpill: new (path: string) => NativeFrameSpill;
 }

@@ -48,6 +48,8 @@ export interface NativeAddon extends DecoderExports, MetricsExports, GeometryExp
   decoders(): Record<NativeCodecKey, NativeDecoderInfo[]>;
   /** OpenCV's own thread pool (fixed to 1 at load: native jobs split their work over their `threads` argument). */
   openCvThreads(): number;
+  /** Gives the native heap's free memory back to the OS (glibc malloc_trim); false when none was, or off glibc. */
+  trimNativeMemory(): boolean;
   setErrorClass(cls: new (message: string, code: string) => Error): void;
 }
 

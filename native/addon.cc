@@ -26,6 +26,7 @@ void InitMetrics(Napi::Env env, Napi::Object exports);
 void InitGeometry(Napi::Env env, Napi::Object exports);
 void InitEmbed(Napi::Env env, Napi::Object exports);
 void InitCodecs(Napi::Env env, Napi::Object exports);
+void InitSpill(Napi::Env env, Napi::Object exports);
 }  // namespace framesift
 
 namespace {
@@ -84,6 +85,18 @@ void FixOpenCvThreads() {
 
 Napi::Value OpenCvThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), cv::getNumThreads()); }
 
+// Between stages: the heap memory freed by a stage's native work (SIFT pyramids, decoder
+// buffers, all through 2 shared arenas) goes back to the OS instead of staying in the arenas,
+// where the next stage's different block sizes may not reuse it. A few ms; true when memory was
+// released.
+Napi::Value TrimNativeMemory(const Napi::CallbackInfo& info) {
+#if defined(__GLIBC__)
+  return Napi::Boolean::New(info.Env(), malloc_trim(0) == 1);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   TuneMalloc();
   FixOpenCvThreads();
@@ -94,8 +107,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   framesift::InitGeometry(env, exports);
   framesift::InitEmbed(env, exports);
   framesift::InitCodecs(env, exports);
+  framesift::InitSpill(env, exports);
   exports.Set("versions", Versions(env));
   exports.Set("openCvThreads", Napi::Function::New(env, OpenCvThreads, "openCvThreads"));
+  exports.Set("trimNativeMemory", Napi::Function::New(env, TrimNativeMemory, "trimNativeMemory"));
   return exports;
 }
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "plane_layout.h"
+
 namespace framesift {
 
 // Bytes to read instead of a file (fuzzing, in-memory inputs); not owned.
@@ -47,6 +49,10 @@ struct DecoderOptions {
   // RGB plane at the source size (rotated) while gray stays at the analysis size: one decode
   // gives both the analysis image and the full-resolution output image.
   bool rgbFullResolution = false;
+  // With rgb: the RGB plane is not converted while decoding; the frame's slot holds the decoded
+  // planes instead (OutputSizes::planes), converted later only for the frames that are kept
+  // (FrameSpill). The converted pixels are those the decode would have made.
+  bool rgbDeferred = false;
   // When non-empty (ascending): deliver only the frames at these times (from the container
   // start); long gaps between them are crossed by seeking. For fetching chosen frames.
   std::vector<double> wantedPts;
@@ -101,6 +107,7 @@ struct DecodeStats {
 struct OutputSizes {
   int width = 0, height = 0;        // gray (and RGB unless rgbFullResolution)
   int rgbWidth = 0, rgbHeight = 0;  // RGB
+  PlaneLayout planes;               // rgbDeferred: what the RGB target holds instead
 };
 
 struct FrameInfo {

@@ -49,6 +49,7 @@ DecoderOptions ReadOptions(Napi::Object o) {
   opts.gopMaxSkipSec = o.Get("gopMaxSkipSec").IsNumber() ? o.Get("gopMaxSkipSec").As<Napi::Number>().DoubleValue() : -1;
   opts.fastDecode = o.Get("fastDecode").IsBoolean() && o.Get("fastDecode").As<Napi::Boolean>();
   opts.rgbFullResolution = o.Get("rgbFullResolution").IsBoolean() && o.Get("rgbFullResolution").As<Napi::Boolean>();
+  opts.rgbDeferred = o.Get("rgbDeferred").IsBoolean() && o.Get("rgbDeferred").As<Napi::Boolean>();
   auto readTimes = [&](const char* key, std::vector<double>& out) {
     Napi::Value value = o.Get(key);
     if (!value.IsArray()) return;
@@ -129,6 +130,7 @@ struct DecodedFrame {
   int slot;
   uint32_t generation;
   std::shared_ptr<PixelBlock> gray, rgb;
+  bool rgbDeferred = false;  // rgb holds the decoded planes: not shown to JS as a Buffer
 };
 
 class ReadJob : public PromiseJob {
@@ -150,7 +152,9 @@ class ReadJob : public PromiseJob {
       TargetProvider target = [&](const OutputSizes& size) {
         size_t pixels = static_cast<size_t>(size.width) * size.height;
         size_t rgbPixels = static_cast<size_t>(size.rgbWidth) * size.rgbHeight;
-        slot = pool.Acquire(wantGray ? pixels : 0, wantRgb ? rgbPixels * 3 : 0);
+        // Deferred RGB: the slot holds the decoded planes, from an aligned start.
+        const size_t rgbBytes = size.planes.format >= 0 ? size.planes.bytes + PlaneLayout::kAlign : rgbPixels * 3;
+        slot = pool.Acquire(wantGray ? pixels : 0, wantRgb ? rgbBytes : 0);
         if (slot < 0) Fail(ErrorCode::Internal, "frame pool exhausted");  // cannot happen: checked above
         return FrameTarget{pool.GrayData(slot), pool.RgbData(slot)};
       };
@@ -167,7 +171,9 @@ class ReadJob : public PromiseJob {
         done_ = true;
         break;
       }
-      frames_.push_back(DecodedFrame{info, slot, pool.Generation(slot), pool.GrayBlock(slot), pool.RgbBlock(slot)});
+      const bool deferred = info.size.planes.format >= 0;
+      if (deferred) pool.SetPlanes(slot, info.size.planes);
+      frames_.push_back(DecodedFrame{info, slot, pool.Generation(slot), pool.GrayBlock(slot), pool.RgbBlock(slot), deferred});
     }
     stats_ = core_->source->Stats();
   }
@@ -190,7 +196,8 @@ class ReadJob : public PromiseJob {
         f.Set("rgbHeight", d.info.size.rgbHeight);
       }
       if (d.gray) f.Set("gray", ExternalBuffer(env, d.gray, ticket));
-      if (d.rgb) f.Set("rgb", ExternalBuffer(env, d.rgb, ticket));
+      if (d.rgb && !d.rgbDeferred) f.Set("rgb", ExternalBuffer(env, d.rgb, ticket));
+      if (d.rgbDeferred) f.Set("rgbDeferred", true);
       f.Set("handle", NewFrameHandle(env, ticket));
       frames.Set(i, f);
     }

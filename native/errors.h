@@ -19,6 +19,7 @@ enum class ErrorCode {
   Busy,         // ERR_FRAMESIFT_BUSY: a call of the same kind is still running
   Model,        // ERR_FRAMESIFT_MODEL: an ONNX model is unusable
   Timeout,      // ERR_FRAMESIFT_TIMEOUT: a network input stalled longer than the read timeout
+  Output,       // ERR_FRAMESIFT_OUTPUT: a file under the output folder could not be written or read
   Internal,     // ERR_FRAMESIFT_INTERNAL: a bug or an unexpected library failure
 };
 
@@ -36,6 +37,7 @@ inline const char* ErrorCodeName(ErrorCode code) {
     case ErrorCode::Busy: return "ERR_FRAMESIFT_BUSY";
     case ErrorCode::Model: return "ERR_FRAMESIFT_MODEL";
     case ErrorCode::Timeout: return "ERR_FRAMESIFT_TIMEOUT";
+    case ErrorCode::Output: return "ERR_FRAMESIFT_OUTPUT";
     case ErrorCode::Internal: return "ERR_FRAMESIFT_INTERNAL";
   }
   return "ERR_FRAMESIFT_INTERNAL";

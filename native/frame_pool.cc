@@ -25,6 +25,7 @@ int FramePool::Acquire(size_t graySize, size_t rgbSize) {
   };
   fit(slot.gray, graySize);
   fit(slot.rgb, rgbSize);
+  slot.planes = PlaneLayout{};
   slot.inUse = true;
   slot.releaseRequested = false;
   slot.pins = 0;

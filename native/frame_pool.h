@@ -8,6 +8,8 @@
 #include <mutex>
 #include <vector>
 
+#include "plane_layout.h"
+
 namespace framesift {
 
 // Pixel memory of one slot. Held by shared_ptr so a Buffer that outlives its frame (or the
@@ -24,6 +26,7 @@ struct PixelBlock {
 struct FrameSlot {
   std::shared_ptr<PixelBlock> gray;
   std::shared_ptr<PixelBlock> rgb;
+  PlaneLayout planes;       // a deferred-RGB frame: how its rgb block holds the decoded planes
   uint32_t generation = 0;  // bumped on every reuse: a stale frame no longer matches
   bool inUse = false;
   bool releaseRequested = false;
@@ -52,6 +55,9 @@ class FramePool : public std::enable_shared_from_this<FramePool> {
   std::shared_ptr<PixelBlock> GrayBlock(int slot);
   std::shared_ptr<PixelBlock> RgbBlock(int slot);
   uint32_t Generation(int slot);
+  // Decoder thread, before the frame is handed out: how a deferred-RGB slot holds its planes.
+  void SetPlanes(int slot, const PlaneLayout& planes) { slots_[slot].planes = planes; }
+  const PlaneLayout& Planes(int slot) const { return slots_[slot].planes; }
 
   int Capacity() const { return static_cast<int>(slots_.size()); }
   int FreeCount();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { extractFeatures, featureSetFromBuffer, matchPairs } from '../src/core/geometry.js';
-import { decodeAnalysisFile, encodeAnalysisFile } from '../src/report/analysis-file.js';
+import { decodeAnalysisFile, encodeAnalysisFile, encodeAnalysisParts } from '../src/report/analysis-file.js';
 import { checkFingerprint, fingerprintInput } from '../src/report/fingerprint.js';
 import { texturedImage } from './helpers/geometry-scenes.js';
 
@@ -56,6 +56,22 @@ describe('analysis file container', () => {
     expect(Array.from(decoded.columns.c)).toEqual([1, 2, 3]);
     expect(Array.from(decoded.rows[0]!.bytes)).toEqual([9, 8, 7, 6, 5]);
     expect(decoded.empty.length).toBe(0);
+  });
+
+  it('as parts: the typed arrays are written from their own memory, padded to 8 bytes, the same bytes as one Buffer', () => {
+    const features = Uint8Array.from({ length: 13 }, (_, k) => k * 7);
+    const column = Float32Array.from([0.25, 4]);
+    const value = { features, column, note: 'n' };
+    const parts = encodeAnalysisParts(value, 2);
+    // Not copied: a long run's feature bytes would be held twice at its end.
+    expect(parts.some((p) => p.buffer === features.buffer && p.byteLength === 13)).toBe(true);
+    expect(parts.some((p) => p.buffer === column.buffer)).toBe(true);
+    const joined = Buffer.concat(parts);
+    expect(joined.length % 8).toBe(0);
+    expect(joined.equals(encodeAnalysisFile(value, 2))).toBe(true);
+    const back = decodeAnalysisFile<typeof value>(joined, 2, 'x.bin');
+    expect(Array.from(back.features)).toEqual(Array.from(features));
+    expect(Array.from(back.column)).toEqual([0.25, 4]);
   });
 
   it('refuses another version, another file and a cut file with ERR_FRAMESIFT_SAVED_ANALYSIS', () => {

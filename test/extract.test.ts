@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { extractFrames, type Manifest } from '../src/extract.js';
 import { validateManifest } from '../src/output/index.js';
 import { runCli } from './helpers/cli.js';
+import { ffmpeg } from './helpers/ffmpeg.js';
 import { DEFECT_CLIP, defectClip, fixtures } from './helpers/fixtures.js';
 
 const frameOf = (t: number) => Math.round(t * DEFECT_CLIP.fps);
@@ -327,4 +328,27 @@ describe('extract CLI', () => {
     expect(JSON.parse(r.stdout).chosen).toBe(4);
     expect(readdirSync(join(dir, 'o', 'images')).every((f) => f.endsWith('.png'))).toBe(true);
   });
+});
+
+describe('analysis.csv of a video longer than one CSV chunk', () => {
+  it('has every frame once, in order, each row with its own fate (chunks of CSV_CHUNK_ROWS rows)', async () => {
+    const { CSV_CHUNK_ROWS } = await import('../src/pipeline/stages/write.js');
+    const dir = tempDir();
+    const video = join(dir, 'long.mp4');
+    const frames = Math.round(CSV_CHUNK_ROWS * 1.5);
+    ffmpeg(['-f', 'lavfi', '-i', `testsrc2=size=160x90:rate=60`, '-frames:v', String(frames), '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '60', video]);
+    const m = await extractFrames(video, { outDir: join(dir, 'out'), count: 20 });
+    const lines = readFileSync(join(dir, 'out', 'analysis.csv'), 'utf8').trim().split('\n');
+    const header = lines[0]!.split(',');
+    const rows = lines.slice(1).map((line) => line.split(','));
+    expect(rows.length).toBe(frames);
+    expect(rows.every((r) => r.length === header.length)).toBe(true);
+    const at = (name: string) => header.indexOf(name);
+    expect(rows.map((r) => Number(r[at('frameIndex')]))).toEqual(Array.from({ length: frames }, (_, k) => k));
+    expect(rows.every((r, k) => Math.abs(Number(r[at('ptsSec')]) - k / 60) < 1e-5)).toBe(true);
+    // The fate column comes from the same offsets as the rows: the chosen rows are the picks.
+    const chosen = rows.flatMap((r, k) => (r[at('fate')] === 'chosen' ? [k] : []));
+    expect(chosen).toEqual(m.frames.map((f) => f.frameIndex));
+    expect(chosen.some((k) => k >= CSV_CHUNK_ROWS) && chosen.some((k) => k < CSV_CHUNK_ROWS)).toBe(true);
+  }, 120_000);
 });

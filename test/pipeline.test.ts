@@ -23,7 +23,7 @@ import { MAX_KEPT_SHARE, planDensePass } from '../src/pipeline/single-pass.js';
 import { REPLACE_QUALITY, resolveCandidates, STAND_IN_MIN_CHOICE } from '../src/pipeline/stages/candidates.js';
 import { measureVideo, PASS1_METRICS } from '../src/pipeline/stages/measure.js';
 import { measureFrames } from '../src/core/metrics.js';
-import { keyframeBefore } from '../src/pipeline/types.js';
+import { fetchPoolSizes, keyframeBefore } from '../src/pipeline/types.js';
 import { silentLogger } from '../src/log.js';
 import { cheapQuality, findCandidates } from '../src/select/index.js';
 import { relativeQuality } from '../src/select/score.js';
@@ -87,7 +87,9 @@ describe('one pass: keep windows over a real decode', () => {
       expect(windows.length).toBe(18);
       const expected = windows.map((rows) => rows.map((r) => ({ r, q: quality.of(measured.columns, r) })).sort((a, b) => b.q - a.q || a.r - b.r)[0]!.r);
       expect(measured.kept).toEqual(expected);
-      for (const row of expected) expect(images.has(row)).toBe(true);
+      // Not encoded during the pass: each kept frame's decoded planes wait in the spill.
+      for (const row of expected) expect([images.isSpilled(row), images.has(row)]).toEqual([true, false]);
+      expect(images.spillBytes).toBeGreaterThanOrEqual(expected.length * 320 * 240 * 1.5);
       // Nothing described during the pass: the kept rows wait with their analysis images.
       expect(descriptions.size).toBe(0);
       expect(descriptions.described).toBe(0);
@@ -97,6 +99,10 @@ describe('one pass: keep windows over a real decode', () => {
       expect(await descriptions.describeKept([...wanted, expected[4]!, expected[1]! + 1])).toBe(3);
       expect([...descriptions.features.keys()].sort((a, b) => a - b)).toEqual(wanted);
       expect(descriptions.described).toBe(3);
+      // Only those are converted and encoded; the spill goes with the rest of the kept frames.
+      expect(await descriptions.encodeKept([...wanted, expected[1]! + 1], 2)).toBe(3);
+      expect(expected.filter((row) => images.has(row))).toEqual(wanted);
+      expect([images.isSpilled(expected[0]!), images.spillBytes]).toEqual([false, 0]);
       // The rest of the kept images are dropped.
       expect(descriptions.isKept(expected[0]!)).toBe(false);
       expect(await descriptions.describeKept(expected)).toBe(0);
@@ -235,5 +241,15 @@ describe('OpenCV threads', () => {
     expect(native().openCvThreads()).toBe(1);
     for (const s of [...one, ...two]) s.dispose();
     for (const f of frames) f.release();
+  });
+});
+
+describe('fetchPoolSizes (describe pass 2, write fetch)', () => {
+  it('bounds the full-resolution slots by memory at 4K, keeps the cap below it, and never goes under two batches', () => {
+    expect(fetchPoolSizes({ displayWidth: 1920, displayHeight: 1080 }, 10)).toEqual({ batchSize: 4, poolSize: 10 });
+    expect(fetchPoolSizes({ displayWidth: 3840, displayHeight: 2160 }, 10)).toEqual({ batchSize: 2, poolSize: 5 });
+    expect(fetchPoolSizes({ displayWidth: 320, displayHeight: 240 }, 12)).toEqual({ batchSize: 4, poolSize: 12 });
+    const huge = fetchPoolSizes({ displayWidth: 8192, displayHeight: 8192 }, 12);
+    expect(huge.poolSize).toBeGreaterThanOrEqual(2 * huge.batchSize);
   });
 });

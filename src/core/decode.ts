@@ -35,6 +35,13 @@ export interface DecodeOptions {
    * one decode gives both the analysis image and the output image. Default false.
    */
   rgbFullResolution?: boolean;
+  /**
+   * With rgb: no RGB conversion while decoding; each frame's slot holds its decoded planes
+   * instead (about half the bytes at 4:2:0, a copy without arithmetic), and `frame.rgb` is
+   * undefined. A FrameSpill (src/core/spill.ts) keeps the planes of the frames worth it and
+   * converts those to the same RGB the decode would have made. Default false.
+   */
+  rgbDeferred?: boolean;
   /** 'all' frames (default), a target rate ('fps', time-based and VFR-safe), or 'keyframes' only. */
   sampling?: Sampling;
   /** Frames per second for sampling 'fps'. */
@@ -184,9 +191,11 @@ export function resolveDecodeOptions(options: DecodeOptions = {}): ResolvedOptio
     gopMaxSkipSec: o.gopMaxSkipSec === undefined ? -1 : checkNumber('gopMaxSkipSec', o.gopMaxSkipSec, 0, 1e6, false),
     fastDecode: o.fastDecode === undefined ? false : checkBoolean('fastDecode', o.fastDecode),
     rgbFullResolution: o.rgbFullResolution === undefined ? false : checkBoolean('rgbFullResolution', o.rgbFullResolution),
+    rgbDeferred: o.rgbDeferred === undefined ? false : checkBoolean('rgbDeferred', o.rgbDeferred),
     maxFramesDecoded: o.maxFramesDecoded === undefined ? 0 : checkNumber('maxFramesDecoded', o.maxFramesDecoded, 1, 2 ** 40, true),
     readTimeoutSec: o.readTimeoutSec === undefined ? DEFAULT_READ_TIMEOUT_SEC : checkNumber('readTimeoutSec', o.readTimeoutSec, 0, 86_400, false),
   };
+  if (resolved.rgbDeferred && !resolved.rgb) throw invalidArg('rgbDeferred', 'false when rgb is false (it defers the RGB conversion)', o.rgbDeferred);
   if (!resolved.gray && !resolved.rgb) throw invalidArg('gray', 'true when rgb is false (some output is needed)', o.gray);
   if (resolved.poolSize < resolved.batchSize) throw invalidArg('poolSize', `at least batchSize (${resolved.batchSize})`, resolved.poolSize);
   return resolved;
@@ -206,6 +215,8 @@ export class Frame {
   /** Size of the RGB plane: width x height unless rgbFullResolution. */
   readonly rgbWidth: number;
   readonly rgbHeight: number;
+  /** Decoded with rgbDeferred: the RGB waits in the slot's planes (FrameSpill.write). */
+  readonly rgbDeferred: boolean;
   /** Opaque ticket native calls use to pin the frame while they read it. */
   readonly handle: unknown;
   #owner: VideoDecoder;
@@ -221,6 +232,7 @@ export class Frame {
     if (raw.rgb) this.rgb = raw.rgb;
     this.rgbWidth = raw.rgbWidth ?? raw.width;
     this.rgbHeight = raw.rgbHeight ?? raw.height;
+    this.rgbDeferred = raw.rgbDeferred === true;
     this.handle = raw.handle;
     this.#owner = owner;
   }
@@ -411,6 +423,7 @@ function nativeOptions(resolved: ResolvedInput, o: ResolvedOptions) {
     gopMaxSkipSec: o.gopMaxSkipSec,
     fastDecode: o.fastDecode,
     rgbFullResolution: o.rgbFullResolution,
+    rgbDeferred: o.rgbDeferred,
     maxFramesDecoded: o.maxFramesDecoded,
     readTimeoutSec: o.readTimeoutSec,
   };

@@ -36,7 +36,8 @@ export function tempPathFor(finalPath: string): string {
 }
 
 /** Writes `data` to a temporary name, then renames it to `finalPath`. */
-export async function writeFileAtomic(finalPath: string, data: string | Uint8Array): Promise<void> {
+/** `data` may be pieces written one after another (no joined copy). */
+export async function writeFileAtomic(finalPath: string, data: string | Uint8Array | readonly Uint8Array[]): Promise<void> {
   const temp = tempPathFor(finalPath);
   try {
     await writeFile(temp, data, { flag: 'wx' });

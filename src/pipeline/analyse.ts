@@ -4,6 +4,7 @@
  * choice half (choose.ts) needs; a caller may choose from it more than once.
  */
 import type { Frame } from '../core/decode.js';
+import { trimNativeMemory } from '../core/native-memory.js';
 import { Embedder } from '../embed/index.js';
 import type { OutputDir } from '../output/index.js';
 import { CandidateImages } from './candidate-images.js';
@@ -53,6 +54,7 @@ export async function analyseVideo(options: ResolvedExtractOptions, out: OutputD
     // Fast mode chooses among what its pass described; a one-pass run first as if nothing were.
     const sparse = options.preset.sampling === 'sparse';
     const table = frameTableOf(input, measured, embedder !== undefined, sparse ? descriptions : undefined);
+    trimNativeMemory(); // pass 1's decoder and frame pool are gone
 
     run.checkpoint();
     clock.start('candidates');
@@ -64,7 +66,8 @@ export async function analyseVideo(options: ResolvedExtractOptions, out: OutputD
 
     run.checkpoint();
     clock.start('describe');
-    const fetched = await describeCandidates(input, table, candidates.candidates, options, descriptions, progress, measured.keyframeTimes);
+    const fetched = await describeCandidates(input, table, candidates.candidates, options, descriptions, progress, measured.keyframeTimes, measured.info);
+    trimNativeMemory(); // the SIFT pyramids and conversions of the candidates
     clock.stop();
     run.checkpoint();
     const decode: DecodeReport = {
@@ -102,6 +105,7 @@ export async function analyseVideo(options: ResolvedExtractOptions, out: OutputD
   } catch (err) {
     // Temporary images must be finished before the folder's clean-up can remove them.
     await images.flush().catch(() => undefined);
+    images.discardSpill();
     descriptions?.dispose();
     throw err;
   } finally {

@@ -4,9 +4,18 @@
  * table row) for re-selection (`framesift select`), and each chosen one is hard-linked into
  * DIR/images/ under its final name (copied where the file system cannot link): no extra disk for
  * the picks, and a later choice links other candidates without decoding anything.
+ *
+ * A one-pass run decodes without converting RGB (`rgbDeferred`) and holds each kept frame's
+ * decoded planes in a scratch file (spill(), src/core/spill.ts) instead of encoding it: only the
+ * kept frames that become candidates are converted and encoded, after the candidate stage
+ * (encodeSpilled()); the others never cost an RGB conversion or a JPEG.
  */
 import { copyFile, link, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
+
+import type { Frame } from '../core/decode.js';
+import { FrameSpill } from '../core/spill.js';
 
 import { IMAGES_DIR, ImageWriter, STATE_DIR, type ImageFormat } from '../output/index.js';
 import { outputError, tempPathFor } from '../output/atomic.js';
@@ -23,6 +32,8 @@ export class CandidateImages {
   readonly #written = new Set<number>();
   readonly #pending = new Set<Promise<void>>();
   #ready: Promise<void> | undefined;
+  /** Kept frames' decoded planes (spill()), until encodeSpilled() or discardSpill(). */
+  #spill: FrameSpill | undefined;
 
   /** `dir`: the output folder (DIR); images are linked into DIR/images. */
   constructor(dir: string, format: ImageFormat, quality: number, signal?: AbortSignal) {
@@ -52,8 +63,8 @@ export class CandidateImages {
     return [...this.#written].sort((a, b) => a - b);
   }
 
-  /** Queues the encode (waiting while the writer is full); `done` runs once the pixels are no longer read. */
-  async add(row: number, rgb: Uint8Array, width: number, height: number, done: () => void): Promise<void> {
+  /** DIR/.framesift and the store, made once. */
+  async #prepare(): Promise<void> {
     // One level at a time, never recursive: an output folder removed under the run is an
     // error (ERR_FRAMESIFT_OUTPUT, ENOENT), not a folder made again.
     this.#ready ??= (async () => {
@@ -64,6 +75,11 @@ export class CandidateImages {
       }
     })();
     await this.#ready;
+  }
+
+  /** Queues the encode (waiting while the writer is full); `done` runs once the pixels are no longer read. */
+  async add(row: number, rgb: Uint8Array, width: number, height: number, done: () => void): Promise<void> {
+    await this.#prepare();
     await this.#writer.ready();
     const job = this.#writer.write(this.#name(row), rgb, width, height).then(
       () => void this.#written.add(row),
@@ -74,6 +90,66 @@ export class CandidateImages {
       this.#pending.delete(tracked);
     });
     this.#pending.add(tracked);
+  }
+
+  /**
+   * Holds a frame decoded with `rgbDeferred` as `row` without encoding it: its planes go to the
+   * scratch file DIR/.framesift/spill-*.planes (unlinked at once), then the frame is released.
+   */
+  async spill(row: number, frame: Frame): Promise<void> {
+    try {
+      await this.#prepare();
+      this.#spill ??= new FrameSpill(join(dirname(this.#store), `spill-${process.pid}-${randomBytes(4).toString('hex')}.planes`));
+      await this.#spill.write(row, frame);
+    } finally {
+      frame.release();
+    }
+  }
+
+  /** Rows whose planes wait in the spill. */
+  isSpilled(row: number): boolean {
+    return this.#spill?.has(row) ?? false;
+  }
+
+  /** Bytes the spill holds (0 without one). */
+  get spillBytes(): number {
+    return this.#spill?.bytes ?? 0;
+  }
+
+  /**
+   * Converts and encodes the spilled frames among `rows` (`workers` at a time: each converts
+   * one frame off the event loop, then waits for its encode), then drops the spill: the other
+   * kept frames are never converted. Returns how many it encoded.
+   */
+  async encodeSpilled(rows: Iterable<number>, workers: number): Promise<number> {
+    const spill = this.#spill;
+    if (!spill) return 0;
+    const queue = [...new Set(rows)].filter((row) => spill.has(row) && !this.#written.has(row)).sort((a, b) => a - b);
+    let encoded = 0;
+    const worker = async () => {
+      let buffer: Uint8Array | undefined;
+      for (let row = queue.shift(); row !== undefined; row = queue.shift()) {
+        buffer = spill.bufferFor(row, buffer);
+        const { rgb, width, height } = await spill.readRgb(row, buffer);
+        // A failed candidate is fetched again if chosen, as with add().
+        await this.#writer.write(this.#name(row), rgb, width, height).then(
+          () => void (this.#written.add(row), encoded++),
+          () => undefined,
+        );
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.max(1, Math.min(workers, queue.length)) }, worker));
+    } finally {
+      this.discardSpill();
+    }
+    return encoded;
+  }
+
+  /** Frees the spill and what it holds. */
+  discardSpill(): void {
+    this.#spill?.close();
+    this.#spill = undefined;
   }
 
   async flush(): Promise<void> {

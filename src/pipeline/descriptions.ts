@@ -6,10 +6,14 @@
  * pass, or the describe stage's pass 2), read by select and tracks.
  */
 import type { Frame } from '../core/decode.js';
+import { trimNativeMemory } from '../core/native-memory.js';
 import { extractFeaturesBatch, featureSetFromBuffer, type FeatureSet } from '../core/geometry.js';
 import type { Embedder, FrameEmbedding } from '../embed/index.js';
 import type { FrameTable } from '../select/index.js';
 import type { CandidateImages } from './candidate-images.js';
+
+/** Frames per native thread in one features call when the thread share may change between calls. */
+const DESCRIBE_CHUNK_PER_THREAD = 4;
 
 /** Coverage grid for keypoints (the same 8x8 grid as the cheap coverage metric). */
 const GRID = 8;
@@ -89,8 +93,9 @@ export class Descriptions {
   /**
    * Keeps `frames` as the rows `rows` without describing them yet (a one-pass run's keep windows:
    * features only for the candidates the global rule ends up with, see describeKept()): copies
-   * the gray analysis image, embeds with a model, encodes the full-resolution image, and releases
-   * each frame once encoded.
+   * the gray analysis image, embeds with a model, and encodes the full-resolution image,
+   * releasing each frame once encoded; a frame decoded with `rgbDeferred` (no model) is not
+   * encoded now: its planes wait in the candidate store's spill for encodeKept().
    */
   async keep(frames: Frame[], rows: readonly number[]): Promise<void> {
     const ctx = this.#context;
@@ -105,22 +110,47 @@ export class Descriptions {
       this.#keptGray.set(row, { data: Uint8Array.prototype.slice.call(frame.gray!, 0, frame.width * frame.height), width: frame.width, height: frame.height });
       const v = vectors?.[k];
       if (v) this.#setEmbedding(row, v);
-      await ctx.images.add(row, frame.rgb!, frame.rgbWidth, frame.rgbHeight, () => frame.release());
+      if (frame.rgbDeferred) await ctx.images.spill(row, frame);
+      else await ctx.images.add(row, frame.rgb!, frame.rgbWidth, frame.rgbHeight, () => frame.release());
     }
+  }
+
+  /**
+   * Encodes the full-resolution images of the spilled kept rows among `rows` (`workers`
+   * conversions + encodes at a time) and drops the other kept frames' planes. Returns how many.
+   */
+  async encodeKept(rows: Iterable<number>, workers: number): Promise<number> {
+    return this.#context.images.encodeSpilled(rows, workers);
   }
 
   /**
    * Extracts the features of the kept rows among `rows` (on `threads` native threads, all
    * cores by default: the decode is over) and drops every other kept image. Returns how many
-   * rows it described.
+   * rows it described. `threads` may be a function: asked again for each chunk of frames, so
+   * the threads another job frees (the candidates' encodes) join the rest.
    */
-  async describeKept(rows: Iterable<number>, threads = this.#context.threads): Promise<number> {
+  async describeKept(rows: Iterable<number>, threads: number | (() => number) = this.#context.threads): Promise<number> {
     const ctx = this.#context;
     const wanted = [...new Set(rows)].filter((row) => this.#keptGray.has(row) && !this.features.has(row)).sort((a, b) => a - b);
     const images = wanted.map((row) => this.#keptGray.get(row)!);
     this.#keptGray.clear();
     if (wanted.length === 0) return 0;
-    const sets = await extractFeaturesBatch(images, { detector: ctx.detector, maxFeatures: ctx.maxFeatures, threads });
+    const sets: FeatureSet[] = [];
+    try {
+      for (let at = 0; at < images.length; ) {
+        const n = typeof threads === 'number' ? threads : threads();
+        // One frame per thread at a time; a chunk of a few per thread keeps the share current.
+        const chunk = typeof threads === 'number' ? images.length : Math.max(1, n) * DESCRIBE_CHUNK_PER_THREAD;
+        sets.push(...(await extractFeaturesBatch(images.slice(at, at + chunk), { detector: ctx.detector, maxFeatures: ctx.maxFeatures, threads: n })));
+        at += chunk;
+        // Each chunk's scale spaces (~50 MB per thread at 640 px) would otherwise stay in the
+        // arenas, fragmented by the feature sets kept between them.
+        trimNativeMemory();
+      }
+    } catch (err) {
+      for (const set of sets) set.dispose();
+      throw err;
+    }
     this.described += sets.length;
     for (const [k, row] of wanted.entries()) {
       const set = sets[k]!;

@@ -141,8 +141,12 @@ export function planDensePass(info: VideoInfo, options: ResolvedExtractOptions):
   const slotBytes = Math.max(1, info.displayWidth * info.displayHeight * 3 + info.outputWidth * info.outputHeight);
   const slots = Math.max(12, Math.min(24, Math.floor(POOL_BUDGET_BYTES / slotBytes)));
   const batchSize = slots >= 20 ? 4 : 2;
+  // Without a model nothing reads a kept frame's RGB before the candidate stage: the frames
+  // are decoded without converting it, and the kept ones' planes wait in the candidate
+  // store's spill; only the candidates among them are converted and encoded (describe stage).
+  const deferRgb = options.model === undefined && options.embedder === undefined;
   return {
-    decode: { rgb: true, rgbFullResolution: true, fastDecode: false, batchSize, poolSize: slots },
+    decode: { rgb: true, rgbFullResolution: true, ...(deferRgb ? { rgbDeferred: true } : {}), fastDecode: false, batchSize, poolSize: slots },
     // A hair under the span of 1/share frames, so timestamp rounding never merges two windows.
     windowSec: (1 / share - 0.5) / frameRate,
     keepPerWindow: 1,

@@ -11,6 +11,21 @@ import type { CandidateImages } from './candidate-images.js';
 import type { Descriptions } from './descriptions.js';
 import type { ResolvedExtractOptions } from './options.js';
 
+/** Memory for the full-resolution frame slots of a pass that decodes a few chosen frames (describe's pass 2, write's fetch). */
+const FETCH_POOL_BUDGET_BYTES = 128 * 2 ** 20;
+
+/**
+ * Batch and pool sizes for decoding chosen frames at full resolution in RGB: up to `maxSlots`
+ * slots within FETCH_POOL_BUDGET_BYTES (4K: 5 slots of 25 MB instead of 10-12, ~250 MB more at
+ * the peak of a long 4K clip), and at least two batches' worth, so the decode never waits on
+ * one held batch.
+ */
+export function fetchPoolSizes(info: Pick<VideoInfo, 'displayWidth' | 'displayHeight'>, maxSlots: number): { batchSize: number; poolSize: number } {
+  const slotBytes = Math.max(1, info.displayWidth * info.displayHeight * 3);
+  const poolSize = Math.max(4, Math.min(maxSlots, Math.floor(FETCH_POOL_BUDGET_BYTES / slotBytes)));
+  return { batchSize: poolSize >= 8 ? 4 : 2, poolSize };
+}
+
 /** Growable structure-of-arrays store of per-frame measurements. */
 export class MeasureColumns {
   length = 0;

@@ -25,7 +25,15 @@ function typeName(value: unknown): TypeName | undefined {
 
 /** Encodes `value` (JSON-able, with typed arrays anywhere inside) as one Buffer. */
 export function encodeAnalysisFile(value: unknown, version: number): Buffer {
-  const sections: ArrayBufferView[] = [];
+  return Buffer.concat(encodeAnalysisParts(value, version));
+}
+
+/**
+ * The bytes of encodeAnalysisFile() as the pieces to write one after another: the typed arrays
+ * of `value` are not copied (a long video's features would be held twice at the end of a run).
+ */
+export function encodeAnalysisParts(value: unknown, version: number): Uint8Array[] {
+  const sections: Uint8Array[] = [];
   let offset = 0;
   // A function, not an arrow: `this[key]` is the value before toJSON (a Buffer has one).
   const header = JSON.stringify({ littleEndian: LITTLE_ENDIAN, value }, function (this: Record<string, unknown>, key, value) {
@@ -34,24 +42,29 @@ export function encodeAnalysisFile(value: unknown, version: number): Buffer {
     if (!type) return value;
     const view = v as ArrayBufferView & { length: number };
     const at = offset;
-    sections.push(view);
-    offset += Math.ceil(view.byteLength / 8) * 8;
+    sections.push(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+    offset += padded(view.byteLength);
     return { $bin: [type, at, view.length] };
   });
   const headerBytes = Buffer.from(header, 'utf8');
-  const start = Math.ceil((12 + headerBytes.length) / 8) * 8;
-  const out = Buffer.alloc(start + offset);
-  out.write(ANALYSIS_MAGIC, 0, 'latin1');
-  out.writeUInt32LE(version, 4);
-  out.writeUInt32LE(headerBytes.length, 8);
-  headerBytes.copy(out, 12);
-  let at = start;
-  for (const view of sections) {
-    out.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), at);
-    at += Math.ceil(view.byteLength / 8) * 8;
+  const start = padded(12 + headerBytes.length);
+  const head = Buffer.alloc(start);
+  head.write(ANALYSIS_MAGIC, 0, 'latin1');
+  head.writeUInt32LE(version, 4);
+  head.writeUInt32LE(headerBytes.length, 8);
+  headerBytes.copy(head, 12);
+  const parts: Uint8Array[] = [head];
+  const zeros = new Uint8Array(8);
+  for (const section of sections) {
+    parts.push(section);
+    const pad = padded(section.byteLength) - section.byteLength;
+    if (pad > 0) parts.push(zeros.subarray(0, pad));
   }
-  return out;
+  return parts;
 }
+
+/** Sections start at 8-byte offsets (typed-array views over the file need it). */
+const padded = (bytes: number) => Math.ceil(bytes / 8) * 8;
 
 /**
  * Decodes what encodeAnalysisFile() wrote. Typed arrays come back as views over `bytes`

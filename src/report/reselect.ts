@@ -156,7 +156,7 @@ export async function reselect(dir: string, options: ReselectOptions): Promise<M
       }
       run.checkpoint();
       run.clock.start('describe');
-      fetched = await describeCandidates(saved.input, table, missing, resolved, descriptions, run.progress, saved.keyframeTimes);
+      fetched = await describeCandidates(saved.input, table, missing, resolved, descriptions, run.progress, saved.keyframeTimes, saved.info);
       await images.flush();
     }
     run.clock.stop();

@@ -16,7 +16,7 @@ import { STATE_DIR } from '../output/index.js';
 import type { ExtractOptions } from '../pipeline/options.js';
 import { MeasureColumns, type DecodeReport, type DeviceReport, type VideoAnalysis } from '../pipeline/types.js';
 import type { SavedDescription } from '../pipeline/descriptions.js';
-import { decodeAnalysisFile, encodeAnalysisFile } from './analysis-file.js';
+import { decodeAnalysisFile, encodeAnalysisParts } from './analysis-file.js';
 import type { InputFingerprint } from './fingerprint.js';
 
 export const ANALYSIS_FORMAT = 1;
@@ -122,7 +122,7 @@ export async function saveAnalysis(dir: string, saved: SavedAnalysis): Promise<s
   const path = analysisPath(dir);
   // Not recursive: DIR itself must still be there.
   await mkdir(join(dir, STATE_DIR)).catch(() => undefined);
-  await writeFileAtomic(path, encodeAnalysisFile(content, ANALYSIS_FORMAT));
+  await writeFileAtomic(path, encodeAnalysisParts(content, ANALYSIS_FORMAT));
   return path;
 }
 

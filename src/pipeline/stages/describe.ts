@@ -10,7 +10,8 @@ import type { FrameTable } from '../../select/index.js';
 import type { Descriptions } from '../descriptions.js';
 import type { ResolvedExtractOptions } from '../options.js';
 import type { ProgressReporter } from '../progress.js';
-import { keyframeBefore } from '../types.js';
+import type { VideoInfo } from '../../core/decode.js';
+import { fetchPoolSizes, keyframeBefore } from '../types.js';
 
 /**
  * Describes the candidates a one-pass run kept (their analysis images are in `descriptions`);
@@ -25,9 +26,19 @@ export async function describeCandidates(
   descriptions: Descriptions,
   progress: ProgressReporter,
   keyframes: Float64Array,
+  info: Pick<VideoInfo, 'displayWidth' | 'displayHeight'>,
 ): Promise<number> {
-  // Kept by a one-pass run's windows: described from their analysis images, no decode.
-  await descriptions.describeKept(Array.from(rows), options.threads);
+  // Kept by a one-pass run's windows: described from their analysis images, no decode; their
+  // full-resolution images, held as decoded planes, converted and encoded at the same time. The
+  // cores are shared, not oversubscribed: SIFT on half the threads, encodes (one at a time
+  // each) on the others, and SIFT takes every thread once the encodes are done (SIFT costs
+  // ~70 ms per candidate in balanced, ~130 ms in high_quality; conversion + JPEG ~50-90 ms).
+  const siftThreads = Math.max(1, Math.ceil(options.threads / 2));
+  let encoding = true;
+  await Promise.all([
+    descriptions.describeKept(Array.from(rows), () => (encoding ? siftThreads : options.threads)),
+    descriptions.encodeKept(Array.from(rows), Math.max(1, options.threads - siftThreads)).finally(() => (encoding = false)),
+  ]);
   let done = 0;
   const sortedRows = Array.from(rows).filter((row) => !descriptions.has(row)).sort((a, b) => a - b);
   if (sortedRows.length > 0) {
@@ -44,8 +55,7 @@ export async function describeCandidates(
       rgbFullResolution: true,
       fastDecode: false,
       threads: options.threads,
-      batchSize: 4,
-      poolSize: 10, // 10 full-resolution RGB slots: ~250 MB at 4K, the describe pass's bound
+      ...fetchPoolSizes(info, 10), // the describe pass's bound: 10 slots at 1080p, 5 at 4K
       sequenceFps: options.sequenceFps,
       readTimeoutSec: options.readTimeoutSec,
       wantedPts,

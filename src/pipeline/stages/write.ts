@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 
 import { packageRoot } from '../../../bindings/index.js';
-import { openVideo } from '../../core/decode.js';
+import { openVideo, type VideoInfo } from '../../core/decode.js';
 import {
   AnalysisCsv,
   ImageWriter,
@@ -23,7 +23,7 @@ import { fateLabel, scoreRow, type FrameTable, type Selection } from '../../sele
 import type { ResolvedExtractOptions } from '../options.js';
 import type { ProgressReporter } from '../progress.js';
 import type { PipelineRun } from '../run.js';
-import { keyframeBefore, type MeasureColumns, type VideoAnalysis } from '../types.js';
+import { fetchPoolSizes, keyframeBefore, type MeasureColumns, type VideoAnalysis } from '../types.js';
 import type { PickGraph } from './tracks.js';
 
 /**
@@ -60,7 +60,7 @@ export async function writeOutputs(analysis: VideoAnalysis, selection: Selection
   if (missing.length > 0) {
     const nameByPts = new Map(missing.map((k) => [selection.picks[k]!.ptsSec.toFixed(4), names[k]!]));
     const writer = new ImageWriter(out.imagesDir, { format: options.format, quality: options.quality, ...(options.signal ? { signal: options.signal } : {}) });
-    fetched = await fetchFullFrames(analysis.input, missing.map((k) => selection.picks[k]!.ptsSec), options, run.progress, analysis.keyframeTimes, async (frame) => {
+    fetched = await fetchFullFrames(analysis.input, missing.map((k) => selection.picks[k]!.ptsSec), options, run.progress, analysis.keyframeTimes, analysis.info, async (frame) => {
       const name = nameByPts.get(frame.ptsSec.toFixed(4));
       if (!name) return frame.release();
       await writer.ready();
@@ -132,6 +132,7 @@ export async function fetchFullFrames(
   options: ResolvedExtractOptions,
   progress: ProgressReporter,
   keyframes: Float64Array,
+  info: Pick<VideoInfo, 'displayWidth' | 'displayHeight'>,
   write: (frame: FullFrame) => Promise<void>,
 ): Promise<number> {
   if (ptsList.length === 0) return 0;
@@ -142,8 +143,7 @@ export async function fetchFullFrames(
     gray: false,
     rgb: true,
     threads: options.threads,
-    batchSize: 4,
-    poolSize: 12,
+    ...fetchPoolSizes(info, 12),
     sequenceFps: options.sequenceFps,
     readTimeoutSec: options.readTimeoutSec,
     wantedPts,
@@ -217,29 +217,34 @@ function pairsToMatch(selection: Selection, verified: Array<[number, number]>, n
   return pairs;
 }
 
+/** Rows formatted per CSV write: the text of a whole long video at once would hold ~4 KB of heap per frame. */
+export const CSV_CHUNK_ROWS = 2048;
+
 async function writeAnalysisCsv(dir: string, table: FrameTable, selection: Selection, columns: MeasureColumns): Promise<void> {
   const csv = await AnalysisCsv.open(dir);
   try {
     const n = table.length;
-    const fate = Array.from(selection.fate.subarray(0, n), (code) => fateLabel(code));
-    const metricColumns: Record<string, ArrayLike<number>> = {};
-    for (const name of columns.fieldNames) metricColumns[name] = columns.fields[name]!.subarray(0, n);
-    await csv.addRows(
-      {
-        frameIndex: table.index.subarray(0, n),
-        ptsSec: table.ptsSec.subarray(0, n),
-        ...metricColumns,
-        features: table.features.subarray(0, n),
-        featureCoverage: table.coverage.subarray(0, n),
-        // The selection's own view of each frame: what the report's timeline plots.
-        sharpness: table.sharpness.subarray(0, n),
-        exposure: table.exposure.subarray(0, n),
-        score: Float32Array.from({ length: n }, (_, row) => scoreRow(table, row, selection.options.weights).score),
-        motion: table.motionPx.subarray(0, n),
-        fate,
-      },
-      n,
-    );
+    for (let first = 0; first < n; first += CSV_CHUNK_ROWS) {
+      const end = Math.min(n, first + CSV_CHUNK_ROWS);
+      const metricColumns: Record<string, ArrayLike<number>> = {};
+      for (const name of columns.fieldNames) metricColumns[name] = columns.fields[name]!.subarray(first, end);
+      await csv.addRows(
+        {
+          frameIndex: table.index.subarray(first, end),
+          ptsSec: table.ptsSec.subarray(first, end),
+          ...metricColumns,
+          features: table.features.subarray(first, end),
+          featureCoverage: table.coverage.subarray(first, end),
+          // The selection's own view of each frame: what the report's timeline plots.
+          sharpness: table.sharpness.subarray(first, end),
+          exposure: table.exposure.subarray(first, end),
+          score: Float32Array.from({ length: end - first }, (_, k) => scoreRow(table, first + k, selection.options.weights).score),
+          motion: table.motionPx.subarray(first, end),
+          fate: Array.from(selection.fate.subarray(first, end), (code) => fateLabel(code)),
+        },
+        end - first,
+      );
+    }
     await csv.close();
   } catch (err) {
     await csv.abort();

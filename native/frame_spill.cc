@@ -1,0 +1,91 @@
+#include "frame_spill.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "errors.h"
+
+namespace framesift {
+
+FrameSpill::FrameSpill(const std::string& path) : path_(path) {
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd_ < 0) Fail(ErrorCode::Output, "Could not create the frame spill " + path + ": " + std::strerror(errno));
+  // The bytes live as long as the descriptor: nothing is left behind by a crash or an abort.
+  ::unlink(path.c_str());
+}
+
+FrameSpill::~FrameSpill() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+int FrameSpill::Append(const PlaneLayout& layout, const uint8_t* planes) {
+  if (layout.format < 0 || layout.bytes == 0) Fail(ErrorCode::InvalidArg, "Expected a frame decoded with rgbDeferred for the frame spill");
+  int64_t at;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    at = end_;
+    end_ += static_cast<int64_t>(layout.bytes);
+  }
+  size_t done = 0;
+  while (done < layout.bytes) {
+    ssize_t n = ::pwrite(fd_, planes + done, layout.bytes - done, at + static_cast<int64_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) Fail(ErrorCode::Output, "Could not write the frame spill " + path_ + ": " + std::strerror(n < 0 ? errno : ENOSPC));
+    done += static_cast<size_t>(n);
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  records_.push_back(Record{layout, at});
+  return static_cast<int>(records_.size()) - 1;
+}
+
+FrameSpill::Record FrameSpill::Find(int id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (id < 0 || id >= static_cast<int>(records_.size()))
+    Fail(ErrorCode::InvalidArg, "Expected a frame spill record id from 0 to " + std::to_string(records_.size()) + " but received " + std::to_string(id));
+  return records_[static_cast<size_t>(id)];
+}
+
+size_t FrameSpill::RgbBytes(int id, int* width, int* height) {
+  const PlaneLayout l = Find(id).layout;
+  const bool quarter = l.rotation == 90 || l.rotation == 270;
+  if (width) *width = quarter ? l.height : l.width;
+  if (height) *height = quarter ? l.width : l.height;
+  return static_cast<size_t>(l.width) * l.height * 3;
+}
+
+int64_t FrameSpill::FileBytes() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return end_;
+}
+
+void FrameSpill::ReadRgb(int id, uint8_t* dst) {
+  const Record record = Find(id);
+  std::unique_ptr<Reader> reader;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!idle_.empty()) {
+      reader = std::move(idle_.back());
+      idle_.pop_back();
+    }
+  }
+  if (!reader) reader = std::make_unique<Reader>();
+  const PlaneLayout& l = record.layout;
+  // The planes at the alignment they had in the decoder's slot.
+  reader->planes.resize(l.bytes + PlaneLayout::kAlign);
+  uint8_t* base = AlignedStart(reader->planes.data());
+  size_t done = 0;
+  while (done < l.bytes) {
+    ssize_t n = ::pread(fd_, base + done, l.bytes - done, record.offset + static_cast<int64_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) Fail(ErrorCode::Output, "Could not read the frame spill " + path_ + ": " + (n < 0 ? std::strerror(errno) : "short file"));
+    done += static_cast<size_t>(n);
+  }
+  reader->converter.ConvertRgb(l, base, dst);
+  std::lock_guard<std::mutex> lock(mutex_);
+  idle_.push_back(std::move(reader));
+}
+
+}  // namespace framesift

@@ -1,0 +1,81 @@
+/**
+ * A scratch file of decoded frames' planes (native/frame_spill.h): frames decoded with
+ * `rgbDeferred` wait here, out of memory (about 1.5 bytes a pixel at 4:2:0), until a later
+ * stage knows which of them it needs; only those are converted to RGB, by the same conversion
+ * the decoder makes, pixel for pixel. The file is unlinked as soon as it is created, so it goes
+ * with close() (or the process) whatever happens; nothing of it stays on disk.
+ */
+import type { NativeFrameSpill } from '../../bindings/index.js';
+import { invalidArg } from '../errors.js';
+import type { Frame } from './decode.js';
+import { native } from './native.js';
+
+/** Bytes past the last pixel the converter's SIMD rows may store (PixelBlock::kTail). */
+const TAIL = 64;
+
+export class FrameSpill {
+  readonly path: string;
+  #native: NativeFrameSpill | undefined;
+  /** Caller's key (e.g. a table row) -> record id. */
+  readonly #ids = new Map<number, number>();
+
+  /** Creates the file at `path` (which must not exist); throws ERR_FRAMESIFT_OUTPUT. */
+  constructor(path: string) {
+    this.path = path;
+    this.#native = new (native().FrameSpill)(path);
+  }
+
+  #open(): NativeFrameSpill {
+    if (!this.#native) throw invalidArg('spill', 'an open frame spill', 'closed');
+    return this.#native;
+  }
+
+  /** Appends the planes of `frame` (decoded with rgbDeferred) under `key`; the frame stays the caller's. */
+  async write(key: number, frame: Frame): Promise<void> {
+    if (!frame.rgbDeferred) throw invalidArg('frame', 'a frame decoded with rgbDeferred', 'a frame with its RGB converted');
+    this.#ids.set(key, await this.#open().write(frame));
+  }
+
+  has(key: number): boolean {
+    return this.#ids.has(key);
+  }
+
+  get keys(): number[] {
+    return [...this.#ids.keys()];
+  }
+
+  /** A buffer readRgb() can fill for `key`'s frame (its RGB24 plus the converter's tail): `reuse` when it is large enough. */
+  bufferFor(key: number, reuse?: Uint8Array): Uint8Array {
+    const needed = this.#open().rgbBytes(this.#id(key)).bytes + TAIL;
+    return reuse && reuse.length >= needed ? reuse : Buffer.allocUnsafeSlow(needed);
+  }
+
+  /**
+   * The frame's full-resolution RGB24 (rotated as the decoder would), converted off the event
+   * loop into `buffer` (from bufferFor, reusable for frames of the same size); returns a view
+   * of exactly its pixels.
+   */
+  async readRgb(key: number, buffer: Uint8Array): Promise<{ rgb: Uint8Array; width: number; height: number }> {
+    const id = this.#id(key);
+    const { bytes } = this.#open().rgbBytes(id);
+    const { width, height } = await this.#open().readRgb(id, buffer);
+    return { rgb: buffer.subarray(0, bytes), width, height };
+  }
+
+  /** Bytes in the file so far. */
+  get bytes(): number {
+    return this.#native?.fileBytes() ?? 0;
+  }
+
+  /** Frees the file (a job still running keeps it until it ends). */
+  close(): void {
+    this.#native?.close();
+    this.#native = undefined;
+  }
+
+  #id(key: number): number {
+    const id = this.#ids.get(key);
+    if (id === undefined) throw invalidArg('key', 'a key written to this spill', key);
+    return id;
+  }
+}

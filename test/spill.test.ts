@@ -1,0 +1,188 @@
+/**
+ * The frame spill (src/core/spill.ts, native/frame_spill.cc) and the deferred RGB of a one-pass
+ * run: planes held in a frame's slot and in the scratch file convert to exactly the RGB the
+ * decoder makes, in every pixel format and rotation; bad use fails with stable codes; and an
+ * extract writes the same image bytes as an encode of the reference decode, with nothing of
+ * the spill left behind.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { openVideo, type DecodeOptions, type Frame } from '../src/core/decode.js';
+import { FrameSpill } from '../src/core/spill.js';
+import { extractFrames } from '../src/extract.js';
+import { ImageWriter } from '../src/output/index.js';
+import { MeasureColumns } from '../src/pipeline/types.js';
+import { RowQuality } from '../src/pipeline/frame-table.js';
+import { replayKeeper, type KeepPlan } from '../src/pipeline/single-pass.js';
+import { fixtures } from './helpers/fixtures.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'framesift-spill-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+const spillPath = () => join(dir, `spill-${files++}.planes`);
+
+/** Every frame of `clip` decoded with `options` (full-resolution RGB), handed to `use` before release. */
+async function eachFrame(clip: string, options: DecodeOptions, use: (frame: Frame, k: number) => Promise<void>): Promise<number> {
+  const decoder = await openVideo(clip, { analysisSize: 64, rgb: true, rgbFullResolution: true, batchSize: 4, ...options });
+  let k = 0;
+  try {
+    for await (const batch of decoder.batches()) {
+      for (const frame of batch.frames) {
+        await use(frame, k++);
+        frame.release();
+      }
+    }
+  } finally {
+    await decoder.close();
+  }
+  return k;
+}
+
+describe('deferred RGB through the spill', () => {
+  const cases: Array<[string, () => string]> = [
+    ['yuv420p 320x240', () => fixtures.cfr()],
+    ['rotated 90 degrees', () => fixtures.rotated(90)],
+    ['rotated 270 degrees', () => fixtures.rotated(270)],
+    ['yuv422p', () => fixtures.pixelFormat('yuv422p')],
+    ['yuv444p', () => fixtures.pixelFormat('yuv444p')],
+    ['nv12 (raw)', () => fixtures.pixelFormat('nv12')],
+    ['10-bit', () => fixtures.pixelFormat('yuv420p10le')],
+  ];
+  it.each(cases)('gives the decoder\'s own RGB, byte for byte: %s', async (_name, clip) => {
+    const reference: Buffer[] = [];
+    const sizes: string[] = [];
+    await eachFrame(clip(), {}, async (frame) => {
+      reference.push(Buffer.from(frame.rgb!));
+      sizes.push(`${frame.rgbWidth}x${frame.rgbHeight}`);
+    });
+    const spill = new FrameSpill(spillPath());
+    let buffer: Uint8Array | undefined;
+    let same = 0;
+    const n = await eachFrame(clip(), { rgbDeferred: true }, async (frame, k) => {
+      expect([frame.rgb, frame.rgbDeferred]).toEqual([undefined, true]);
+      await spill.write(k, frame);
+    });
+    // Read back after the whole decode (every slot reused many times since).
+    for (let k = 0; k < n; k++) {
+      buffer = spill.bufferFor(k, buffer);
+      const { rgb, width, height } = await spill.readRgb(k, buffer);
+      expect(`${width}x${height}`).toBe(sizes[k]);
+      if (Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength).equals(reference[k]!)) same++;
+    }
+    spill.close();
+    expect(n).toBe(reference.length);
+    expect(same).toBe(n);
+  });
+
+  it('keeps the file out of the folder (unlinked at creation) and frees it on close', async () => {
+    const path = spillPath();
+    const spill = new FrameSpill(path);
+    expect(existsSync(path)).toBe(false);
+    await eachFrame(fixtures.cfr(), { rgbDeferred: true }, async (frame, k) => {
+      if (k < 3) await spill.write(k, frame);
+    });
+    // 320x240 at 4:2:0 with libav's padded strides: at least 1.5 bytes a pixel, under 3.
+    expect(spill.bytes).toBeGreaterThanOrEqual(3 * 320 * 240 * 1.5);
+    expect(spill.bytes).toBeLessThan(3 * 320 * 240 * 3);
+    expect(spill.keys).toEqual([0, 1, 2]);
+    spill.close();
+    expect(spill.bytes).toBe(0);
+    await expect(spill.readRgb(0, new Uint8Array(320 * 240 * 3 + 64))).rejects.toMatchObject({ code: 'ERR_FRAMESIFT_INVALID_ARG' });
+  });
+
+  it('refuses bad use with stable codes', async () => {
+    const path = spillPath();
+    writeFileSync(path, 'in the way');
+    expect(() => new FrameSpill(path)).toThrow(expect.objectContaining({ code: 'ERR_FRAMESIFT_OUTPUT', message: expect.stringContaining(path) }));
+    expect(() => new FrameSpill(join(dir, 'no-such-folder', 'x.planes'))).toThrow(expect.objectContaining({ code: 'ERR_FRAMESIFT_OUTPUT' }));
+    await expect(openVideo(fixtures.cfr(), { rgbDeferred: true })).rejects.toMatchObject({ code: 'ERR_FRAMESIFT_INVALID_ARG', message: expect.stringContaining('rgbDeferred') });
+
+    const spill = new FrameSpill(spillPath());
+    // A frame with its RGB converted has no planes to hold.
+    await eachFrame(fixtures.cfr(), {}, async (frame, k) => {
+      if (k === 0) await expect(spill.write(0, frame)).rejects.toMatchObject({ code: 'ERR_FRAMESIFT_INVALID_ARG' });
+    });
+    let released: Frame | undefined;
+    await eachFrame(fixtures.cfr(), { rgbDeferred: true }, async (frame, k) => {
+      if (k === 0) await spill.write(0, frame);
+      if (k === 1) released = frame;
+    });
+    // A released frame's slot may hold other pixels by now: refused natively.
+    await expect(spill.write(1, released!)).rejects.toMatchObject({ code: 'ERR_FRAMESIFT_INVALID_ARG', message: expect.stringContaining('released') });
+    expect(() => spill.bufferFor(7)).toThrow(expect.objectContaining({ code: 'ERR_FRAMESIFT_INVALID_ARG' }));
+    await expect(spill.readRgb(0, new Uint8Array(320 * 240 * 3))).rejects.toMatchObject({ code: 'ERR_FRAMESIFT_INVALID_ARG', message: expect.stringContaining('bytes') });
+    spill.close();
+  });
+});
+
+describe('a one-pass extract with deferred RGB', () => {
+  it('writes the images an encode of the reference decode makes, and leaves no spill', async () => {
+    const clip = fixtures.cfr();
+    const out = join(dir, 'extract');
+    const manifest = await extractFrames(clip, { outDir: out, count: 4, mode: 'balanced' });
+    expect(manifest.decode).toMatchObject({ passes: 1, framesDecoded: { measure: 90, describe: 0 } });
+    expect(manifest.decode!.kept).toBeGreaterThan(manifest.decode!.described);
+    // The reference: today's path, RGB converted while decoding, encoded by the same writer.
+    const ref = join(dir, 'reference');
+    mkdirSync(ref);
+    const writer = new ImageWriter(ref, { format: 'jpg', quality: 95 });
+    const byPts = new Map(manifest.frames.map((f) => [f.ptsSec.toFixed(4), f.file]));
+    await eachFrame(clip, {}, async (frame) => {
+      const name = byPts.get(frame.ptsSec.toFixed(4));
+      if (name) await writer.write(name, frame.rgb!, frame.rgbWidth, frame.rgbHeight);
+    });
+    await writer.flush();
+    expect(manifest.frames.length).toBe(4);
+    for (const f of manifest.frames) expect(readFileSync(join(out, 'images', f.file)).equals(readFileSync(join(ref, f.file)))).toBe(true);
+    // Only the candidates were encoded into the store; the spill is gone.
+    const state = readdirSync(join(out, '.framesift'));
+    expect(state.filter((name) => name.startsWith('spill-'))).toEqual([]);
+    expect(readdirSync(join(out, '.framesift', 'candidates')).length).toBe(manifest.decode!.described);
+  });
+});
+
+describe('fast mode keep windows', () => {
+  it('keep their frames the minimum spacing apart first (a count needs picks that far apart)', async () => {
+    // Real pass-1 columns: every frame of a 30 fps clip, with its cheap quality.
+    const columns = new MeasureColumns([]);
+    const { measureVideo } = await import('../src/pipeline/stages/measure.js');
+    const { resolveExtractOptions } = await import('../src/pipeline/options.js');
+    const { ProgressReporter } = await import('../src/pipeline/progress.js');
+    const { Descriptions } = await import('../src/pipeline/descriptions.js');
+    const { CandidateImages } = await import('../src/pipeline/candidate-images.js');
+    const { silentLogger } = await import('../src/log.js');
+    const options = resolveExtractOptions({ outDir: join(dir, 'fast'), count: 4, twoPass: true });
+    const descriptions = new Descriptions({ detector: 'sift', maxFeatures: 10, threads: 1, embedder: undefined, images: new CandidateImages(dir, 'jpg', 90) });
+    const measured = await measureVideo(fixtures.cfr(), options, new ProgressReporter(), silentLogger, descriptions);
+    void columns;
+    const cols = measured.columns;
+    const spacing = 0.25;
+    const plan: KeepPlan = { decode: {}, windowSec: 1, keepPerWindow: 3, maxHeld: 1000, expectedFrames: cols.length, minKeptSpacingSec: spacing };
+    const kept = [...(await replayKeeper(plan, cols, Math.max(measured.analysisWidth, measured.analysisHeight)))].sort((a, b) => a - b);
+    // Expected: per 1 s window (30 frames), best first, each at least 0.25 s from those taken (and from the previous window's last).
+    const quality = new RowQuality(Math.max(measured.analysisWidth, measured.analysisHeight));
+    const expected: number[] = [];
+    let closeTopPicks = 0;
+    for (let start = 0; start < cols.length; start += 30) {
+      const rows = Array.from({ length: Math.min(30, cols.length - start) }, (_, k) => start + k).sort((a, b) => quality.of(cols, b) - quality.of(cols, a) || a - b);
+      const top = rows.slice(0, 3).sort((a, b) => a - b);
+      if (top.some((r, k) => k > 0 && cols.ptsSec[r]! - cols.ptsSec[top[k - 1]!]! < spacing)) closeTopPicks++;
+      const taken: number[] = [];
+      const last = expected.at(-1);
+      for (const r of rows) {
+        if (taken.length === 3) break;
+        const far = (o: number) => Math.abs(cols.ptsSec[r]! - cols.ptsSec[o]!) >= spacing;
+        if ((last === undefined || far(last)) && taken.every(far)) taken.push(r);
+      }
+      expected.push(...taken.sort((a, b) => a - b));
+    }
+    // The rule matters here: some window's three best frames by quality lie closer than the spacing.
+    expect(closeTopPicks).toBeGreaterThan(0);
+    expect(kept).toEqual(expected);
+    for (let k = 1; k < kept.length; k++) expect(cols.ptsSec[kept[k]!]! - cols.ptsSec[kept[k - 1]!]!).toBeGreaterThanOrEqual(spacing);
+  });
+});
