@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 
 import { packageRoot } from '../bindings/index.js';
 import { clip1080p, cost, ffmpegDecodeCost, ffmpegDecodeSeconds, fmt, stats, type Cost } from '../src/bench/common.js';
-import { CANDIDATE_PARTS, candidatePart, FLOOR_PARTS, floorPart, type FloorPart } from '../src/bench/floor.js';
+import { CANDIDATE_PARTS, candidatePart, FAST_HEADS_PART, fastHeadsPart, FLOOR_PARTS, floorPart, type FloorPart } from '../src/bench/floor.js';
 import { timedExtract, type ExtractRun } from '../src/bench/extract.js';
 import { describeMachine } from '../src/bench/machine.js';
 import type { ExtractMode } from '../src/bench/schema.js';
@@ -102,6 +102,15 @@ for (let r = 0; r < runs; r++) {
       line.push(`${key} (${described}) ${c.wall.toFixed(2)} s (CPU ${c.cpu.toFixed(2)} s)`);
     }
   }
+  if (values.floor && modes.includes('fast')) {
+    // fast's floor: its GOP heads' decode, and the images of its kept frames (its candidates).
+    const kept = byMode.get('fast')!.at(-1)!.manifest.decode?.kept ?? 0;
+    const heads = await fastHeadsPart(clip, count, availableParallelism());
+    const images = await candidatePart(clip, 'RGB + JPEG of the candidates', 'fast', kept, availableParallelism());
+    floor.set(`fast: ${FAST_HEADS_PART}`, [...(floor.get(`fast: ${FAST_HEADS_PART}`) ?? []), heads]);
+    floor.set('fast: RGB + JPEG of the candidates', [...(floor.get('fast: RGB + JPEG of the candidates') ?? []), images]);
+    line.push(`fast: ${FAST_HEADS_PART} ${heads.wall.toFixed(2)} s (CPU ${heads.cpu.toFixed(2)} s), fast: RGB + JPEG of its ${kept} kept frames ${images.wall.toFixed(2)} s (CPU ${images.cpu.toFixed(2)} s)`);
+  }
   if (!baselineSkip) {
     baseline.push(sharpestSeconds(clip));
     console.error(`run ${r + 1}: sharpest ${baseline[r]!.toFixed(2)} s`);
@@ -135,10 +144,26 @@ for (const [mode, xs] of byMode) {
   console.log(`${mode} CPU by stage / ffmpeg CPU: ${parts.join(', ')}`);
 }
 
+// Every part as a ratio to the ffmpeg decode of the same round (wall, and CPU: the load does not stretch CPU time).
+const row = (name: string, wall: number[], cpu: number[]) =>
+  `| ${name} | ${stats(wall).median.toFixed(2)} | ${ratio(wall, decode).median.toFixed(3)} | ${stats(cpu).median.toFixed(2)} | ${ratio(cpu, decodeCpu).median.toFixed(3)} |`;
+const partRow = (key: string, name: string) => {
+  const cs = floor.get(key)!;
+  return row(name, cs.map((c) => c.wall), cs.map((c) => c.cpu));
+};
+if (values.floor && modes.includes('fast')) {
+  const xs = byMode.get('fast')!;
+  const m = xs[0]!.manifest;
+  console.log(`\nfast: the floor, part by part (medians of ${runs} rounds; ratios per round)\n`);
+  console.log('| part | wall s | wall / ffmpeg | CPU s | CPU / ffmpeg CPU |');
+  console.log('|---|---|---|---|---|');
+  console.log(row('ffmpeg binary, decode to null', decode, decodeCpu));
+  console.log(partRow(`fast: ${FAST_HEADS_PART}`, `addon ${FAST_HEADS_PART}: ${m.decode?.framesDecoded.measure ?? 0} frames delivered`));
+  console.log(partRow('fast: RGB + JPEG of the candidates', `RGB + JPEG of its ${m.decode?.kept ?? 0} kept frames (its candidates), alone`));
+  for (const stage of Object.keys(m.timings)) console.log(row(`extract: ${stage}`, xs.map((x) => x.manifest.timings[stage] ?? 0), xs.map((x) => x.manifest.cpuTimings?.[stage] ?? 0)));
+  console.log(row('extract: whole run', xs.map((x) => x.seconds), xs.map((x) => x.cpu)));
+}
 if (floorModes.length > 0) {
-  // Every part as a ratio to the ffmpeg decode of the same round (wall, and CPU: the load does not stretch CPU time).
-  const row = (name: string, wall: number[], cpu: number[]) =>
-    `| ${name} | ${stats(wall).median.toFixed(2)} | ${ratio(wall, decode).median.toFixed(3)} | ${stats(cpu).median.toFixed(2)} | ${ratio(cpu, decodeCpu).median.toFixed(3)} |`;
   for (const mode of floorModes) {
     const xs = byMode.get(mode)!;
     console.log(`\n${mode}: the floor, part by part (medians of ${runs} rounds; ratios per round)\n`);

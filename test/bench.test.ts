@@ -4,7 +4,8 @@
  * each suite's reference ratio; --compare prints the ratio column; an unavailable provider is
  * a skipped entry, not a crash; bad options are usage errors.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -150,6 +151,28 @@ describe('the floor parts (bench/extract --floor)', () => {
       expect(deliveredFrameCount() - before).toBe(90);
       expect(c.cpu).toBeGreaterThan(0);
     }
+  });
+});
+
+describe("fast mode's floor part (bench/extract --floor)", () => {
+  it('decodes what a fast extract of the same count decodes in its pass', async () => {
+    const { fastHeadsPart } = await import('../src/bench/floor.js');
+    const { deliveredFrameCount } = await import('../src/core/decode.js');
+    const { extractFrames } = await import('../src/extract.js');
+    const { ffmpeg } = await import('./helpers/ffmpeg.js');
+    const dir = mkdtempSync(join(tmpdir(), 'framesift-fastfloor-'));
+    const clip = join(dir, 'gops.mp4');
+    // 2 s GOPs over 10 s: fast decodes only a head of each.
+    ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=30:duration=10', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '60', '-keyint_min', '60', '-sc_threshold', '0', clip]);
+    let before = deliveredFrameCount();
+    const m = await extractFrames(clip, { outDir: join(dir, 'out'), mode: 'fast', count: 4, threads: 1 });
+    const extracted = deliveredFrameCount() - before; // its keyframe scan, then its pass
+    expect(m.decode.pass1).toBe('gop-heads');
+    expect(m.decode.framesDecoded.measure).toBeLessThan(300 / 2);
+    before = deliveredFrameCount();
+    const c = await fastHeadsPart(clip, 4, 1);
+    expect(deliveredFrameCount() - before).toBe(extracted);
+    expect(c.cpu).toBeGreaterThan(0);
   });
 });
 

@@ -18,7 +18,8 @@ import { FrameSpill } from '../core/spill.js';
 import { ImageWriter } from '../output/index.js';
 import { MODE_PRESETS, resolveExtractOptions } from '../pipeline/options.js';
 import type { ExtractMode } from './schema.js';
-import { PASS1_METRICS } from '../pipeline/stages/measure.js';
+import { estimateKeyframeGap, PASS1_METRICS } from '../pipeline/stages/measure.js';
+import { planSparsePass } from '../pipeline/single-pass.js';
 import { cost, type Cost } from './common.js';
 
 export type FloorPart = 'decode (analysis grade)' | 'decode (one-pass grade)' | '+ metrics (pass 1 without keeping)';
@@ -53,6 +54,36 @@ export function floorPart(path: string, part: FloorPart, mode: ExtractMode, thre
       await decoder.close();
     }
   });
+}
+
+/** fast mode's floor part: its own sampling plan's decode alone. */
+export const FAST_HEADS_PART = 'decode of the GOP heads (its sampling plan)';
+
+/**
+ * fast mode's pass without its metrics, ORB, keeping or encodes: the GOP heads its plan samples
+ * (planSparsePass for `count` picks), decoded deblocked with their full-resolution RGB as pass 1
+ * opens them. With the RGB + JPEG of its kept frames (candidatePart), fast's floor.
+ */
+export async function fastHeadsPart(path: string, count: number, threads: number): Promise<Cost> {
+  const dir = mkdtempSync(join(tmpdir(), 'framesift-floor-'));
+  try {
+    const options = resolveExtractOptions({ outDir: dir, mode: 'fast', count, threads });
+    const base: DecodeOptions = { analysisSize: options.preset.analysisSize, gray: true, fastDecode: true, threads, batchSize: options.batchSize };
+    const probing = await openVideo(path, base);
+    const info = probing.info;
+    await probing.close();
+    const plan = planSparsePass(await estimateKeyframeGap(path, base), info, options);
+    return await cost(async () => {
+      const decoder = await openVideo(path, { ...base, ...plan.decode });
+      try {
+        for await (const batch of decoder.batches({ closeOnExit: false })) for (const frame of batch.frames) frame.release();
+      } finally {
+        await decoder.close();
+      }
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**

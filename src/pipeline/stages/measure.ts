@@ -131,7 +131,7 @@ export async function measureVideo(
 }
 
 /** Mean keyframe spacing over the first keyframes, from a cheap keyframe-only scan. */
-async function estimateKeyframeGap(input: string, options: Parameters<typeof openVideo>[1]): Promise<number> {
+export async function estimateKeyframeGap(input: string, options: Parameters<typeof openVideo>[1]): Promise<number> {
   const decoder = await openVideo(input, { ...options, sampling: 'keyframes', analysisSize: 64, batchSize: 8 });
   const times: number[] = [];
   for await (const batch of decoder.batches()) {
