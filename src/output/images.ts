@@ -1,5 +1,5 @@
 /**
- * Chosen frames as image files, via sharp: jpg (default quality 95, 4:4:4 chroma), png
+ * Chosen frames as image files, via sharp: jpg (default quality 95, 4:4:4 chroma, standard Huffman tables), png
  * (lossless) or webp, with no metadata (no EXIF, GPS, ICC, XMP: sharp writes none unless
  * asked). Each file is written under a temporary name in the same folder and renamed when
  * complete. ImageWriter queues writes and runs at most `concurrency` sharp jobs at once.
@@ -94,7 +94,9 @@ async function encodeToFile(
   try {
     const image = sharp(rgb, { raw: { width, height, channels: 3 } });
     // Explicit encoders: the temporary name has no image extension to infer the format from.
-    if (opts.format === 'jpg') image.jpeg({ quality: opts.quality, chromaSubsampling: '4:4:4' });
+    // Standard Huffman tables, not optimised ones: the optimising pass cost 2.5-3.5x the encode
+    // (1080p: 9 -> 25 ms; film grain: 18 -> 63 ms) for files 7-10% smaller, the same pixels.
+    if (opts.format === 'jpg') image.jpeg({ quality: opts.quality, chromaSubsampling: '4:4:4', optimiseCoding: false });
     else if (opts.format === 'png') image.png({ compressionLevel: 6 });
     else image.webp({ quality: opts.quality });
     // Encoded in memory, written by Node: a full disk or a vanished folder then fails with
