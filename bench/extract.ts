@@ -105,11 +105,17 @@ for (let r = 0; r < runs; r++) {
   if (values.floor && modes.includes('fast')) {
     // fast's floor: its GOP heads' decode, and the images of its kept frames (its candidates).
     const kept = byMode.get('fast')!.at(-1)!.manifest.decode?.kept ?? 0;
-    const heads = await fastHeadsPart(clip, count, availableParallelism());
-    const images = await candidatePart(clip, 'RGB + JPEG of the candidates', 'fast', kept, availableParallelism());
-    floor.set(`fast: ${FAST_HEADS_PART}`, [...(floor.get(`fast: ${FAST_HEADS_PART}`) ?? []), heads]);
-    floor.set('fast: RGB + JPEG of the candidates', [...(floor.get('fast: RGB + JPEG of the candidates') ?? []), images]);
-    line.push(`fast: ${FAST_HEADS_PART} ${heads.wall.toFixed(2)} s (CPU ${heads.cpu.toFixed(2)} s), fast: RGB + JPEG of its ${kept} kept frames ${images.wall.toFixed(2)} s (CPU ${images.cpu.toFixed(2)} s)`);
+    const parts: Array<[string, Cost]> = [
+      [`fast: ${FAST_HEADS_PART}`, await fastHeadsPart(clip, count, availableParallelism())],
+      ['fast: + metrics', await fastHeadsPart(clip, count, availableParallelism(), true)],
+      // The preset's detector: ORB in fast mode.
+      ['fast: features of the candidates', await candidatePart(clip, 'SIFT of the candidates', 'fast', kept, availableParallelism())],
+      ['fast: RGB + JPEG of the candidates', await candidatePart(clip, 'RGB + JPEG of the candidates', 'fast', kept, availableParallelism())],
+    ];
+    for (const [key, c] of parts) {
+      floor.set(key, [...(floor.get(key) ?? []), c]);
+      line.push(`${key} ${c.wall.toFixed(2)} s (CPU ${c.cpu.toFixed(2)} s)`);
+    }
   }
   if (!baselineSkip) {
     baseline.push(sharpestSeconds(clip));
@@ -159,7 +165,9 @@ if (values.floor && modes.includes('fast')) {
   console.log('|---|---|---|---|---|');
   console.log(row('ffmpeg binary, decode to null', decode, decodeCpu));
   console.log(partRow(`fast: ${FAST_HEADS_PART}`, `addon ${FAST_HEADS_PART}: ${m.decode?.framesDecoded.measure ?? 0} frames delivered`));
-  console.log(partRow('fast: RGB + JPEG of the candidates', `RGB + JPEG of its ${m.decode?.kept ?? 0} kept frames (its candidates), alone`));
+  console.log(partRow('fast: + metrics', `addon ${FAST_HEADS_PART} + pass 1's metrics and motion (no keeping)`));
+  console.log(partRow('fast: features of the candidates', `ORB of its ${m.decode?.kept ?? 0} kept frames (its candidates), alone`));
+  console.log(partRow('fast: RGB + JPEG of the candidates', `RGB + JPEG of its ${m.decode?.kept ?? 0} kept frames, alone`));
   for (const stage of Object.keys(m.timings)) console.log(row(`extract: ${stage}`, xs.map((x) => x.manifest.timings[stage] ?? 0), xs.map((x) => x.manifest.cpuTimings?.[stage] ?? 0)));
   console.log(row('extract: whole run', xs.map((x) => x.seconds), xs.map((x) => x.cpu)));
 }

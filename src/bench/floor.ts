@@ -60,11 +60,12 @@ export function floorPart(path: string, part: FloorPart, mode: ExtractMode, thre
 export const FAST_HEADS_PART = 'decode of the GOP heads (its sampling plan)';
 
 /**
- * fast mode's pass without its metrics, ORB, keeping or encodes: the GOP heads its plan samples
+ * fast mode's pass without its ORB, keeping or encodes: the GOP heads its plan samples
  * (planSparsePass for `count` picks), decoded deblocked with their full-resolution RGB as pass 1
- * opens them. With the RGB + JPEG of its kept frames (candidatePart), fast's floor.
+ * opens them, `withMetrics` with pass 1's metrics and camera motion. With the ORB and the
+ * RGB + JPEG of its kept frames (candidatePart), fast's floor.
  */
-export async function fastHeadsPart(path: string, count: number, threads: number): Promise<Cost> {
+export async function fastHeadsPart(path: string, count: number, threads: number, withMetrics = false): Promise<Cost> {
   const dir = mkdtempSync(join(tmpdir(), 'framesift-floor-'));
   try {
     const options = resolveExtractOptions({ outDir: dir, mode: 'fast', count, threads });
@@ -75,9 +76,16 @@ export async function fastHeadsPart(path: string, count: number, threads: number
     const plan = planSparsePass(await estimateKeyframeGap(path, base), info, options);
     return await cost(async () => {
       const decoder = await openVideo(path, { ...base, ...plan.decode });
+      let previous: Frame | null = null;
       try {
-        for await (const batch of decoder.batches({ closeOnExit: false })) for (const frame of batch.frames) frame.release();
+        for await (const batch of decoder.batches({ closeOnExit: false })) {
+          if (withMetrics) await measureFrames(batch.frames, { metrics: PASS1_METRICS, threads, previous });
+          previous?.release();
+          previous = batch.frames.at(-1)!;
+          for (const frame of batch.frames) if (frame !== previous) frame.release();
+        }
       } finally {
+        previous?.release();
         await decoder.close();
       }
     });
