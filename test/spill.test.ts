@@ -15,9 +15,6 @@ import { openVideo, type DecodeOptions, type Frame } from '../src/core/decode.js
 import { FrameSpill } from '../src/core/spill.js';
 import { extractFrames } from '../src/extract.js';
 import { ImageWriter } from '../src/output/index.js';
-import { MeasureColumns } from '../src/pipeline/types.js';
-import { RowQuality } from '../src/pipeline/frame-table.js';
-import { replayKeeper, type KeepPlan } from '../src/pipeline/single-pass.js';
 import { fixtures } from './helpers/fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'framesift-spill-'));
@@ -142,47 +139,5 @@ describe('a one-pass extract with deferred RGB', () => {
     const state = readdirSync(join(out, '.framesift'));
     expect(state.filter((name) => name.startsWith('spill-'))).toEqual([]);
     expect(readdirSync(join(out, '.framesift', 'candidates')).length).toBe(manifest.decode!.described);
-  });
-});
-
-describe('fast mode keep windows', () => {
-  it('keep their frames the minimum spacing apart first (a count needs picks that far apart)', async () => {
-    // Real pass-1 columns: every frame of a 30 fps clip, with its cheap quality.
-    const columns = new MeasureColumns([]);
-    const { measureVideo } = await import('../src/pipeline/stages/measure.js');
-    const { resolveExtractOptions } = await import('../src/pipeline/options.js');
-    const { ProgressReporter } = await import('../src/pipeline/progress.js');
-    const { Descriptions } = await import('../src/pipeline/descriptions.js');
-    const { CandidateImages } = await import('../src/pipeline/candidate-images.js');
-    const { silentLogger } = await import('../src/log.js');
-    const options = resolveExtractOptions({ outDir: join(dir, 'fast'), count: 4, twoPass: true });
-    const descriptions = new Descriptions({ detector: 'sift', maxFeatures: 10, threads: 1, embedder: undefined, images: new CandidateImages(dir, 'jpg', 90) });
-    const measured = await measureVideo(fixtures.cfr(), options, new ProgressReporter(), silentLogger, descriptions);
-    void columns;
-    const cols = measured.columns;
-    const spacing = 0.25;
-    const plan: KeepPlan = { decode: {}, windowSec: 1, keepPerWindow: 3, maxHeld: 1000, expectedFrames: cols.length, minKeptSpacingSec: spacing };
-    const kept = [...(await replayKeeper(plan, cols, Math.max(measured.analysisWidth, measured.analysisHeight)))].sort((a, b) => a - b);
-    // Expected: per 1 s window (30 frames), best first, each at least 0.25 s from those taken (and from the previous window's last).
-    const quality = new RowQuality(Math.max(measured.analysisWidth, measured.analysisHeight));
-    const expected: number[] = [];
-    let closeTopPicks = 0;
-    for (let start = 0; start < cols.length; start += 30) {
-      const rows = Array.from({ length: Math.min(30, cols.length - start) }, (_, k) => start + k).sort((a, b) => quality.of(cols, b) - quality.of(cols, a) || a - b);
-      const top = rows.slice(0, 3).sort((a, b) => a - b);
-      if (top.some((r, k) => k > 0 && cols.ptsSec[r]! - cols.ptsSec[top[k - 1]!]! < spacing)) closeTopPicks++;
-      const taken: number[] = [];
-      const last = expected.at(-1);
-      for (const r of rows) {
-        if (taken.length === 3) break;
-        const far = (o: number) => Math.abs(cols.ptsSec[r]! - cols.ptsSec[o]!) >= spacing;
-        if ((last === undefined || far(last)) && taken.every(far)) taken.push(r);
-      }
-      expected.push(...taken.sort((a, b) => a - b));
-    }
-    // The rule matters here: some window's three best frames by quality lie closer than the spacing.
-    expect(closeTopPicks).toBeGreaterThan(0);
-    expect(kept).toEqual(expected);
-    for (let k = 1; k < kept.length; k++) expect(cols.ptsSec[kept[k]!]! - cols.ptsSec[kept[k - 1]!]!).toBeGreaterThanOrEqual(spacing);
   });
 });

@@ -38,22 +38,24 @@ function decodeOptionsOf(part: FloorPart, mode: ExtractMode, threads: number): D
 
 /** One run of `part` over the whole of `path` (every frame, as balanced and high_quality decode). */
 export function floorPart(path: string, part: FloorPart, mode: ExtractMode, threads: number): Promise<Cost> {
-  return cost(async () => {
-    const decoder = await openVideo(path, decodeOptionsOf(part, mode, threads));
-    const metrics = part === '+ metrics (pass 1 without keeping)';
-    let previous: Frame | null = null;
-    try {
-      for await (const batch of decoder.batches({ closeOnExit: false })) {
-        if (metrics) await measureFrames(batch.frames, { metrics: PASS1_METRICS, threads, previous });
-        previous?.release();
-        previous = batch.frames.at(-1)!;
-        for (const frame of batch.frames) if (frame !== previous) frame.release();
-      }
-    } finally {
+  return cost(() => decodeThrough(path, decodeOptionsOf(part, mode, threads), part === '+ metrics (pass 1 without keeping)', threads));
+}
+
+/** Decodes all `path` delivers with `options`, with pass 1's metrics and motion on each batch when `metrics`, keeping nothing. */
+async function decodeThrough(path: string, options: DecodeOptions, metrics: boolean, threads: number): Promise<void> {
+  const decoder = await openVideo(path, options);
+  let previous: Frame | null = null;
+  try {
+    for await (const batch of decoder.batches({ closeOnExit: false })) {
+      if (metrics) await measureFrames(batch.frames, { metrics: PASS1_METRICS, threads, previous });
       previous?.release();
-      await decoder.close();
+      previous = batch.frames.at(-1)!;
+      for (const frame of batch.frames) if (frame !== previous) frame.release();
     }
-  });
+  } finally {
+    previous?.release();
+    await decoder.close();
+  }
 }
 
 /** fast mode's floor part: its own sampling plan's decode alone. */
@@ -74,21 +76,7 @@ export async function fastHeadsPart(path: string, count: number, threads: number
     const info = probing.info;
     await probing.close();
     const plan = planSparsePass(await estimateKeyframeGap(path, base), info, options);
-    return await cost(async () => {
-      const decoder = await openVideo(path, { ...base, ...plan.decode });
-      let previous: Frame | null = null;
-      try {
-        for await (const batch of decoder.batches({ closeOnExit: false })) {
-          if (withMetrics) await measureFrames(batch.frames, { metrics: PASS1_METRICS, threads, previous });
-          previous?.release();
-          previous = batch.frames.at(-1)!;
-          for (const frame of batch.frames) if (frame !== previous) frame.release();
-        }
-      } finally {
-        previous?.release();
-        await decoder.close();
-      }
-    });
+    return await cost(() => decodeThrough(path, { ...base, ...plan.decode }, withMetrics, threads));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
