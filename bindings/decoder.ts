@@ -135,6 +135,8 @@ export interface NativeFrameSpill {
   write(frame: { handle: unknown }): Promise<number>;
   /** The record's RGB24 at full resolution into `buffer` (at least rgbBytes(id).bytes + 64 bytes). */
   readRgb(id: number, buffer: Uint8Array): Promise<{ width: number; height: number }>;
+  /** The record's gray8 analysis image, width x height after rotation (as decoded), into `buffer` (at least width * height + 64 bytes). */
+  readGray(id: number, width: number, height: number, buffer: Uint8Array): Promise<void>;
   rgbBytes(id: number): { bytes: number; width: number; height: number };
   fileBytes(): number;
   close(): void;

@@ -48,8 +48,8 @@ export interface NativeAddon extends DecoderExports, MetricsExports, GeometryExp
   decoders(): Record<NativeCodecKey, NativeDecoderInfo[]>;
   /** OpenCV's own thread pool (fixed to 1 at load: native jobs split their work over their `threads` argument). */
   openCvThreads(): number;
-  /** Gives the native heap's free memory back to the OS (glibc malloc_trim); false when none was, or off glibc. */
-  trimNativeMemory(): boolean;
+  /** Gives the native heap's free memory back to the OS (glibc malloc_trim), when the arenas hold at least `minFreeBytes` free (default: always); false when none was, or off glibc. */
+  trimNativeMemory(minFreeBytes?: number): boolean;
   setErrorClass(cls: new (message: string, code: string) => Error): void;
 }
 

@@ -52,17 +52,16 @@ Napi::Object Versions(Napi::Env env) {
 // keeps freed memory there. The CLI caps arenas through the environment before the process
 // starts (bin/framesift.js: a 60 s 1080p extract peaked at 0.44 GB instead of 1.06 GB); a
 // library user's process may not. Then: no new arenas beyond 2 (those made before the addon
-// loaded stay), and blocks of 1 MB and up mapped on their own and given back when freed (a 10 s
-// 1080p extract: 664 -> 382 MB peak for about 3% more CPU). Settings of the user's win.
-// Once per process (worker threads load the addon again): std::call_once, not a flag that
-// two environments initialising at once could both see unset.
+// loaded stay), as the CLI has. The mmap threshold stays glibc's own (dynamic): a fixed 1 MB one
+// mapped every SIFT pyramid level afresh and paid its page faults on every frame (+40% CPU for
+// SIFT at 960 px); the pipeline's trims between stages keep the peak instead. Settings of the
+// user's win. Once per process (worker threads load the addon again): std::call_once, not a
+// flag that two environments initialising at once could both see unset.
 void TuneMalloc() {
 #if defined(__GLIBC__)
   static std::once_flag once;
   std::call_once(once, [] {
-    if (std::getenv("MALLOC_ARENA_MAX") != nullptr) return;
-    mallopt(M_ARENA_MAX, 2);
-    if (std::getenv("MALLOC_MMAP_THRESHOLD_") == nullptr) mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
   });
 #endif
 }
@@ -87,10 +86,16 @@ Napi::Value OpenCvThreads(const Napi::CallbackInfo& info) { return Napi::Number:
 
 // Between stages: the heap memory freed by a stage's native work (SIFT pyramids, decoder
 // buffers, all through 2 shared arenas) goes back to the OS instead of staying in the arenas,
-// where the next stage's different block sizes may not reuse it. A few ms; true when memory was
-// released.
+// where the next stage's different block sizes may not reuse it. With a byte count: only when
+// the arenas hold more than that free (mallinfo2 walks the free lists: microseconds), since a
+// trim gives back pages the next call of the same work faults in again (a trim after every
+// chunk of 8 SIFT images cost 15% of their CPU). True when memory was released.
 Napi::Value TrimNativeMemory(const Napi::CallbackInfo& info) {
 #if defined(__GLIBC__)
+  if (info.Length() > 0 && info[0].IsNumber()) {
+    const double minFree = info[0].As<Napi::Number>().DoubleValue();
+    if (static_cast<double>(mallinfo2().fordblks) < minFree) return Napi::Boolean::New(info.Env(), false);
+  }
   return Napi::Boolean::New(info.Env(), malloc_trim(0) == 1);
 #else
   return Napi::Boolean::New(info.Env(), false);

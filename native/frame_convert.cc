@@ -55,13 +55,25 @@ OutputSizes FrameConverter::Deliver(const AVFrame* frame, int rotation, const De
   return sizes;
 }
 
+namespace {
+void PlanePointers(const PlaneLayout& layout, const uint8_t* planes, const uint8_t* data[4]) {
+  for (int i = 0; i < 4; ++i) data[i] = layout.linesize[i] > 0 ? planes + layout.offset[i] : nullptr;
+}
+}  // namespace
+
 void FrameConverter::ConvertRgb(const PlaneLayout& layout, const uint8_t* planes, uint8_t* dst) {
-  const uint8_t* data[4] = {nullptr, nullptr, nullptr, nullptr};
-  for (int i = 0; i < 4; ++i)
-    if (layout.linesize[i] > 0) data[i] = planes + layout.offset[i];
+  const uint8_t* data[4];
+  PlanePointers(layout, planes, data);
   const bool quarter = layout.rotation == 90 || layout.rotation == 270;
   ConvertPlane(data, layout.linesize, layout.width, layout.height, layout.format, &rgb_, AV_PIX_FMT_RGB24, 3,
                layout.rotation, quarter ? layout.height : layout.width, quarter ? layout.width : layout.height, dst);
+}
+
+void FrameConverter::ConvertGray(const PlaneLayout& layout, const uint8_t* planes, int width, int height, uint8_t* dst) {
+  const uint8_t* data[4];
+  PlanePointers(layout, planes, data);
+  ConvertPlane(data, layout.linesize, layout.width, layout.height, layout.format, &gray_, AV_PIX_FMT_GRAY8, 1,
+               layout.rotation, width, height, dst);
 }
 
 void FrameConverter::ConvertPlane(const uint8_t* const data[4], const int linesize[4], int width, int height,

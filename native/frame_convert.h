@@ -29,6 +29,9 @@ class FrameConverter {
   // The full-resolution RGB24 of planes a deferred Deliver (or a FrameSpill) holds, from
   // `planes` = their aligned start: the same conversion Deliver makes, pixel for pixel.
   void ConvertRgb(const PlaneLayout& layout, const uint8_t* planes, uint8_t* dst);
+  // The gray8 analysis image (width x height after rotation) of such planes: the same
+  // conversion Deliver makes for the gray output, pixel for pixel.
+  void ConvertGray(const PlaneLayout& layout, const uint8_t* planes, int width, int height, uint8_t* dst);
 
  private:
   void ConvertPlane(const uint8_t* const data[4], const int linesize[4], int width, int height, int sourceFormat,

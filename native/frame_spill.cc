@@ -61,8 +61,7 @@ int64_t FrameSpill::FileBytes() {
   return end_;
 }
 
-void FrameSpill::ReadRgb(int id, uint8_t* dst) {
-  const Record record = Find(id);
+std::unique_ptr<FrameSpill::Reader> FrameSpill::Load(const Record& record) {
   std::unique_ptr<Reader> reader;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -73,7 +72,6 @@ void FrameSpill::ReadRgb(int id, uint8_t* dst) {
   }
   if (!reader) reader = std::make_unique<Reader>();
   const PlaneLayout& l = record.layout;
-  // The planes at the alignment they had in the decoder's slot.
   reader->planes.resize(l.bytes + PlaneLayout::kAlign);
   uint8_t* base = AlignedStart(reader->planes.data());
   size_t done = 0;
@@ -83,9 +81,33 @@ void FrameSpill::ReadRgb(int id, uint8_t* dst) {
     if (n <= 0) Fail(ErrorCode::Output, "Could not read the frame spill " + path_ + ": " + (n < 0 ? std::strerror(errno) : "short file"));
     done += static_cast<size_t>(n);
   }
-  reader->converter.ConvertRgb(l, base, dst);
+  return reader;
+}
+
+void FrameSpill::Release(std::unique_ptr<Reader> reader) {
   std::lock_guard<std::mutex> lock(mutex_);
   idle_.push_back(std::move(reader));
+}
+
+void FrameSpill::ReadRgb(int id, uint8_t* dst) {
+  const Record record = Find(id);
+  std::unique_ptr<Reader> reader = Load(record);
+  reader->converter.ConvertRgb(record.layout, AlignedStart(reader->planes.data()), dst);
+  Release(std::move(reader));
+}
+
+void FrameSpill::ReadGray(int id, int width, int height, uint8_t* dst) {
+  const Record record = Find(id);
+  const PlaneLayout& l = record.layout;
+  const bool quarter = l.rotation == 90 || l.rotation == 270;
+  const int fullWidth = quarter ? l.height : l.width, fullHeight = quarter ? l.width : l.height;
+  // The analysis image is a downscale (or the frame's own size): never larger.
+  if (width <= 0 || height <= 0 || width > fullWidth || height > fullHeight)
+    Fail(ErrorCode::InvalidArg, "Expected a gray size from 1x1 to " + std::to_string(fullWidth) + "x" + std::to_string(fullHeight) +
+                                    " for readGray but received " + std::to_string(width) + "x" + std::to_string(height));
+  std::unique_ptr<Reader> reader = Load(record);
+  reader->converter.ConvertGray(record.layout, AlignedStart(reader->planes.data()), width, height, dst);
+  Release(std::move(reader));
 }
 
 }  // namespace framesift

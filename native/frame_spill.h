@@ -28,6 +28,9 @@ class FrameSpill {
   int Append(const PlaneLayout& layout, const uint8_t* planes);
   // Any thread: the record's RGB24 at full resolution, rotated, into `dst` (RgbBytes(id) bytes).
   void ReadRgb(int id, uint8_t* dst);
+  // Any thread: the record's gray8 analysis image, width x height after rotation (as the decoder
+  // delivered it with these planes), into `dst` (width * height bytes + PixelBlock::kTail).
+  void ReadGray(int id, int width, int height, uint8_t* dst);
   // RGB24 bytes of a record, and its size after rotation; throws InvalidArg for an unknown id.
   size_t RgbBytes(int id, int* width = nullptr, int* height = nullptr);
   int64_t FileBytes();
@@ -43,6 +46,10 @@ class FrameSpill {
     std::vector<uint8_t> planes;
   };
   Record Find(int id);
+  // A reader from the idle list (or a new one) holding the record's planes, at the alignment
+  // they had in the decoder's slot; Release() puts it back.
+  std::unique_ptr<Reader> Load(const Record& record);
+  void Release(std::unique_ptr<Reader> reader);
   std::string path_;
   int fd_ = -1;
   std::mutex mutex_;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <mutex>
 
 #include <opencv2/calib3d.hpp>
 #include <opencv2/features2d.hpp>
@@ -125,6 +127,8 @@ namespace {
 
 // The rows of a product block carry their global index from row0 on.
 constexpr int kExactBlockRows = 256;
+// Seed of every FLANN index build (any fixed value: only its sameness matters).
+constexpr unsigned kIndexSeed = 0x5eed;
 constexpr int kLanes = 16;
 
 // Two best dot products of every row of a block (row-wise) and of every column so far
@@ -236,8 +240,17 @@ DescriptorIndex::DescriptorIndex(const FeatureData& set, bool exact) {
     return;
   }
   set.descriptors.convertTo(descriptors_, CV_32F);
-  if (descriptors_.rows > 0)
-    index_ = std::make_unique<cv::flann::Index>(descriptors_, cv::flann::KDTreeIndexParams(4), cvflann::FLANN_DIST_L2);
+  if (descriptors_.rows == 0) return;
+  // The randomised trees draw from the thread's cv::theRNG() (split dimensions) and from
+  // std::rand() (std::random_shuffle of the points): whichever thread built which index before,
+  // and another building at the same time, changed the trees, the matches found and, now and
+  // then, a pick from run to run. Seeded per build, one build at a time (~10 ms of a 4,000-point
+  // set), the same descriptors always give the same trees.
+  static std::mutex building;
+  std::lock_guard<std::mutex> lock(building);
+  cv::theRNG() = cv::RNG(kIndexSeed);
+  std::srand(kIndexSeed);
+  index_ = std::make_unique<cv::flann::Index>(descriptors_, cv::flann::KDTreeIndexParams(4), cvflann::FLANN_DIST_L2);
 }
 
 Knn DescriptorIndex::Search(const cv::Mat& queries, int k, int checks) const {

@@ -1,8 +1,10 @@
-// N-API glue for FrameSpill: `new FrameSpill(path)`, write(frame) and readRgb(id, buffer) as
-// jobs on the threadpool (pwrite / pread + the RGB conversion), close(). Jobs hold the spill
+// N-API glue for FrameSpill: `new FrameSpill(path)`, write(frame), readRgb(id, buffer) and
+// readGray(id, width, height, buffer) as jobs on the threadpool (pwrite / pread + the
+// conversion), close(). Jobs hold the spill
 // by shared_ptr, so close() while one runs frees it after that job.
 #include <napi.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "async_job.h"
@@ -70,11 +72,41 @@ class ReadRgbJob : public PromiseJob {
   uint8_t* dst_ = nullptr;
 };
 
+class ReadGrayJob : public PromiseJob {
+ public:
+  ReadGrayJob(Napi::Env env, std::shared_ptr<FrameSpill> spill) : PromiseJob(env, "framesift.spill.readGray"), spill_(std::move(spill)) {}
+  void Take(const Napi::CallbackInfo& info) {
+    if (!info[0].IsNumber()) Fail(ErrorCode::InvalidArg, "Expected a record id for readGray");
+    if (!info[1].IsNumber() || !info[2].IsNumber()) Fail(ErrorCode::InvalidArg, "Expected a width and height for readGray");
+    id_ = info[0].As<Napi::Number>().Int32Value();
+    width_ = info[1].As<Napi::Number>().Int32Value();
+    height_ = info[2].As<Napi::Number>().Int32Value();
+    spill_->RgbBytes(id_);  // an unknown id fails here, on the JS thread
+    if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+      Fail(ErrorCode::InvalidArg, "Expected a Uint8Array for readGray's buffer");
+    Napi::Uint8Array out = info[3].As<Napi::Uint8Array>();
+    const size_t bytes = static_cast<size_t>(std::max(0, width_)) * static_cast<size_t>(std::max(0, height_));
+    if (out.ByteLength() < bytes + PixelBlock::kTail)
+      Fail(ErrorCode::InvalidArg, "Expected at least " + std::to_string(bytes + PixelBlock::kTail) + " bytes for readGray's buffer but received " + std::to_string(out.ByteLength()));
+    dst_ = out.Data();
+    KeepAlive(info[3]);
+  }
+  void Run() override { spill_->ReadGray(id_, width_, height_, dst_); }
+  Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
+
+ private:
+  std::shared_ptr<FrameSpill> spill_;
+  int id_ = -1;
+  int width_ = 0, height_ = 0;
+  uint8_t* dst_ = nullptr;
+};
+
 class Spill : public Napi::ObjectWrap<Spill> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "FrameSpill",
                        {InstanceMethod<&Spill::Write>("write"), InstanceMethod<&Spill::ReadRgb>("readRgb"),
+                        InstanceMethod<&Spill::ReadGray>("readGray"),
                         InstanceMethod<&Spill::RgbBytes>("rgbBytes"), InstanceMethod<&Spill::FileBytes>("fileBytes"),
                         InstanceMethod<&Spill::Close>("close")});
   }
@@ -100,6 +132,11 @@ class Spill : public Napi::ObjectWrap<Spill> {
     Napi::Env env = info.Env();
     auto* job = new ReadRgbJob(env, Open(env));
     return StartJob(env, job, [&](ReadRgbJob& j) { j.Take(info[0], info[1]); });
+  }
+  Napi::Value ReadGray(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto* job = new ReadGrayJob(env, Open(env));
+    return StartJob(env, job, [&](ReadGrayJob& j) { j.Take(info); });
   }
   // { bytes, width, height } of a record's RGB24 (synchronous: a table look-up).
   Napi::Value RgbBytes(const Napi::CallbackInfo& info) {

@@ -257,6 +257,25 @@ describe('matching and verification', () => {
   });
 });
 
+describe('determinism', () => {
+  // FLANN's randomised trees drew from the building thread's RNG and the global std::rand():
+  // the same pair matched alone or after other indexes, on one thread or two, gave other trees
+  // and other matches. Each build is seeded now: a pair's matches depend on its two sets only.
+  it('matches a pair the same alone, after other pairs, and on other thread counts', async () => {
+    const h2: Mat3 = [0.97, -0.05, 15, 0.04, 0.98, 5, 0.00004, 0.00002, 1];
+    const frames = [base, warpHomography(base, h2), warped, texturedImage(W, H, 7), warpHomography(texturedImage(W, H, 7), h2)];
+    const sets = await extractFeaturesBatch(frames, { threads: 2, maxFeatures: 1500 });
+    const summary = (p: { matchIndices?: Uint32Array; inlierIndices?: Uint32Array; fInliers: number }) => [p.fInliers, Array.from(p.matchIndices!), Array.from(p.inlierIndices!)];
+    const alone = await matchPairs([sets[0]!, sets[2]!], [[0, 1]], { threads: 1, keepGraph: false, keepMatches: true });
+    // The other indexes are built first (on both threads), the RNG states moved on.
+    const mixed = await matchPairs(sets, [[3, 4], [1, 3], [1, 2], [0, 2]], { threads: 2, keepGraph: false, keepMatches: true });
+    const again = await matchPairs(sets, [[3, 4], [0, 2]], { threads: 1, keepGraph: false, keepMatches: true });
+    expect(alone.pairs[0]!.matches).toBeGreaterThan(100);
+    expect(summary(mixed.pairs[3]!)).toEqual(summary(alone.pairs[0]!));
+    expect(summary(again.pairs[1]!)).toEqual(summary(alone.pairs[0]!));
+  });
+});
+
 describe('pair scheduling', () => {
   it('pairs each index with its next k neighbours', () => {
     expect(Array.from(schedulePairs(4, 1))).toEqual([0, 1, 1, 2, 2, 3]);

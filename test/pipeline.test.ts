@@ -99,9 +99,11 @@ describe('one pass: keep windows over a real decode', () => {
       expect(await descriptions.describeKept([...wanted, expected[4]!, expected[1]! + 1])).toBe(3);
       expect([...descriptions.features.keys()].sort((a, b) => a - b)).toEqual(wanted);
       expect(descriptions.described).toBe(3);
-      // Only those are converted and encoded; the spill goes with the rest of the kept frames.
+      // Only those are converted and encoded; the spill stays until the kept frames are dropped.
       expect(await descriptions.encodeKept([...wanted, expected[1]! + 1], 2)).toBe(3);
       expect(expected.filter((row) => images.has(row))).toEqual(wanted);
+      expect(images.isSpilled(expected[0]!)).toBe(true);
+      descriptions.dropKept();
       expect([images.isSpilled(expected[0]!), images.spillBytes]).toEqual([false, 0]);
       // The rest of the kept images are dropped.
       expect(descriptions.isKept(expected[0]!)).toBe(false);

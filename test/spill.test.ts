@@ -75,6 +75,31 @@ describe('deferred RGB through the spill', () => {
     expect(same).toBe(n);
   });
 
+  // The analysis image of a kept frame is made again from its spilled planes when it becomes a
+  // candidate (no copy held meanwhile): it must be the gray image the decoder delivered.
+  it.each(cases)('gives the decoder\'s own gray analysis image, byte for byte: %s', async (_name, clip) => {
+    const spill = new FrameSpill(spillPath());
+    const delivered: Array<{ gray: Buffer; width: number; height: number }> = [];
+    const n = await eachFrame(clip(), { rgbDeferred: true, analysisSize: 100 }, async (frame, k) => {
+      delivered.push({ gray: Buffer.from(frame.gray!.subarray(0, frame.width * frame.height)), width: frame.width, height: frame.height });
+      await spill.write(k, frame);
+    });
+    let same = 0;
+    let buffer: Uint8Array | undefined;
+    for (let k = 0; k < n; k++) {
+      const { gray, width, height } = delivered[k]!;
+      const read = await spill.readGray(k, width, height, buffer);
+      buffer = new Uint8Array(read.buffer, read.byteOffset);
+      expect(read.length).toBe(width * height);
+      if (Buffer.from(read.buffer, read.byteOffset, read.byteLength).equals(gray)) same++;
+    }
+    spill.close();
+    // Scaled to the analysis size (longest side 100) where the frame is larger.
+    expect(Math.max(delivered[0]!.width, delivered[0]!.height)).toBeLessThanOrEqual(100);
+    expect(n).toBeGreaterThan(0);
+    expect(same).toBe(n);
+  });
+
   it('keeps the file out of the folder (unlinked at creation) and frees it on close', async () => {
     const path = spillPath();
     const spill = new FrameSpill(path);
@@ -112,6 +137,10 @@ describe('deferred RGB through the spill', () => {
     await expect(spill.write(1, released!)).rejects.toMatchObject({ code: 'ERR_FRAMESIFT_INVALID_ARG', message: expect.stringContaining('released') });
     expect(() => spill.bufferFor(7)).toThrow(expect.objectContaining({ code: 'ERR_FRAMESIFT_INVALID_ARG' }));
     await expect(spill.readRgb(0, new Uint8Array(320 * 240 * 3))).rejects.toMatchObject({ code: 'ERR_FRAMESIFT_INVALID_ARG', message: expect.stringContaining('bytes') });
+    // A gray image is a downscale of the frame: never larger, never empty.
+    await expect(spill.readGray(0, 640, 480)).rejects.toMatchObject({ code: 'ERR_FRAMESIFT_INVALID_ARG', message: expect.stringContaining('320x240') });
+    await expect(spill.readGray(0, 0, 10)).rejects.toMatchObject({ code: 'ERR_FRAMESIFT_INVALID_ARG' });
+    await expect(spill.readGray(7, 32, 24)).rejects.toMatchObject({ code: 'ERR_FRAMESIFT_INVALID_ARG' });
     spill.close();
   });
 });

@@ -5,7 +5,11 @@
  */
 import { native } from './native.js';
 
-/** Returns the native heap's free memory to the OS; true when some was (false off glibc). */
-export function trimNativeMemory(): boolean {
-  return native().trimNativeMemory();
+/**
+ * Returns the native heap's free memory to the OS; true when some was (false off glibc). With
+ * `minFreeBytes`, only once the arenas hold that much free: within a stage that repeats the same
+ * work, pages given back are faulted in again by the next call.
+ */
+export function trimNativeMemory(minFreeBytes?: number): boolean {
+  return minFreeBytes === undefined ? native().trimNativeMemory() : native().trimNativeMemory(minFreeBytes);
 }

@@ -62,6 +62,20 @@ export class FrameSpill {
     return { rgb: buffer.subarray(0, bytes), width, height };
   }
 
+  /**
+   * The frame's gray8 analysis image at `width` x `height` (its size as the decoder delivered
+   * it), converted from the held planes off the event loop by the decoder's own conversion, byte
+   * for byte: a kept frame needs no copy of it while it waits. `buffer` (at least width * height
+   * + 64 bytes) is filled, or a new one made; returns a view of exactly its pixels.
+   */
+  async readGray(key: number, width: number, height: number, buffer?: Uint8Array): Promise<Uint8Array> {
+    const id = this.#id(key);
+    const bytes = width * height;
+    const target = buffer && buffer.length >= bytes + TAIL ? buffer : Buffer.allocUnsafeSlow(bytes + TAIL);
+    await this.#open().readGray(id, width, height, target);
+    return target.subarray(0, bytes);
+  }
+
   /** Bytes in the file so far. */
   get bytes(): number {
     return this.#native?.fileBytes() ?? 0;

@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 
 import type { Frame } from '../core/decode.js';
 import { FrameSpill } from '../core/spill.js';
+import { invalidArg } from '../errors.js';
 
 import { IMAGES_DIR, ImageWriter, STATE_DIR, type ImageFormat } from '../output/index.js';
 import { outputError, tempPathFor } from '../output/atomic.js';
@@ -111,6 +112,15 @@ export class CandidateImages {
     return this.#spill?.has(row) ?? false;
   }
 
+  /**
+   * The gray analysis image (`width` x `height`, as decoded) of a spilled row, converted from
+   * its planes as the decoder converted it: kept frames wait without a copy of it.
+   */
+  async spilledGray(row: number, width: number, height: number, buffer?: Uint8Array): Promise<Uint8Array> {
+    if (!this.#spill?.has(row)) throw invalidArg('row', 'a spilled row', row);
+    return this.#spill.readGray(row, width, height, buffer);
+  }
+
   /** Bytes the spill holds (0 without one). */
   get spillBytes(): number {
     return this.#spill?.bytes ?? 0;
@@ -118,8 +128,8 @@ export class CandidateImages {
 
   /**
    * Converts and encodes the spilled frames among `rows` (`workers` at a time: each converts
-   * one frame off the event loop, then waits for its encode), then drops the spill: the other
-   * kept frames are never converted. Returns how many it encoded.
+   * one frame off the event loop, then waits for its encode); the other kept frames are never
+   * converted. The spill stays (spilledGray) until discardSpill(). Returns how many it encoded.
    */
   async encodeSpilled(rows: Iterable<number>, workers: number): Promise<number> {
     const spill = this.#spill;
@@ -138,11 +148,7 @@ export class CandidateImages {
         );
       }
     };
-    try {
-      await Promise.all(Array.from({ length: Math.max(1, Math.min(workers, queue.length)) }, worker));
-    } finally {
-      this.discardSpill();
-    }
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(workers, queue.length)) }, worker));
     return encoded;
   }
 

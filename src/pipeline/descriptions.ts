@@ -14,6 +14,10 @@ import type { CandidateImages } from './candidate-images.js';
 
 /** Frames per native thread in one features call when the thread share may change between calls. */
 const DESCRIBE_CHUNK_PER_THREAD = 4;
+/** Free native heap (bytes) above which describeKept gives it back between chunks (SIFT at 960 px on 2 threads reuses ~400 MB). */
+const TRIM_FREE_BYTES = 512 * 2 ** 20;
+/** Bytes past the last pixel the gray conversion's SIMD rows may store (PixelBlock::kTail). */
+const GRAY_TAIL = 64;
 
 /** Coverage grid for keypoints (the same 8x8 grid as the cheap coverage metric). */
 const GRID = 8;
@@ -57,6 +61,16 @@ export interface DescribeContext {
   images: CandidateImages;
 }
 
+/**
+ * A kept row's gray analysis image: a copy, or (frames decoded with rgbDeferred) its size only:
+ * the pixels come from its planes in the candidate store's spill when it is described.
+ */
+interface KeptGray {
+  data?: Uint8Array;
+  width: number;
+  height: number;
+}
+
 /** What describing found, by FrameTable row; owns the native feature sets until dispose(). */
 export class Descriptions {
   /** Table row -> its local features. */
@@ -68,7 +82,7 @@ export class Descriptions {
    * Rows kept for describing later (keep()): a copy of their gray analysis image, until
    * describeKept() extracts the features of those the candidate stage needs and drops the rest.
    */
-  readonly #keptGray = new Map<number, { data: Uint8Array; width: number; height: number }>();
+  readonly #keptGray = new Map<number, KeptGray>();
   /** Frames whose features were extracted (add() and describeKept()): the describe count. */
   described = 0;
   readonly #context: DescribeContext;
@@ -106,21 +120,34 @@ export class Descriptions {
         frame.release();
         continue;
       }
-      // One copy per kept frame (a share of the frames), so the pool slot goes back at once.
-      this.#keptGray.set(row, { data: Uint8Array.prototype.slice.call(frame.gray!, 0, frame.width * frame.height), width: frame.width, height: frame.height });
       const v = vectors?.[k];
       if (v) this.#setEmbedding(row, v);
-      if (frame.rgbDeferred) await ctx.images.spill(row, frame);
-      else await ctx.images.add(row, frame.rgb!, frame.rgbWidth, frame.rgbHeight, () => frame.release());
+      const { width, height } = frame;
+      if (frame.rgbDeferred) {
+        // Its gray image is made again from the spilled planes if it becomes a candidate: no
+        // copy held meanwhile (360 x 0.5 MB at 960 px for N = 40, and their GC pressure).
+        await ctx.images.spill(row, frame);
+        this.#keptGray.set(row, { width, height });
+        continue;
+      }
+      // One copy per kept frame (a share of the frames), so the pool slot goes back at once.
+      this.#keptGray.set(row, { data: Uint8Array.prototype.slice.call(frame.gray!, 0, width * height), width, height });
+      await ctx.images.add(row, frame.rgb!, frame.rgbWidth, frame.rgbHeight, () => frame.release());
     }
   }
 
   /**
-   * Encodes the full-resolution images of the spilled kept rows among `rows` (`workers`
-   * conversions + encodes at a time) and drops the other kept frames' planes. Returns how many.
+   * Encodes the full-resolution images of the spilled kept rows among `rows`, `workers`
+   * conversions + encodes at a time; the spill stays until dropKept(). Returns how many.
    */
   async encodeKept(rows: Iterable<number>, workers: number): Promise<number> {
     return this.#context.images.encodeSpilled(rows, workers);
+  }
+
+  /** Drops what keep() held of the kept rows (their gray copies, their spilled planes). */
+  dropKept(): void {
+    this.#keptGray.clear();
+    this.#context.images.discardSpill();
   }
 
   /**
@@ -132,20 +159,31 @@ export class Descriptions {
   async describeKept(rows: Iterable<number>, threads: number | (() => number) = this.#context.threads): Promise<number> {
     const ctx = this.#context;
     const wanted = [...new Set(rows)].filter((row) => this.#keptGray.has(row) && !this.features.has(row)).sort((a, b) => a - b);
-    const images = wanted.map((row) => this.#keptGray.get(row)!);
+    const kept = wanted.map((row) => this.#keptGray.get(row)!);
     this.#keptGray.clear();
     if (wanted.length === 0) return 0;
     const sets: FeatureSet[] = [];
+    // Buffers for the spilled rows' gray images, reused from chunk to chunk.
+    const buffers: Uint8Array[] = [];
     try {
-      for (let at = 0; at < images.length; ) {
+      for (let at = 0; at < kept.length; ) {
         const n = typeof threads === 'number' ? threads : threads();
         // One frame per thread at a time; a chunk of a few per thread keeps the share current.
-        const chunk = typeof threads === 'number' ? images.length : Math.max(1, n) * DESCRIBE_CHUNK_PER_THREAD;
-        sets.push(...(await extractFeaturesBatch(images.slice(at, at + chunk), { detector: ctx.detector, maxFeatures: ctx.maxFeatures, threads: n })));
+        const chunk = typeof threads === 'number' ? kept.length : Math.max(1, n) * DESCRIBE_CHUNK_PER_THREAD;
+        const images = await Promise.all(
+          kept.slice(at, at + chunk).map(async ({ data, width, height }, k) => {
+            if (data) return { data, width, height };
+            if (!buffers[k] || buffers[k]!.length < width * height + GRAY_TAIL) buffers[k] = Buffer.allocUnsafeSlow(width * height + GRAY_TAIL);
+            return { data: await ctx.images.spilledGray(wanted[at + k]!, width, height, buffers[k]), width, height };
+          }),
+        );
+        sets.push(...(await extractFeaturesBatch(images, { detector: ctx.detector, maxFeatures: ctx.maxFeatures, threads: n })));
         at += chunk;
-        // Each chunk's scale spaces (~50 MB per thread at 640 px) would otherwise stay in the
-        // arenas, fragmented by the feature sets kept between them.
-        trimNativeMemory();
+        // The chunks' scale spaces (~50 MB per thread at 640 px) are reused by the next chunk,
+        // but the feature sets kept between them fragment the arenas: give the free memory back
+        // once it passes TRIM_FREE_BYTES, not after every chunk (the pages faulted in again
+        // cost 15% of SIFT's CPU).
+        trimNativeMemory(TRIM_FREE_BYTES);
       }
     } catch (err) {
       for (const set of sets) set.dispose();
@@ -154,7 +192,7 @@ export class Descriptions {
     this.described += sets.length;
     for (const [k, row] of wanted.entries()) {
       const set = sets[k]!;
-      const { width, height } = images[k]!;
+      const { width, height } = kept[k]!;
       this.features.set(row, set);
       const embedded = this.#scores.get(row);
       this.#scores.set(row, { ...embedded, features: featureScore(set.count, width, height), coverage: gridCoverage(set.keypoints(), width, height) });

@@ -35,10 +35,15 @@ export async function describeCandidates(
   // ~70 ms per candidate in balanced, ~130 ms in high_quality; conversion + JPEG ~50-90 ms).
   const siftThreads = Math.max(1, Math.ceil(options.threads / 2));
   let encoding = true;
-  await Promise.all([
-    descriptions.describeKept(Array.from(rows), () => (encoding ? siftThreads : options.threads)),
-    descriptions.encodeKept(Array.from(rows), Math.max(1, options.threads - siftThreads)).finally(() => (encoding = false)),
-  ]);
+  try {
+    await Promise.all([
+      descriptions.describeKept(Array.from(rows), () => (encoding ? siftThreads : options.threads)),
+      descriptions.encodeKept(Array.from(rows), Math.max(1, options.threads - siftThreads)).finally(() => (encoding = false)),
+    ]);
+  } finally {
+    // Both read the kept frames' planes (the gray images for SIFT, the RGB for the encodes).
+    descriptions.dropKept();
+  }
   let done = 0;
   const sortedRows = Array.from(rows).filter((row) => !descriptions.has(row)).sort((a, b) => a - b);
   if (sortedRows.length > 0) {
