@@ -5,6 +5,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <system_error>
+#include <thread>
 
 #include "errors.h"
 
@@ -18,7 +20,16 @@ FrameSpill::FrameSpill(const std::string& path) : path_(path) {
 }
 
 FrameSpill::~FrameSpill() {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ < 0) return;
+  // The last close of the unlinked file frees its page cache (~0.25 s for the 1.1 GB of 360
+  // kept 1080p frames): on a thread of its own, not the caller's (the JS thread, which the
+  // pipeline needs next).
+  const int fd = fd_;
+  try {
+    std::thread([fd] { ::close(fd); }).detach();
+  } catch (const std::system_error&) {
+    ::close(fd);
+  }
 }
 
 int FrameSpill::Append(const PlaneLayout& layout, const uint8_t* planes) {

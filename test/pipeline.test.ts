@@ -23,7 +23,7 @@ import { MAX_KEPT_SHARE, planDensePass } from '../src/pipeline/single-pass.js';
 import { REPLACE_QUALITY, resolveCandidates, STAND_IN_MIN_CHOICE } from '../src/pipeline/stages/candidates.js';
 import { measureVideo, PASS1_METRICS } from '../src/pipeline/stages/measure.js';
 import { measureFrames } from '../src/core/metrics.js';
-import { fetchPoolSizes, keyframeBefore } from '../src/pipeline/types.js';
+import { fetchPoolSizes, keyframeBefore, pass1DecoderThreads } from '../src/pipeline/types.js';
 import { silentLogger } from '../src/log.js';
 import { cheapQuality, findCandidates } from '../src/select/index.js';
 import { relativeQuality } from '../src/select/score.js';
@@ -253,5 +253,11 @@ describe('fetchPoolSizes (describe pass 2, write fetch)', () => {
     expect(fetchPoolSizes({ displayWidth: 320, displayHeight: 240 }, 12)).toEqual({ batchSize: 4, poolSize: 12 });
     const huge = fetchPoolSizes({ displayWidth: 8192, displayHeight: 8192 }, 12);
     expect(huge.poolSize).toBeGreaterThanOrEqual(2 * huge.batchSize);
+  });
+});
+
+describe('pass1DecoderThreads', () => {
+  it('gives pass 1 one frame thread more than the cores (libavcodec\'s automatic count), one on one core', () => {
+    expect([1, 2, 4, 16].map(pass1DecoderThreads)).toEqual([1, 3, 5, 17]);
   });
 });

@@ -21,6 +21,7 @@ import type { ExtractMode } from './schema.js';
 import { estimateKeyframeGap, PASS1_METRICS } from '../pipeline/stages/measure.js';
 import { planSparsePass } from '../pipeline/single-pass.js';
 import { cost, type Cost } from './common.js';
+import { pass1DecoderThreads } from '../pipeline/types.js';
 
 export type FloorPart = 'decode (analysis grade)' | 'decode (one-pass grade)' | '+ metrics (pass 1 without keeping)';
 export const FLOOR_PARTS: readonly FloorPart[] = ['decode (analysis grade)', 'decode (one-pass grade)', '+ metrics (pass 1 without keeping)'];
@@ -30,7 +31,7 @@ export const CANDIDATE_PARTS: readonly CandidatePart[] = ['SIFT of the candidate
 
 /** Decoder options of `part` for `mode`'s preset, as pass 1 opens the video. */
 function decodeOptionsOf(part: FloorPart, mode: ExtractMode, threads: number): DecodeOptions {
-  const analysis = { analysisSize: MODE_PRESETS[mode].analysisSize, gray: true, threads, batchSize: 4 };
+  const analysis = { analysisSize: MODE_PRESETS[mode].analysisSize, gray: true, threads: pass1DecoderThreads(threads), batchSize: 4 };
   // One pass decodes deblocked (its frames are the output images), holding each frame's planes.
   if (part === 'decode (analysis grade)') return { ...analysis, fastDecode: true, batchSize: 16 };
   return { ...analysis, rgb: true, rgbFullResolution: true, rgbDeferred: true, fastDecode: false, poolSize: 24 };
@@ -71,7 +72,7 @@ export async function fastHeadsPart(path: string, count: number, threads: number
   const dir = mkdtempSync(join(tmpdir(), 'framesift-floor-'));
   try {
     const options = resolveExtractOptions({ outDir: dir, mode: 'fast', count, threads });
-    const base: DecodeOptions = { analysisSize: options.preset.analysisSize, gray: true, fastDecode: true, threads, batchSize: options.batchSize };
+    const base: DecodeOptions = { analysisSize: options.preset.analysisSize, gray: true, fastDecode: true, threads: pass1DecoderThreads(threads), batchSize: options.batchSize };
     const probing = await openVideo(path, base);
     const info = probing.info;
     await probing.close();

@@ -12,7 +12,7 @@ import type { Descriptions } from '../descriptions.js';
 import type { ResolvedExtractOptions } from '../options.js';
 import { planDensePass, planSparsePass, WindowKeeper } from '../single-pass.js';
 import type { ProgressReporter } from '../progress.js';
-import { MeasureColumns, type MeasureResult } from '../types.js';
+import { MeasureColumns, pass1DecoderThreads, type MeasureResult } from '../types.js';
 
 /** The metric groups pass 1 measures on every frame (the 'fast' preset: no SIFT/ORB/GLCM/flow). */
 export const PASS1_METRICS: readonly MetricName[] = FAST_METRICS;
@@ -39,7 +39,7 @@ export async function measureVideo(
     analysisSize: preset.analysisSize,
     gray: true,
     fastDecode: true,
-    threads: options.threads,
+    threads: pass1DecoderThreads(options.threads),
     batchSize: options.batchSize,
     sequenceFps: options.sequenceFps,
     maxFramesDecoded: options.maxAnalysedFrames,
