@@ -128,6 +128,8 @@ export interface GeometryExports {
     pairs: Uint32Array,
     options: NativeMatchOptions,
   ): Promise<{ pairs: NativePairResult[]; graph: NativeMatchGraph | null }>;
+  /** Empties the FLANN index cache that matchPairs jobs share; returns how many indexes it held. */
+  releaseMatchIndexes(): number;
   buildTracks(source: NativeMatchGraph | NativeMatchLists, options: NativeTrackOptions): Promise<NativeTrackStats>;
   colmapFeatures(sets: NativeFeatureSet[], scales: Float64Array): Promise<NativeColmapFeatures[]>;
   featureSetFromBuffer(bytes: Uint8Array): NativeFeatureSet;

@@ -54,6 +54,10 @@ struct GeometryEnv : std::enable_shared_from_this<GeometryEnv> {
   // Where single-threaded extraction runs (see serial_executor.h); jobs hold a reference so
   // it outlives any job still running at environment teardown.
   std::shared_ptr<SerialExecutor> extractor = std::make_shared<SerialExecutor>();
+  // FLANN indexes of the sets matched last (~3 MB each at 4,000 SIFT features): the selection's
+  // pair checks and the tracks stage after it reuse them; releaseMatchIndexes() empties it.
+  std::shared_ptr<IndexCache> indexes = std::make_shared<IndexCache>(kCachedIndexes);
+  static constexpr size_t kCachedIndexes = 48;
 };
 
 GeometryEnv* GeoOf(const Napi::CallbackInfo& info) { return static_cast<GeometryEnv*>(info.Data()); }
@@ -392,13 +396,16 @@ class MatchJob : public PromiseJob {
     const size_t count = pairs.size() / 2;
     results_.resize(count);
     errors_.resize(count);
-    // One FLANN index per SIFT set, built on first use by whichever thread needs it and
-    // shared by all that set's pairs; freed when the job ends.
-    std::vector<std::unique_ptr<DescriptorIndex>> indexes(sets.size());
+    // One index per SIFT set, built on first use by whichever thread needs it and shared by all
+    // that set's pairs: FLANN's from the environment's cache (earlier jobs' too), held here
+    // until the job ends; the exact matcher's unit rows for this job only.
+    std::vector<std::shared_ptr<const DescriptorIndex>> indexes(sets.size());
     std::unique_ptr<std::once_flag[]> built(new std::once_flag[sets.size()]);
     auto indexOf = [&](uint32_t k) -> const DescriptorIndex* {
       if (sets[k]->kind != FeatureKind::Sift) return nullptr;
-      std::call_once(built[k], [&] { indexes[k] = std::make_unique<DescriptorIndex>(*sets[k], options.exact); });
+      std::call_once(built[k], [&] {
+        indexes[k] = options.exact ? std::make_shared<const DescriptorIndex>(*sets[k], true) : geo_->indexes->Get(sets[k]);
+      });
       return indexes[k].get();
     };
     ParallelFor(count, threads, [&](size_t p) {
@@ -741,6 +748,14 @@ Napi::Value BuildTracksJs(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+// Empties the FLANN index cache (a pipeline after its tracks stage); returns how many it held.
+Napi::Value ReleaseMatchIndexesJs(const Napi::CallbackInfo& info) {
+  const auto& cache = GeoOf(info)->indexes;
+  const size_t held = cache->Size();
+  cache->Clear();
+  return Napi::Number::New(info.Env(), static_cast<double>(held));
+}
+
 void InitGeometry(Napi::Env env, Napi::Object exports) {
   // Owned by a shared_ptr: the functions' data pointer and the cleanup hook share it with
   // every job, so a job finishing during teardown never sees freed memory.
@@ -764,6 +779,7 @@ void InitGeometry(Napi::Env env, Napi::Object exports) {
   exports.Set("extractFeatures", Napi::Function::New(env, ExtractFeaturesJs, "extractFeatures", geo));
   exports.Set("extractFeaturesBatch", Napi::Function::New(env, ExtractFeaturesBatchJs, "extractFeaturesBatch", geo));
   exports.Set("matchPairs", Napi::Function::New(env, MatchPairsJs, "matchPairs", geo));
+  exports.Set("releaseMatchIndexes", Napi::Function::New(env, ReleaseMatchIndexesJs, "releaseMatchIndexes", geo));
   exports.Set("featureSetFromBuffer", Napi::Function::New(env, FeatureSetFromBufferJs, "featureSetFromBuffer", geo));
   exports.Set("buildTracks", Napi::Function::New(env, BuildTracksJs, "buildTracks", geo));
   exports.Set("colmapFeatures", Napi::Function::New(env, ColmapFeaturesJs, "colmapFeatures", geo));

@@ -253,6 +253,41 @@ DescriptorIndex::DescriptorIndex(const FeatureData& set, bool exact) {
   index_ = std::make_unique<cv::flann::Index>(descriptors_, cv::flann::KDTreeIndexParams(4), cvflann::FLANN_DIST_L2);
 }
 
+std::shared_ptr<const DescriptorIndex> IndexCache::Get(const std::shared_ptr<const FeatureData>& set) {
+  std::shared_ptr<Slot> slot;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto it = entries_.begin(); it != entries_.end();) {
+      if (it->set.expired()) {
+        it = entries_.erase(it);
+      } else if (it->key == set.get()) {
+        slot = it->slot;
+        entries_.splice(entries_.begin(), entries_, it);
+        break;
+      } else {
+        ++it;
+      }
+    }
+    if (!slot) {
+      slot = std::make_shared<Slot>();
+      entries_.push_front(Entry{set.get(), set, slot});
+      while (entries_.size() > capacity_) entries_.pop_back();  // a job still using one holds its own reference
+    }
+  }
+  std::call_once(slot->built, [&] { slot->index = std::make_shared<const DescriptorIndex>(*set); });
+  return slot->index;
+}
+
+void IndexCache::Clear() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  entries_.clear();
+}
+
+size_t IndexCache::Size() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return entries_.size();
+}
+
 Knn DescriptorIndex::Search(const cv::Mat& queries, int k, int checks) const {
   Knn knn(queries.rows);
   if (!index_ || queries.rows == 0) return knn;

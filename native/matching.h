@@ -16,7 +16,9 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <list>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include <opencv2/core.hpp>
@@ -81,6 +83,34 @@ class DescriptorIndex {
  private:
   cv::Mat descriptors_;  // CV_32F; the FLANN index points into it
   std::unique_ptr<cv::flann::Index> index_;
+};
+
+// FLANN indexes of recently matched SIFT sets, shared by the matching jobs that follow (the
+// selection's pair checks, one or two pairs a job, then the tracks stage over the picks): a set's
+// index is built once instead of once per job. Builds are seeded (DescriptorIndex), so a cached
+// index gives the matches a fresh one would. Bounded (least recently used goes); an entry whose
+// set is gone is dropped. Thread-safe.
+class IndexCache {
+ public:
+  explicit IndexCache(size_t capacity) : capacity_(capacity) {}
+  // The set's index, built by the first caller that needs it (others wait for that build).
+  std::shared_ptr<const DescriptorIndex> Get(const std::shared_ptr<const FeatureData>& set);
+  void Clear();
+  size_t Size();
+
+ private:
+  struct Slot {
+    std::once_flag built;
+    std::shared_ptr<const DescriptorIndex> index;
+  };
+  struct Entry {
+    const FeatureData* key;
+    std::weak_ptr<const FeatureData> set;
+    std::shared_ptr<Slot> slot;
+  };
+  size_t capacity_;
+  std::mutex mutex_;
+  std::list<Entry> entries_;  // most recently used first
 };
 
 // COLMAP's brute-force rule on two sets of unit descriptor rows (CV_32F): for each row of a the

@@ -11,6 +11,7 @@ import {
   extractFeatures,
   extractFeaturesBatch,
   matchPairs,
+  releaseMatchIndexes,
   schedulePairs,
   type FeatureSet,
   type MatchLists,
@@ -266,6 +267,7 @@ describe('determinism', () => {
     const frames = [base, warpHomography(base, h2), warped, texturedImage(W, H, 7), warpHomography(texturedImage(W, H, 7), h2)];
     const sets = await extractFeaturesBatch(frames, { threads: 2, maxFeatures: 1500 });
     const summary = (p: { matchIndices?: Uint32Array; inlierIndices?: Uint32Array; fInliers: number }) => [p.fInliers, Array.from(p.matchIndices!), Array.from(p.inlierIndices!)];
+    releaseMatchIndexes(); // what the tests before left
     const alone = await matchPairs([sets[0]!, sets[2]!], [[0, 1]], { threads: 1, keepGraph: false, keepMatches: true });
     // The other indexes are built first (on both threads), the RNG states moved on.
     const mixed = await matchPairs(sets, [[3, 4], [1, 3], [1, 2], [0, 2]], { threads: 2, keepGraph: false, keepMatches: true });
@@ -273,6 +275,12 @@ describe('determinism', () => {
     expect(alone.pairs[0]!.matches).toBeGreaterThan(100);
     expect(summary(mixed.pairs[3]!)).toEqual(summary(alone.pairs[0]!));
     expect(summary(again.pairs[1]!)).toEqual(summary(alone.pairs[0]!));
+    // The five sets' FLANN indexes were kept for the later jobs; releasing frees them.
+    expect(releaseMatchIndexes()).toBe(5);
+    expect(releaseMatchIndexes()).toBe(0);
+    const fresh = await matchPairs([sets[0]!, sets[2]!], [[0, 1]], { threads: 1, keepGraph: false, keepMatches: true });
+    expect(summary(fresh.pairs[0]!)).toEqual(summary(alone.pairs[0]!));
+    expect(releaseMatchIndexes()).toBe(2);
   });
 });
 

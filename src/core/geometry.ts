@@ -277,6 +277,16 @@ export function matchPairs(
 }
 
 /**
+ * Frees the FLANN indexes matchPairs() keeps for the sets it matched last (up to 48, ~3 MB each
+ * at 4,000 SIFT features), so later jobs on the same sets (the selection's pair checks, then the
+ * tracks over the picks) build each once; a cached index gives the same matches as a new one.
+ * A pipeline calls this when it is done matching. Returns how many were held.
+ */
+export function releaseMatchIndexes(): number {
+  return native().releaseMatchIndexes();
+}
+
+/**
  * Builds feature tracks by union-find over the verified matches of a matchPairs() run (its
  * graph; frame f = sets[f]) or over synthetic match lists: pairs [i0,j0,...], offsets
  * (pair p's matches are matches[2*offsets[p] .. 2*offsets[p+1]) as (feature in i, feature in

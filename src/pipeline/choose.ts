@@ -2,6 +2,7 @@
  * The choice half of extract: select, tracks, write, in that order, from a `VideoAnalysis`,
  * timed by the run's clock with an abort check between stages; returns the written manifest.
  */
+import { releaseMatchIndexes } from '../core/geometry.js';
 import { writeManifest, type Manifest } from '../output/index.js';
 import type { CandidateStage, SelectOptions } from '../select/index.js';
 import type { PipelineRun } from './run.js';
@@ -30,16 +31,25 @@ export async function chooseFrames(analysis: VideoAnalysis, run: PipelineRun, ch
   const select = choice.select ?? options.select;
   const candidates = choice.candidates ?? (choice.select ? candidateStage(table, select, descriptions.features.keys()) : analysis.candidates);
 
-  run.checkpoint();
-  clock.start('select');
-  progress.stage('select');
-  const selection = await selectStage(table, candidates, select, descriptions);
+  // The selection's pair checks and the tracks share the FLANN indexes of the sets they match
+  // (core/geometry.ts), freed once both are done.
+  const { selection, pickRows, graph } = await (async () => {
+    try {
+      run.checkpoint();
+      clock.start('select');
+      progress.stage('select');
+      const selection = await selectStage(table, candidates, select, descriptions);
 
-  run.checkpoint();
-  clock.start('tracks');
-  progress.stage('tracks');
-  const pickRows = selection.picks.map((p) => p.row);
-  const graph = await pickGraph(pickRows, table, descriptions, options.preset.matchWindow, options.colmap);
+      run.checkpoint();
+      clock.start('tracks');
+      progress.stage('tracks');
+      const pickRows = selection.picks.map((p) => p.row);
+      const graph = await pickGraph(pickRows, table, descriptions, options.preset.matchWindow, options.colmap);
+      return { selection, pickRows, graph };
+    } finally {
+      releaseMatchIndexes();
+    }
+  })();
 
   run.checkpoint();
   clock.start('write');
