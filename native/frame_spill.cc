@@ -11,6 +11,16 @@
 #include "errors.h"
 
 namespace framesift {
+namespace {
+
+// A record's picture size after its rotation (what the converter writes).
+void DisplaySize(const PlaneLayout& l, int* width, int* height) {
+  const bool quarter = l.rotation == 90 || l.rotation == 270;
+  *width = quarter ? l.height : l.width;
+  *height = quarter ? l.width : l.height;
+}
+
+}  // namespace
 
 FrameSpill::FrameSpill(const std::string& path) : path_(path) {
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -61,9 +71,10 @@ FrameSpill::Record FrameSpill::Find(int id) {
 
 size_t FrameSpill::RgbBytes(int id, int* width, int* height) {
   const PlaneLayout l = Find(id).layout;
-  const bool quarter = l.rotation == 90 || l.rotation == 270;
-  if (width) *width = quarter ? l.height : l.width;
-  if (height) *height = quarter ? l.width : l.height;
+  int w = 0, h = 0;
+  DisplaySize(l, &w, &h);
+  if (width) *width = w;
+  if (height) *height = h;
   return static_cast<size_t>(l.width) * l.height * 3;
 }
 
@@ -109,9 +120,8 @@ void FrameSpill::ReadRgb(int id, uint8_t* dst) {
 
 void FrameSpill::ReadGray(int id, int width, int height, uint8_t* dst) {
   const Record record = Find(id);
-  const PlaneLayout& l = record.layout;
-  const bool quarter = l.rotation == 90 || l.rotation == 270;
-  const int fullWidth = quarter ? l.height : l.width, fullHeight = quarter ? l.width : l.height;
+  int fullWidth = 0, fullHeight = 0;
+  DisplaySize(record.layout, &fullWidth, &fullHeight);
   // The analysis image is a downscale (or the frame's own size): never larger.
   if (width <= 0 || height <= 0 || width > fullWidth || height > fullHeight)
     Fail(ErrorCode::InvalidArg, "Expected a gray size from 1x1 to " + std::to_string(fullWidth) + "x" + std::to_string(fullHeight) +

@@ -11,5 +11,5 @@ import { native } from './native.js';
  * work, pages given back are faulted in again by the next call.
  */
 export function trimNativeMemory(minFreeBytes?: number): boolean {
-  return minFreeBytes === undefined ? native().trimNativeMemory() : native().trimNativeMemory(minFreeBytes);
+  return native().trimNativeMemory(minFreeBytes);
 }

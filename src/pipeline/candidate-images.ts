@@ -117,7 +117,7 @@ export class CandidateImages {
    * its planes as the decoder converted it: kept frames wait without a copy of it.
    */
   async spilledGray(row: number, width: number, height: number, buffer?: Uint8Array): Promise<Uint8Array> {
-    if (!this.#spill?.has(row)) throw invalidArg('row', 'a spilled row', row);
+    if (!this.#spill) throw invalidArg('row', 'a spilled row', row);
     return this.#spill.readGray(row, width, height, buffer);
   }
 

@@ -4,13 +4,13 @@
  */
 import { releaseMatchIndexes } from '../core/geometry.js';
 import { writeManifest, type Manifest } from '../output/index.js';
-import type { CandidateStage, SelectOptions } from '../select/index.js';
+import type { CandidateStage, Selection, SelectOptions } from '../select/index.js';
 import type { PipelineRun } from './run.js';
 import { candidateStage } from './stages/candidates.js';
 import { selectStage } from './stages/select.js';
 import { colmapStage } from './stages/colmap.js';
 import { reconstructStage } from './stages/reconstruct.js';
-import { pickGraph } from './stages/tracks.js';
+import { pickGraph, type PickGraph } from './stages/tracks.js';
 import { assembleManifest, writeOutputs } from './stages/write.js';
 import type { VideoAnalysis } from './types.js';
 
@@ -33,23 +33,22 @@ export async function chooseFrames(analysis: VideoAnalysis, run: PipelineRun, ch
 
   // The selection's pair checks and the tracks share the FLANN indexes of the sets they match
   // (core/geometry.ts), freed once both are done.
-  const { selection, pickRows, graph } = await (async () => {
-    try {
-      run.checkpoint();
-      clock.start('select');
-      progress.stage('select');
-      const selection = await selectStage(table, candidates, select, descriptions);
+  let selection: Selection;
+  let graph: PickGraph;
+  try {
+    run.checkpoint();
+    clock.start('select');
+    progress.stage('select');
+    selection = await selectStage(table, candidates, select, descriptions);
 
-      run.checkpoint();
-      clock.start('tracks');
-      progress.stage('tracks');
-      const pickRows = selection.picks.map((p) => p.row);
-      const graph = await pickGraph(pickRows, table, descriptions, options.preset.matchWindow, options.colmap);
-      return { selection, pickRows, graph };
-    } finally {
-      releaseMatchIndexes();
-    }
-  })();
+    run.checkpoint();
+    clock.start('tracks');
+    progress.stage('tracks');
+    graph = await pickGraph(selection.picks.map((p) => p.row), table, descriptions, options.preset.matchWindow, options.colmap);
+  } finally {
+    releaseMatchIndexes();
+  }
+  const pickRows = selection.picks.map((p) => p.row);
 
   run.checkpoint();
   clock.start('write');

@@ -16,8 +16,6 @@ import type { CandidateImages } from './candidate-images.js';
 const DESCRIBE_CHUNK_PER_THREAD = 4;
 /** Free native heap (bytes) above which describeKept gives it back between chunks (SIFT at 960 px on 2 threads reuses ~400 MB). */
 const TRIM_FREE_BYTES = 512 * 2 ** 20;
-/** Bytes past the last pixel the gray conversion's SIMD rows may store (PixelBlock::kTail). */
-const GRAY_TAIL = 64;
 
 /** Coverage grid for keypoints (the same 8x8 grid as the cheap coverage metric). */
 const GRID = 8;
@@ -163,8 +161,8 @@ export class Descriptions {
     this.#keptGray.clear();
     if (wanted.length === 0) return 0;
     const sets: FeatureSet[] = [];
-    // Buffers for the spilled rows' gray images, reused from chunk to chunk.
-    const buffers: Uint8Array[] = [];
+    // Buffers for the spilled rows' gray images (FrameSpill.readGray makes them), reused from chunk to chunk.
+    const buffers: Array<Uint8Array | undefined> = [];
     try {
       for (let at = 0; at < kept.length; ) {
         const n = typeof threads === 'number' ? threads : threads();
@@ -173,8 +171,9 @@ export class Descriptions {
         const images = await Promise.all(
           kept.slice(at, at + chunk).map(async ({ data, width, height }, k) => {
             if (data) return { data, width, height };
-            if (!buffers[k] || buffers[k]!.length < width * height + GRAY_TAIL) buffers[k] = Buffer.allocUnsafeSlow(width * height + GRAY_TAIL);
-            return { data: await ctx.images.spilledGray(wanted[at + k]!, width, height, buffers[k]), width, height };
+            const pixels = await ctx.images.spilledGray(wanted[at + k]!, width, height, buffers[k]);
+            buffers[k] = new Uint8Array(pixels.buffer, pixels.byteOffset); // the whole buffer, for the next chunk
+            return { data: pixels, width, height };
           }),
         );
         sets.push(...(await extractFeaturesBatch(images, { detector: ctx.detector, maxFeatures: ctx.maxFeatures, threads: n })));
