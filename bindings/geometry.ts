@@ -128,8 +128,10 @@ export interface GeometryExports {
     pairs: Uint32Array,
     options: NativeMatchOptions,
   ): Promise<{ pairs: NativePairResult[]; graph: NativeMatchGraph | null }>;
-  /** Empties the FLANN index cache that matchPairs jobs share; returns how many indexes it held. */
+  /** Empties the FLANN index cache and the pair results that matchPairs jobs share; returns how many indexes it held. */
   releaseMatchIndexes(): number;
+  /** What the matching caches hold: FLANN indexes and pair results. */
+  matchCacheSizes(): { indexes: number; pairs: number };
   buildTracks(source: NativeMatchGraph | NativeMatchLists, options: NativeTrackOptions): Promise<NativeTrackStats>;
   colmapFeatures(sets: NativeFeatureSet[], scales: Float64Array): Promise<NativeColmapFeatures[]>;
   featureSetFromBuffer(bytes: Uint8Array): NativeFeatureSet;

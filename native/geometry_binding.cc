@@ -58,6 +58,10 @@ struct GeometryEnv : std::enable_shared_from_this<GeometryEnv> {
   // pair checks and the tracks stage after it reuse them; releaseMatchIndexes() empties it.
   std::shared_ptr<IndexCache> indexes = std::make_shared<IndexCache>(kCachedIndexes);
   static constexpr size_t kCachedIndexes = 48;
+  // Results of the pairs matched last (the selection's checks, matched again by the tracks
+  // stage); emptied with the indexes.
+  std::shared_ptr<PairCache> pairs = std::make_shared<PairCache>(kCachedPairs);
+  static constexpr size_t kCachedPairs = 128;
 };
 
 GeometryEnv* GeoOf(const Napi::CallbackInfo& info) { return static_cast<GeometryEnv*>(info.Data()); }
@@ -411,7 +415,12 @@ class MatchJob : public PromiseJob {
     ParallelFor(count, threads, [&](size_t p) {
       try {
         const uint32_t i = pairs[2 * p], j = pairs[2 * p + 1];
+        if (auto cached = geo_->pairs->Find(sets[i], sets[j], options)) {
+          results_[p] = *cached;
+          return;
+        }
         results_[p] = MatchAndVerify(*sets[i], *sets[j], options, indexOf(i), indexOf(j));
+        geo_->pairs->Put(sets[i], sets[j], options, std::make_shared<const PairResult>(results_[p]));
       } catch (const std::exception& e) {  // one bad pair must not sink the others
         results_[p] = PairResult{};
         errors_[p] = e.what();
@@ -748,12 +757,23 @@ Napi::Value BuildTracksJs(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-// Empties the FLANN index cache (a pipeline after its tracks stage); returns how many it held.
+// Empties the FLANN index cache and the pair results (a pipeline after its tracks stage);
+// returns how many indexes it held.
 Napi::Value ReleaseMatchIndexesJs(const Napi::CallbackInfo& info) {
-  const auto& cache = GeoOf(info)->indexes;
-  const size_t held = cache->Size();
-  cache->Clear();
+  GeometryEnv* geo = GeoOf(info);
+  const size_t held = geo->indexes->Size();
+  geo->indexes->Clear();
+  geo->pairs->Clear();
   return Napi::Number::New(info.Env(), static_cast<double>(held));
+}
+
+// What the matching caches hold: { indexes, pairs } (diagnostics and tests).
+Napi::Value MatchCacheSizesJs(const Napi::CallbackInfo& info) {
+  GeometryEnv* geo = GeoOf(info);
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("indexes", static_cast<double>(geo->indexes->Size()));
+  out.Set("pairs", static_cast<double>(geo->pairs->Size()));
+  return out;
 }
 
 void InitGeometry(Napi::Env env, Napi::Object exports) {
@@ -780,6 +800,7 @@ void InitGeometry(Napi::Env env, Napi::Object exports) {
   exports.Set("extractFeaturesBatch", Napi::Function::New(env, ExtractFeaturesBatchJs, "extractFeaturesBatch", geo));
   exports.Set("matchPairs", Napi::Function::New(env, MatchPairsJs, "matchPairs", geo));
   exports.Set("releaseMatchIndexes", Napi::Function::New(env, ReleaseMatchIndexesJs, "releaseMatchIndexes", geo));
+  exports.Set("matchCacheSizes", Napi::Function::New(env, MatchCacheSizesJs, "matchCacheSizes", geo));
   exports.Set("featureSetFromBuffer", Napi::Function::New(env, FeatureSetFromBufferJs, "featureSetFromBuffer", geo));
   exports.Set("buildTracks", Napi::Function::New(env, BuildTracksJs, "buildTracks", geo));
   exports.Set("colmapFeatures", Napi::Function::New(env, ColmapFeaturesJs, "colmapFeatures", geo));

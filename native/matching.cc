@@ -285,6 +285,50 @@ void IndexCache::Clear() {
 
 size_t IndexCache::Size() {
   std::lock_guard<std::mutex> lock(mutex_);
+  entries_.remove_if([](const Entry& e) { return e.set.expired(); });
+  return entries_.size();
+}
+
+bool SameMatchOptions(const MatchOptions& x, const MatchOptions& y) {
+  return x.ratio == y.ratio && x.mutual == y.mutual && x.fThresholdPx == y.fThresholdPx && x.hThresholdPx == y.hThresholdPx &&
+         x.confidence == y.confidence && x.maxIterations == y.maxIterations && x.minInliers == y.minInliers &&
+         x.focalPx == y.focalPx && x.flannChecks == y.flannChecks && x.minMatches == y.minMatches && x.exact == y.exact &&
+         x.maxAngleRad == y.maxAngleRad;
+}
+
+void PairCache::DropExpired() {
+  entries_.remove_if([](const Entry& e) { return e.setA.expired() || e.setB.expired(); });
+}
+
+std::shared_ptr<const PairResult> PairCache::Find(const std::shared_ptr<const FeatureData>& a,
+                                                  const std::shared_ptr<const FeatureData>& b, const MatchOptions& options) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  DropExpired();
+  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+    if (it->a != a.get() || it->b != b.get() || !SameMatchOptions(it->options, options)) continue;
+    entries_.splice(entries_.begin(), entries_, it);
+    return entries_.front().result;
+  }
+  return nullptr;
+}
+
+void PairCache::Put(const std::shared_ptr<const FeatureData>& a, const std::shared_ptr<const FeatureData>& b,
+                    const MatchOptions& options, std::shared_ptr<const PairResult> result) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  DropExpired();
+  entries_.remove_if([&](const Entry& e) { return e.a == a.get() && e.b == b.get() && SameMatchOptions(e.options, options); });
+  entries_.push_front(Entry{a.get(), b.get(), a, b, options, std::move(result)});
+  while (entries_.size() > capacity_) entries_.pop_back();
+}
+
+void PairCache::Clear() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  entries_.clear();
+}
+
+size_t PairCache::Size() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  DropExpired();
   return entries_.size();
 }
 

@@ -113,6 +113,38 @@ class IndexCache {
   std::list<Entry> entries_;  // most recently used first
 };
 
+// Verified results of recently matched pairs, by (set a, set b, options): the selection checks
+// consecutive picks one pair a job, and the tracks stage matches those pairs again among its
+// neighbours (about half of its pairs). Matching is deterministic (seeded FLANN builds, seeded
+// robust estimators), so a cached result is the one a new match would give. Bounded (least
+// recently used goes); an entry whose set is gone is dropped. Thread-safe.
+class PairCache {
+ public:
+  explicit PairCache(size_t capacity) : capacity_(capacity) {}
+  std::shared_ptr<const PairResult> Find(const std::shared_ptr<const FeatureData>& a, const std::shared_ptr<const FeatureData>& b,
+                                         const MatchOptions& options);
+  void Put(const std::shared_ptr<const FeatureData>& a, const std::shared_ptr<const FeatureData>& b, const MatchOptions& options,
+           std::shared_ptr<const PairResult> result);
+  void Clear();
+  size_t Size();
+
+ private:
+  struct Entry {
+    const FeatureData* a;
+    const FeatureData* b;
+    std::weak_ptr<const FeatureData> setA, setB;
+    MatchOptions options;
+    std::shared_ptr<const PairResult> result;
+  };
+  void DropExpired();  // with mutex_ held
+  size_t capacity_;
+  std::mutex mutex_;
+  std::list<Entry> entries_;  // most recently used first
+};
+
+// Every field equal (PairCache's key).
+bool SameMatchOptions(const MatchOptions& x, const MatchOptions& y);
+
 // COLMAP's brute-force rule on two sets of unit descriptor rows (CV_32F): for each row of a the
 // most similar row of b (largest dot product), kept when its angle is at most maxAngleRad and
 // below ratio x the second best's; mutual: b's row must pick a's row by the same rule.

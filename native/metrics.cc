@@ -254,26 +254,17 @@ FRAMESIFT_VECTORISED void HarrisResponseRow(Scratch& s, int y, int w) {
 // Local maxima of row y: strictly above the neighbours before it in raster order and not
 // below the ones after, so a plateau (e.g. 4 equal pixels around a checkerboard corner)
 // counts once.
-int HarrisMaximaRow(Scratch& s, int y, int w) {
+// Branch-free: on grain or dense texture most of a row passes the threshold, and a branch per
+// pixel mispredicted about half the time (1 ms a 640x360 frame); the comparisons are vectorised.
+FRAMESIFT_VECTORISED int HarrisMaximaRow(Scratch& s, int y, int w) {
   const float* up = s.harrisResponse.ptr<float>((y - 1) % 3);
   const float* row = s.harrisResponse.ptr<float>(y % 3);
   const float* down = s.harrisResponse.ptr<float>((y + 1) % 3);
   int count = 0;
   for (int x = 2; x < w - 2; ++x) {
-    // Skip runs of 8 below the threshold (most of a frame) with one branch.
-    if (x + 8 <= w - 2) {
-      bool any = false;
-      for (int k = 0; k < 8; ++k) any |= row[x + k] > kHarrisThreshold;
-      if (!any) {
-        x += 7;
-        continue;
-      }
-    }
     const float v = row[x];
-    if (v <= kHarrisThreshold) continue;
-    if (v > up[x - 1] && v > up[x] && v > up[x + 1] && v > row[x - 1] && v >= row[x + 1] && v >= down[x - 1] &&
-        v >= down[x] && v >= down[x + 1])
-      ++count;
+    count += (v > kHarrisThreshold) & (v > up[x - 1]) & (v > up[x]) & (v > up[x + 1]) & (v > row[x - 1]) &
+             (v >= row[x + 1]) & (v >= down[x - 1]) & (v >= down[x]) & (v >= down[x + 1]);
   }
   return count;
 }

@@ -11,6 +11,7 @@ import {
   extractFeatures,
   extractFeaturesBatch,
   matchPairs,
+  matchCacheSizes,
   releaseMatchIndexes,
   schedulePairs,
   type FeatureSet,
@@ -269,18 +270,46 @@ describe('determinism', () => {
     const summary = (p: { matchIndices?: Uint32Array; inlierIndices?: Uint32Array; fInliers: number }) => [p.fInliers, Array.from(p.matchIndices!), Array.from(p.inlierIndices!)];
     releaseMatchIndexes(); // what the tests before left
     const alone = await matchPairs([sets[0]!, sets[2]!], [[0, 1]], { threads: 1, keepGraph: false, keepMatches: true });
-    // The other indexes are built first (on both threads), the RNG states moved on.
+    // Nothing cached: the other indexes are built first (on both threads), the RNG states moved on.
+    expect(releaseMatchIndexes()).toBe(2);
     const mixed = await matchPairs(sets, [[3, 4], [1, 3], [1, 2], [0, 2]], { threads: 2, keepGraph: false, keepMatches: true });
-    const again = await matchPairs(sets, [[3, 4], [0, 2]], { threads: 1, keepGraph: false, keepMatches: true });
     expect(alone.pairs[0]!.matches).toBeGreaterThan(100);
     expect(summary(mixed.pairs[3]!)).toEqual(summary(alone.pairs[0]!));
-    expect(summary(again.pairs[1]!)).toEqual(summary(alone.pairs[0]!));
     // The five sets' FLANN indexes were kept for the later jobs; releasing frees them.
     expect(releaseMatchIndexes()).toBe(5);
     expect(releaseMatchIndexes()).toBe(0);
     const fresh = await matchPairs([sets[0]!, sets[2]!], [[0, 1]], { threads: 1, keepGraph: false, keepMatches: true });
     expect(summary(fresh.pairs[0]!)).toEqual(summary(alone.pairs[0]!));
     expect(releaseMatchIndexes()).toBe(2);
+  });
+
+  // The selection checks consecutive picks one pair a job; the tracks stage matches those pairs
+  // again among its neighbours and takes their results from the cache.
+  it('keeps pair results for later jobs on the same sets and options', async () => {
+    const h2: Mat3 = [0.97, -0.05, 15, 0.04, 0.98, 5, 0.00004, 0.00002, 1];
+    const frames = [base, warpHomography(base, h2), warped];
+    const sets = await extractFeaturesBatch(frames, { threads: 2, maxFeatures: 1500 });
+    releaseMatchIndexes();
+    const summary = (p: { matchIndices?: Uint32Array; inlierIndices?: Uint32Array; fInliers: number; F: number[] | null }) => [p.fInliers, p.F, Array.from(p.matchIndices!), Array.from(p.inlierIndices!)];
+    const first = await matchPairs(sets, [[0, 2]], { keepGraph: false, keepMatches: true });
+    expect(matchCacheSizes()).toEqual({ indexes: 2, pairs: 1 });
+    const later = await matchPairs(sets, [[0, 1], [0, 2], [1, 2]], { keepMatches: true });
+    expect(matchCacheSizes()).toEqual({ indexes: 3, pairs: 3 });
+    expect(summary(later.pairs[1]!)).toEqual(summary(first.pairs[0]!));
+    // The graph built from a cached result holds its inliers like any other pair's.
+    const tracks = await buildTracks(later.graph!);
+    expect(tracks.tracks).toBeGreaterThan(100);
+    // Other options, or the pair the other way round, are other entries.
+    await matchPairs(sets, [[0, 2]], { keepGraph: false, ratio: 0.7 });
+    await matchPairs(sets, [[2, 0]], { keepGraph: false });
+    expect(matchCacheSizes().pairs).toBe(5);
+    // A set disposed takes its pairs out of the cache.
+    sets[1]!.dispose();
+    expect(matchCacheSizes().pairs).toBe(3);
+    later.graph!.dispose();
+    expect(releaseMatchIndexes()).toBe(2);
+    expect(matchCacheSizes()).toEqual({ indexes: 0, pairs: 0 });
+    for (const set of sets) set.dispose();
   });
 });
 

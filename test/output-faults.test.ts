@@ -121,15 +121,24 @@ describe('output faults', () => {
     // MALLOC_ARENA_MAX set: the launcher runs the work in this process (no re-spawned child).
     const env = { ...process.env, MALLOC_ARENA_MAX: '2' };
     const child = spawn(process.execPath, [bin, 'extract', fixtures.cfr(), '-o', out, '--count', '6', '--quiet'], { env, stdio: 'ignore' });
-    // Killed as soon as it has temporary files in the output folder (candidates being encoded).
+    // Killed while it has temporary files in the output folder (candidates being encoded). An
+    // encode of the small fixture takes a few ms: the child is stopped first and the folder
+    // listed again, so the kill comes while a temporary file is there (else it goes on).
     const temps = await new Promise<string[]>((resolve, reject) => {
+      let checking = false;
       const poll = setInterval(() => {
-        const found = tree(out).filter((f) => isTempName(f.split('/').pop()!));
-        if (found.length > 0) {
-          clearInterval(poll);
-          child.kill('SIGKILL');
-          resolve(found);
-        }
+        if (checking || tree(out).filter((f) => isTempName(f.split('/').pop()!)).length === 0) return;
+        checking = true;
+        child.kill('SIGSTOP');
+        setTimeout(() => {
+          const found = tree(out).filter((f) => isTempName(f.split('/').pop()!));
+          if (found.length > 0) {
+            clearInterval(poll);
+            child.kill('SIGKILL');
+            resolve(found);
+          } else child.kill('SIGCONT');
+          checking = false;
+        }, 20);
       }, 5);
       child.once('exit', () => {
         clearInterval(poll);

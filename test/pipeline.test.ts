@@ -257,7 +257,7 @@ describe('fetchPoolSizes (describe pass 2, write fetch)', () => {
 });
 
 describe('pass1DecoderThreads', () => {
-  it('gives pass 1 one frame thread more than the cores (libavcodec\'s automatic count), one on one core', () => {
-    expect([1, 2, 4, 16].map(pass1DecoderThreads)).toEqual([1, 3, 5, 17]);
+  it('gives pass 1 two frame threads more than the cores (the metrics share them), one on one core', () => {
+    expect([1, 2, 4, 16].map(pass1DecoderThreads)).toEqual([1, 4, 6, 18]);
   });
 });

@@ -277,13 +277,20 @@ export function matchPairs(
 }
 
 /**
- * Frees the FLANN indexes matchPairs() keeps for the sets it matched last (up to 48, ~3 MB each
- * at 4,000 SIFT features), so later jobs on the same sets (the selection's pair checks, then the
- * tracks over the picks) build each once; a cached index gives the same matches as a new one.
- * A pipeline calls this when it is done matching. Returns how many were held.
+ * Frees what matchPairs() keeps for later jobs on the same sets (the selection's pair checks,
+ * then the tracks over the picks): the FLANN indexes of the sets it matched last (up to 48, ~3 MB
+ * each at 4,000 SIFT features), each built once, and the results of the last 128 pairs (a pair
+ * the tracks stage matches again is not matched twice). Matching is deterministic, so either
+ * gives what a new match would. A pipeline calls this when it is done matching. Returns how
+ * many indexes were held.
  */
 export function releaseMatchIndexes(): number {
   return native().releaseMatchIndexes();
+}
+
+/** What matchPairs() keeps between jobs: FLANN indexes and pair results (see releaseMatchIndexes). */
+export function matchCacheSizes(): { indexes: number; pairs: number } {
+  return native().matchCacheSizes();
 }
 
 /**

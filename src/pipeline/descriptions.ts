@@ -12,8 +12,12 @@ import type { Embedder, FrameEmbedding } from '../embed/index.js';
 import type { FrameTable } from '../select/index.js';
 import type { CandidateImages } from './candidate-images.js';
 
-/** Frames per native thread in one features call when the thread share may change between calls. */
-const DESCRIBE_CHUNK_PER_THREAD = 4;
+/**
+ * Frames per native thread in one features call of describeKept: each call ends with its threads
+ * waiting for its slowest frame (~50 ms on 2 threads at 640 px, 8 frames a call cost 20% more
+ * than one call), and its gray images are read from the spill first: a bound on both.
+ */
+const DESCRIBE_CHUNK_PER_THREAD = 16;
 /** Free native heap (bytes) above which describeKept gives it back between chunks (SIFT at 960 px on 2 threads reuses ~400 MB). */
 const TRIM_FREE_BYTES = 512 * 2 ** 20;
 
@@ -149,25 +153,22 @@ export class Descriptions {
   }
 
   /**
-   * Extracts the features of the kept rows among `rows` (on `threads` native threads, all
-   * cores by default: the decode is over) and drops every other kept image. Returns how many
-   * rows it described. `threads` may be a function: asked again for each chunk of frames, so
-   * the threads another job frees (the candidates' encodes) join the rest.
+   * Extracts the features of the kept rows among `rows` on `threads` native threads (all cores
+   * by default: the decode is over), in calls of DESCRIBE_CHUNK_PER_THREAD frames per thread, and
+   * drops every other kept image. Returns how many rows it described.
    */
-  async describeKept(rows: Iterable<number>, threads: number | (() => number) = this.#context.threads): Promise<number> {
+  async describeKept(rows: Iterable<number>, threads: number = this.#context.threads): Promise<number> {
     const ctx = this.#context;
     const wanted = [...new Set(rows)].filter((row) => this.#keptGray.has(row) && !this.features.has(row)).sort((a, b) => a - b);
     const kept = wanted.map((row) => this.#keptGray.get(row)!);
     this.#keptGray.clear();
     if (wanted.length === 0) return 0;
     const sets: FeatureSet[] = [];
+    const chunk = Math.max(1, threads) * DESCRIBE_CHUNK_PER_THREAD;
     // Buffers for the spilled rows' gray images (FrameSpill.readGray makes them), reused from chunk to chunk.
     const buffers: Array<Uint8Array | undefined> = [];
     try {
-      for (let at = 0; at < kept.length; ) {
-        const n = typeof threads === 'number' ? threads : threads();
-        // One frame per thread at a time; a chunk of a few per thread keeps the share current.
-        const chunk = typeof threads === 'number' ? kept.length : Math.max(1, n) * DESCRIBE_CHUNK_PER_THREAD;
+      for (let at = 0; at < kept.length; at += chunk) {
         const images = await Promise.all(
           kept.slice(at, at + chunk).map(async ({ data, width, height }, k) => {
             if (data) return { data, width, height };
@@ -176,8 +177,7 @@ export class Descriptions {
             return { data: pixels, width, height };
           }),
         );
-        sets.push(...(await extractFeaturesBatch(images, { detector: ctx.detector, maxFeatures: ctx.maxFeatures, threads: n })));
-        at += chunk;
+        sets.push(...(await extractFeaturesBatch(images, { detector: ctx.detector, maxFeatures: ctx.maxFeatures, threads })));
         // The chunks' scale spaces (~50 MB per thread at 640 px) are reused by the next chunk,
         // but the feature sets kept between them fragment the arenas: give the free memory back
         // once it passes TRIM_FREE_BYTES, not after every chunk (the pages faulted in again

@@ -15,13 +15,15 @@ import type { ResolvedExtractOptions } from './options.js';
 const FETCH_POOL_BUDGET_BYTES = 128 * 2 ** 20;
 
 /**
- * Frame threads of pass 1's decode for `threads` cores: one more than the cores, as
- * libavcodec's own automatic count (and the ffmpeg binary) has it, so that a thread waiting for
- * its reference frame leaves no core idle (bench60 at high_quality: pass 1 at 1.89 -> 1.95
- * cores busy, 2% less wall time). One core, one thread.
+ * Frame threads of pass 1's decode for `threads` cores: two more than the cores. One more is
+ * libavcodec's own automatic count (the ffmpeg binary's), so that a thread waiting for its
+ * reference frame leaves no core idle (bench60 at high_quality: 1.89 -> 1.95 cores busy); pass
+ * 1's metrics share the cores and wait for each batch, and a second spare thread fills those
+ * waits too (decode + metrics of the 1080p grain clip, 6 runs alternating: 11.3 -> 11.1 s
+ * median, bench60 2 runs: 30.0 -> 29.3 s). One core, one thread.
  */
 export function pass1DecoderThreads(threads: number): number {
-  return threads > 1 ? threads + 1 : 1;
+  return threads > 1 ? threads + 2 : 1;
 }
 
 /**
