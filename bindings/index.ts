@@ -50,6 +50,8 @@ export interface NativeAddon extends DecoderExports, MetricsExports, GeometryExp
   openCvThreads(): number;
   /** Gives the native heap's free memory back to the OS (glibc malloc_trim), when the arenas hold at least `minFreeBytes` free (default: always); false when none was, or off glibc. */
   trimNativeMemory(minFreeBytes?: number): boolean;
+  /** Bytes of large freed cv::Mat blocks held for reuse (native/mat_cache.h). */
+  matCacheBytes(): number;
   setErrorClass(cls: new (message: string, code: string) => Error): void;
 }
 

@@ -19,6 +19,7 @@ extern "C" {
 
 #include "addon_data.h"
 #include "js_errors.h"
+#include "mat_cache.h"
 
 namespace framesift {
 void InitDecoder(Napi::Env env, Napi::Object exports);
@@ -90,9 +91,14 @@ Napi::Value OpenCvThreads(const Napi::CallbackInfo& info) { return Napi::Number:
 // the arenas hold more than that free (mallinfo2 walks the free lists: microseconds), since a
 // trim gives back pages the next call of the same work faults in again (a trim after every
 // chunk of 8 SIFT images cost 15% of their CPU). True when memory was released.
+// Without a byte count, the large Mat blocks kept for reuse (native/mat_cache.h) go first: the
+// next stage asks for other sizes. Within a stage (with a count) they stay: they are what the
+// next call of the same work reuses.
 Napi::Value TrimNativeMemory(const Napi::CallbackInfo& info) {
+  const bool withinStage = info.Length() > 0 && info[0].IsNumber();
+  if (!withinStage) framesift::ReleaseMatCache();
 #if defined(__GLIBC__)
-  if (info.Length() > 0 && info[0].IsNumber()) {
+  if (withinStage) {
     const double minFree = info[0].As<Napi::Number>().DoubleValue();
     if (static_cast<double>(mallinfo2().fordblks) < minFree) return Napi::Boolean::New(info.Env(), false);
   }
@@ -102,9 +108,14 @@ Napi::Value TrimNativeMemory(const Napi::CallbackInfo& info) {
 #endif
 }
 
+Napi::Value MatCacheBytes(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(framesift::MatCacheBytes()));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   TuneMalloc();
   FixOpenCvThreads();
+  framesift::InstallMatCache();
   env.SetInstanceData(new framesift::AddonData());
   framesift::InitErrors(env, exports);
   framesift::InitDecoder(env, exports);
@@ -116,6 +127,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("versions", Versions(env));
   exports.Set("openCvThreads", Napi::Function::New(env, OpenCvThreads, "openCvThreads"));
   exports.Set("trimNativeMemory", Napi::Function::New(env, TrimNativeMemory, "trimNativeMemory"));
+  exports.Set("matCacheBytes", Napi::Function::New(env, MatCacheBytes, "matCacheBytes"));
   return exports;
 }
 

@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "errors.h"
+#include "mat_cache.h"
 
 namespace framesift {
 namespace {
@@ -40,6 +41,8 @@ FeatureData ExtractFeatures(const uint8_t* data, int width, int height, int stri
   if (data == nullptr || width <= 0 || height <= 0) return out;
   if (!(options.downscale > 0 && options.downscale <= 1)) Fail(ErrorCode::InvalidArg, "downscale must be in (0, 1]");
 
+  // The scale space of every image is the size of the last one's: reuse its blocks.
+  const MatCacheScope reuse;
   cv::Mat input(height, width, CV_8UC1, const_cast<uint8_t*>(data), static_cast<size_t>(stride));
   cv::Mat image = input;
   double factor = options.downscale;

@@ -1,7 +1,8 @@
 // Matching two feature sets and verifying the matches geometrically. Plain C++, no N-API.
 //
 // Matching: nearest neighbours (FLANN kd-trees for SIFT, brute-force Hamming for ORB), Lowe's
-// ratio test, then a mutual check (a's nearest in b must have a as its nearest in a).
+// ratio test, then a mutual check (a's nearest in b must have a as its nearest in a; for SIFT,
+// only the rows of b that a ratio-tested match names are searched back).
 // Verification: a fundamental matrix by USAC_MAGSAC (RANSAC if USAC throws) and a homography
 // by RANSAC on the same matches, from which:
 //  - degeneracy = |F inliers that the homography also explains| / |F inliers|: near 1 for a

@@ -18,6 +18,7 @@ import {
   type MatchLists,
 } from '../src/core/geometry.js';
 import { native } from '../src/core/native.js';
+import { matCacheBytes, trimNativeMemory } from '../src/core/native-memory.js';
 import {
   applyH,
   cloudScene,
@@ -79,6 +80,29 @@ describe('features', () => {
     expect(maxX).toBeLessThan(W);
     set.dispose();
     small.dispose();
+  });
+
+  // SIFT's scale space (1 MB blocks and over) is kept for the next image of the same size:
+  // blocks reused dirty must give the features a fresh one gives; a stage's trim frees them.
+  it('reuses the scale space of one image for the next: the same features, freed by the trim', async () => {
+    const image = texturedImage(1280, 720, 11);
+    expect(trimNativeMemory()).toBeTypeOf('boolean');
+    expect(matCacheBytes()).toBe(0);
+    const first = await extractFeatures(image, { maxFeatures: 3000 });
+    const held = matCacheBytes();
+    // The doubled first octave alone is 2560 x 1440 floats (14.7 MB a level).
+    expect(held).toBeGreaterThan(50 * 2 ** 20);
+    expect(held).toBeLessThanOrEqual(384 * 2 ** 20);
+    const [again, other] = await extractFeaturesBatch([image, texturedImage(1280, 720, 12)], { threads: 2, maxFeatures: 3000 });
+    expect(matCacheBytes()).toBeGreaterThanOrEqual(held); // reused, and a second thread's set
+    expect(again!.toBuffer().equals(first.toBuffer())).toBe(true);
+    expect(other!.toBuffer().equals(first.toBuffer())).toBe(false);
+    // Within a stage (a byte count the arenas do not reach) the blocks stay; between stages they go.
+    trimNativeMemory(Number.MAX_SAFE_INTEGER);
+    expect(matCacheBytes()).toBeGreaterThan(0);
+    trimNativeMemory();
+    expect(matCacheBytes()).toBe(0);
+    for (const set of [first, again!, other!]) set.dispose();
   });
 
   it('frees a set on dispose: later use fails with ERR_FRAMESIFT_CLOSED, never crashes', async () => {

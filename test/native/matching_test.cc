@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "local_features.h"
+#include "mat_cache.h"
 #include "matching.h"
 
 using namespace framesift;
@@ -222,4 +223,75 @@ TEST_CASE("exact matching of SIFT sets: RootSIFT rows and the translated image's
     if (std::abs(dx - 9) < 1.5 && std::abs(dy + 4) < 1.5) ++displaced;
   }
   CHECK(displaced >= static_cast<int>(matches.size() / 2 * 0.95));
+}
+
+TEST_CASE("the mutual check searches back only the rows it reads, with the full search's answers") {
+  // MatchDescriptors searches a's index only for the rows of b that a ratio-tested forward match
+  // names. FLANN answers each query on its own: the same rows searched in a subset or among all
+  // give the same nearest rows, so the mutual matches are those of a full back search.
+  const cv::Mat a = Texture(5), b = Shifted(Texture(5), 7, 3), c = Texture(6);
+  FeatureOptions options;
+  options.maxFeatures = 1500;
+  const FeatureData fa = ExtractFeatures(a.data, a.cols, a.rows, static_cast<int>(a.step), options);
+  for (const cv::Mat* other : {&b, &c}) {
+    const FeatureData fb = ExtractFeatures(other->data, other->cols, other->rows, static_cast<int>(other->step), options);
+    const DescriptorIndex indexA(fa), indexB(fb);
+    const MatchOptions match;
+    const auto forward = indexB.Search(indexA.Descriptors(), 2, match.flannChecks);
+    const auto back = indexA.Search(indexB.Descriptors(), 1, match.flannChecks);
+    std::vector<uint32_t> expected;
+    int ratioPassed = 0;
+    for (const auto& m : forward) {
+      if (m.size() < 2 || m[0].distance >= match.ratio * m[1].distance) continue;
+      ++ratioPassed;
+      if (back[m[0].trainIdx].empty() || back[m[0].trainIdx][0].trainIdx != m[0].queryIdx) continue;
+      expected.push_back(static_cast<uint32_t>(m[0].queryIdx));
+      expected.push_back(static_cast<uint32_t>(m[0].trainIdx));
+    }
+    CHECK(MatchDescriptors(fa, fb, match, &indexA, &indexB) == expected);
+    // Every other row of b searched alone, and in reverse order: the same nearest rows.
+    cv::Mat some;
+    std::vector<int> rows;
+    for (int r = indexB.Descriptors().rows - 1; r >= 0; r -= 2) rows.push_back(r), some.push_back(indexB.Descriptors().row(r));
+    const auto subset = indexA.Search(some, 1, match.flannChecks);
+    for (size_t k = 0; k < rows.size(); ++k) {
+      REQUIRE(subset[k].size() == back[rows[k]].size());
+      if (!subset[k].empty()) CHECK(subset[k][0].trainIdx == back[rows[k]][0].trainIdx);
+    }
+    if (other == &b) {
+      CHECK(expected.size() / 2 > 200);  // the shifted texture: most forward matches are mutual
+      CHECK(ratioPassed < fb.Count());   // ...and the back search needed fewer rows than b has
+    }
+  }
+}
+
+TEST_CASE("feature extraction reuses its freed image blocks, with the features fresh blocks give") {
+  // As the addon does at load: the cache installed (the Mats made before keep their allocator),
+  // and OpenCV's own pool at one thread, so SIFT's Mats are made on the scope's thread.
+  InstallMatCache();
+  ReleaseMatCache();
+  const int poolThreads = cv::getNumThreads();
+  cv::setNumThreads(1);
+  const cv::Mat a = Texture(7);
+  cv::Mat large;
+  cv::resize(a, large, cv::Size(1280, 960));  // a doubled first octave of 2560 x 1920 floats: 19.7 MB a level
+  FeatureOptions options;
+  options.maxFeatures = 1500;
+  const FeatureData fresh = ExtractFeatures(large.data, large.cols, large.rows, static_cast<int>(large.step), options);
+  const size_t held = MatCacheBytes();
+  CHECK(held > (size_t{50} << 20));
+  CHECK(held <= (size_t{384} << 20));
+  const FeatureData reused = ExtractFeatures(large.data, large.cols, large.rows, static_cast<int>(large.step), options);
+  CHECK(MatCacheBytes() == held);  // the same blocks again, none new
+  REQUIRE(reused.Count() == fresh.Count());
+  CHECK(reused.xy == fresh.xy);
+  CHECK(cv::norm(reused.descriptors, fresh.descriptors, cv::NORM_INF) == 0);
+  {
+    // Outside extraction a Mat is allocated as OpenCV would: nothing joins the cache.
+    cv::Mat scratch(2000, 2000, CV_32F, cv::Scalar(1));
+  }
+  CHECK(MatCacheBytes() == held);
+  CHECK(ReleaseMatCache() == held);
+  CHECK(MatCacheBytes() == 0);
+  cv::setNumThreads(poolThreads);
 }
