@@ -19,8 +19,8 @@ constexpr char kCachedTag = 0;
 thread_local int scopes = 0;
 // Smaller blocks come from malloc's bins, which keep them anyway.
 constexpr size_t kMinCachedBytes = size_t{1} << 20;
-// At most this much is held free: two SIFT threads' scale spaces at 960 px (~125 MB each) and
-// the metrics' temporaries; a block that would pass it is freed as before.
+// At most this much is held free: two SIFT threads' scale spaces at 960 px (~125 MB each), with
+// room to spare; a block that would pass it is freed as before.
 constexpr size_t kMaxCachedBytes = size_t{384} << 20;
 
 class MatCache final : public cv::MatAllocator {

@@ -9,31 +9,10 @@
 #include <opencv2/imgproc.hpp>
 
 #include "local_features.h"
-#include "mat_cache.h"
 #include "matching.h"
+#include "test_images.h"
 
 using namespace framesift;
-
-namespace {
-cv::Mat Texture(int seed) {
-  cv::Mat img(240, 320, CV_8UC1, cv::Scalar(0));
-  cv::RNG rng(seed);
-  for (int i = 0; i < 120; ++i) {
-    cv::Point c(rng.uniform(0, 320), rng.uniform(0, 240));
-    cv::circle(img, c, rng.uniform(3, 18), cv::Scalar(rng.uniform(40, 255)), cv::FILLED);
-    cv::rectangle(img, cv::Rect(rng.uniform(0, 300), rng.uniform(0, 220), rng.uniform(4, 30), rng.uniform(4, 30)),
-                  cv::Scalar(rng.uniform(0, 255)), cv::FILLED);
-  }
-  return img;
-}
-
-cv::Mat Shifted(const cv::Mat& src, int dx, int dy) {
-  cv::Mat out;
-  cv::Mat m = (cv::Mat_<double>(2, 3) << 1, 0, dx, 0, 1, dy);
-  cv::warpAffine(src, out, m, src.size(), cv::INTER_NEAREST, cv::BORDER_REFLECT);
-  return out;
-}
-}  // namespace
 
 TEST_CASE("SIFT and ORB match a translated image with its displacement") {
   const cv::Mat a = Texture(1), b = Shifted(a, 12, 5);
@@ -263,35 +242,4 @@ TEST_CASE("the mutual check searches back only the rows it reads, with the full 
       CHECK(ratioPassed < fb.Count());   // ...and the back search needed fewer rows than b has
     }
   }
-}
-
-TEST_CASE("feature extraction reuses its freed image blocks, with the features fresh blocks give") {
-  // As the addon does at load: the cache installed (the Mats made before keep their allocator),
-  // and OpenCV's own pool at one thread, so SIFT's Mats are made on the scope's thread.
-  InstallMatCache();
-  ReleaseMatCache();
-  const int poolThreads = cv::getNumThreads();
-  cv::setNumThreads(1);
-  const cv::Mat a = Texture(7);
-  cv::Mat large;
-  cv::resize(a, large, cv::Size(1280, 960));  // a doubled first octave of 2560 x 1920 floats: 19.7 MB a level
-  FeatureOptions options;
-  options.maxFeatures = 1500;
-  const FeatureData fresh = ExtractFeatures(large.data, large.cols, large.rows, static_cast<int>(large.step), options);
-  const size_t held = MatCacheBytes();
-  CHECK(held > (size_t{50} << 20));
-  CHECK(held <= (size_t{384} << 20));
-  const FeatureData reused = ExtractFeatures(large.data, large.cols, large.rows, static_cast<int>(large.step), options);
-  CHECK(MatCacheBytes() == held);  // the same blocks again, none new
-  REQUIRE(reused.Count() == fresh.Count());
-  CHECK(reused.xy == fresh.xy);
-  CHECK(cv::norm(reused.descriptors, fresh.descriptors, cv::NORM_INF) == 0);
-  {
-    // Outside extraction a Mat is allocated as OpenCV would: nothing joins the cache.
-    cv::Mat scratch(2000, 2000, CV_32F, cv::Scalar(1));
-  }
-  CHECK(MatCacheBytes() == held);
-  CHECK(ReleaseMatCache() == held);
-  CHECK(MatCacheBytes() == 0);
-  cv::setNumThreads(poolThreads);
 }
