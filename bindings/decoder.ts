@@ -139,10 +139,13 @@ export interface NativeFrameSpill {
   readGray(id: number, width: number, height: number, buffer: Uint8Array): Promise<void>;
   rgbBytes(id: number): { bytes: number; width: number; height: number };
   fileBytes(): number;
+  /** Whether the file is read and written with direct I/O (O_DIRECT), bypassing the page cache. */
+  direct(): boolean;
   close(): void;
 }
 
 export interface DecoderExports {
   Decoder: new () => NativeDecoder;
-  FrameSpill: new (path: string) => NativeFrameSpill;
+  /** `direct` (default true): direct I/O where the file system allows it. */
+  FrameSpill: new (path: string, direct?: boolean) => NativeFrameSpill;
 }

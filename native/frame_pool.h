@@ -8,6 +8,7 @@
 #include <mutex>
 #include <vector>
 
+#include "page_bytes.h"
 #include "plane_layout.h"
 
 namespace framesift {
@@ -18,8 +19,8 @@ struct PixelBlock {
   // libswscale's SIMD writers may store a few bytes past the last pixel of a packed row;
   // the tail keeps those stores inside the block.
   static constexpr size_t kTail = 64;
-  size_t size;                // the frame's bytes, what JS sees
-  std::vector<uint8_t> bytes;  // size + kTail
+  size_t size;     // the frame's bytes, what JS sees
+  PageBytes bytes;  // size + kTail, page-aligned: the spill writes the planes from here directly
   explicit PixelBlock(size_t n) : size(n), bytes(n + kTail) {}
 };
 

@@ -22,11 +22,17 @@ void DisplaySize(const PlaneLayout& l, int* width, int* height) {
 
 }  // namespace
 
-FrameSpill::FrameSpill(const std::string& path) : path_(path) {
+FrameSpill::FrameSpill(const std::string& path, bool direct) : path_(path) {
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd_ < 0) Fail(ErrorCode::Output, "Could not create the frame spill " + path + ": " + std::strerror(errno));
   // The bytes live as long as the descriptor: nothing is left behind by a crash or an abort.
   ::unlink(path.c_str());
+  // Asked for once the file exists: a file system without direct I/O refuses the flag here
+  // (EINVAL) and the file stays buffered, where open(O_DIRECT) could leave it created.
+  if (direct) {
+    const int flags = ::fcntl(fd_, F_GETFL);
+    direct_ = flags >= 0 && ::fcntl(fd_, F_SETFL, flags | O_DIRECT) == 0;
+  }
 }
 
 FrameSpill::~FrameSpill() {
@@ -42,24 +48,73 @@ FrameSpill::~FrameSpill() {
   }
 }
 
-int FrameSpill::Append(const PlaneLayout& layout, const uint8_t* planes) {
+int FrameSpill::Append(const PlaneLayout& layout, const uint8_t* planes, size_t readable) {
   if (layout.format < 0 || layout.bytes == 0) Fail(ErrorCode::InvalidArg, "Expected a frame decoded with rgbDeferred for the frame spill");
+  if (readable < layout.bytes) Fail(ErrorCode::InvalidArg, "Expected " + std::to_string(layout.bytes) + " readable bytes of planes for the frame spill but received " + std::to_string(readable));
+  // Every record starts on a page: direct I/O needs aligned offsets, and buffered I/O loses nothing.
+  const size_t stored = PageBytes::RoundUp(layout.bytes);
   int64_t at;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     at = end_;
-    end_ += static_cast<int64_t>(layout.bytes);
+    end_ += static_cast<int64_t>(stored);
   }
-  size_t done = 0;
-  while (done < layout.bytes) {
-    ssize_t n = ::pwrite(fd_, planes + done, layout.bytes - done, at + static_cast<int64_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) Fail(ErrorCode::Output, "Could not write the frame spill " + path_ + ": " + std::strerror(n < 0 ? errno : ENOSPC));
-    done += static_cast<size_t>(n);
+  const bool wholePages = reinterpret_cast<uintptr_t>(planes) % PageBytes::kPage == 0 && readable >= stored;
+  if (wholePages || !direct_) {
+    WriteAll(planes, layout.bytes, wholePages ? stored : 0, at);
+  } else {
+    std::unique_ptr<Reader> staging = Idle();
+    staging->planes.Reserve(stored);
+    std::memcpy(staging->planes.data(), planes, layout.bytes);
+    WriteAll(staging->planes.data(), layout.bytes, stored, at);
+    Release(std::move(staging));
   }
   std::lock_guard<std::mutex> lock(mutex_);
   records_.push_back(Record{layout, at});
   return static_cast<int>(records_.size()) - 1;
+}
+
+bool FrameSpill::DropDirect() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const int flags = ::fcntl(fd_, F_GETFL);
+  if (flags < 0 || ::fcntl(fd_, F_SETFL, flags & ~O_DIRECT) != 0) return false;
+  direct_ = false;
+  return true;
+}
+
+void FrameSpill::WriteAll(const uint8_t* from, size_t bytes, size_t directBytes, int64_t offset) {
+  // Direct I/O moves whole pages from page-aligned memory; buffered I/O just the bytes.
+  Transfer(bytes, direct_ && directBytes > 0 ? directBytes : bytes, "write", [&](size_t done, size_t want) {
+    return ::pwrite(fd_, from + done, want - done, offset + static_cast<int64_t>(done));
+  });
+}
+
+void FrameSpill::ReadAll(uint8_t* to, size_t bytes, size_t directBytes, int64_t offset) {
+  // A direct read of the last record may stop short at the end of the file, past its bytes.
+  Transfer(bytes, direct_ ? directBytes : bytes, "read", [&](size_t done, size_t want) {
+    return ::pread(fd_, to + done, want - done, offset + static_cast<int64_t>(done));
+  });
+}
+
+template <typename Io>
+void FrameSpill::Transfer(size_t bytes, size_t want, const char* verb, Io io) {
+  bool refused = false;
+  size_t done = 0;
+  while (done < bytes) {
+    ssize_t n = io(done, want);
+    if (n < 0 && errno == EINTR) continue;
+    // A file system that took the flag but refuses the transfer: buffered from here on.
+    if (n < 0 && errno == EINVAL && !refused && DropDirect()) {
+      refused = true;
+      want = bytes;
+      continue;
+    }
+    if (n <= 0) {
+      const std::string why = n < 0 ? std::strerror(errno) : std::strcmp(verb, "write") == 0 ? std::strerror(ENOSPC) : "short file";
+      Fail(ErrorCode::Output, std::string("Could not ") + verb + " the frame spill " + path_ + ": " + why);
+    }
+    done += static_cast<size_t>(n);
+  }
 }
 
 FrameSpill::Record FrameSpill::Find(int id) {
@@ -83,26 +138,24 @@ int64_t FrameSpill::FileBytes() {
   return end_;
 }
 
-std::unique_ptr<FrameSpill::Reader> FrameSpill::Load(const Record& record) {
-  std::unique_ptr<Reader> reader;
+std::unique_ptr<FrameSpill::Reader> FrameSpill::Idle() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!idle_.empty()) {
-      reader = std::move(idle_.back());
+      std::unique_ptr<Reader> reader = std::move(idle_.back());
       idle_.pop_back();
+      return reader;
     }
   }
-  if (!reader) reader = std::make_unique<Reader>();
+  return std::make_unique<Reader>();
+}
+
+std::unique_ptr<FrameSpill::Reader> FrameSpill::Load(const Record& record) {
+  std::unique_ptr<Reader> reader = Idle();
   const PlaneLayout& l = record.layout;
-  reader->planes.resize(l.bytes + PlaneLayout::kAlign);
-  uint8_t* base = AlignedStart(reader->planes.data());
-  size_t done = 0;
-  while (done < l.bytes) {
-    ssize_t n = ::pread(fd_, base + done, l.bytes - done, record.offset + static_cast<int64_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) Fail(ErrorCode::Output, "Could not read the frame spill " + path_ + ": " + (n < 0 ? std::strerror(errno) : "short file"));
-    done += static_cast<size_t>(n);
-  }
+  // Page-aligned, so AlignedStart() of it is its start: the planes lie as they did in the slot.
+  reader->planes.Reserve(PageBytes::RoundUp(l.bytes));
+  ReadAll(reader->planes.data(), l.bytes, PageBytes::RoundUp(l.bytes), record.offset);
   return reader;
 }
 

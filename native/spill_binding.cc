@@ -1,4 +1,4 @@
-// N-API glue for FrameSpill: `new FrameSpill(path)`, write(frame), readRgb(id, buffer) and
+// N-API glue for FrameSpill: `new FrameSpill(path, direct = true)`, write(frame), readRgb(id, buffer) and
 // readGray(id, width, height, buffer) as jobs on the threadpool (pwrite / pread + the
 // conversion), close(). Jobs hold the spill
 // by shared_ptr, so close() while one runs frees it after that job.
@@ -31,7 +31,10 @@ class WriteJob : public PromiseJob {
     block_ = pool->RgbBlock(ticket->slot);
     if (layout_.format < 0 || !block_) Fail(ErrorCode::InvalidArg, "Expected a frame decoded with rgbDeferred for write");
   }
-  void Run() override { id_ = spill_->Append(layout_, AlignedStart(block_->bytes.data())); }
+  void Run() override {
+    uint8_t* planes = AlignedStart(block_->bytes.data());
+    id_ = spill_->Append(layout_, planes, block_->bytes.capacity() - static_cast<size_t>(planes - block_->bytes.data()));
+  }
   Napi::Value Result(Napi::Env env) override { return Napi::Number::New(env, id_); }
 
  private:
@@ -108,6 +111,7 @@ class Spill : public Napi::ObjectWrap<Spill> {
                        {InstanceMethod<&Spill::Write>("write"), InstanceMethod<&Spill::ReadRgb>("readRgb"),
                         InstanceMethod<&Spill::ReadGray>("readGray"),
                         InstanceMethod<&Spill::RgbBytes>("rgbBytes"), InstanceMethod<&Spill::FileBytes>("fileBytes"),
+                        InstanceMethod<&Spill::Direct>("direct"),
                         InstanceMethod<&Spill::Close>("close")});
   }
 
@@ -115,7 +119,8 @@ class Spill : public Napi::ObjectWrap<Spill> {
     Napi::Env env = info.Env();
     if (!info[0].IsString()) ThrowJs(env, ErrorCode::InvalidArg, "Expected a file path for FrameSpill");
     std::string path = info[0].As<Napi::String>();
-    GuardJs(env, [&] { spill_ = std::make_shared<FrameSpill>(path); });
+    const bool direct = !info[1].IsBoolean() || info[1].As<Napi::Boolean>().Value();
+    GuardJs(env, [&] { spill_ = std::make_shared<FrameSpill>(path, direct); });
   }
 
  private:
@@ -153,6 +158,7 @@ class Spill : public Napi::ObjectWrap<Spill> {
   Napi::Value FileBytes(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), spill_ ? static_cast<double>(spill_->FileBytes()) : 0);
   }
+  Napi::Value Direct(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), spill_ && spill_->Direct()); }
   Napi::Value Close(const Napi::CallbackInfo& info) {
     spill_.reset();  // a running job keeps its own reference; the file goes with the last one
     return info.Env().Undefined();

@@ -100,6 +100,34 @@ describe('deferred RGB through the spill', () => {
     expect(same).toBe(n);
   });
 
+  it('writes with direct I/O where the file system takes it, buffered when FRAMESIFT_SPILL_DIRECT=off, the same bytes either way', async () => {
+    const direct = new FrameSpill(spillPath());
+    const saved = process.env.FRAMESIFT_SPILL_DIRECT;
+    process.env.FRAMESIFT_SPILL_DIRECT = 'off';
+    const buffered = new FrameSpill(spillPath());
+    if (saved === undefined) delete process.env.FRAMESIFT_SPILL_DIRECT;
+    else process.env.FRAMESIFT_SPILL_DIRECT = saved;
+    // The test folder is on ext4 here and in CI: it takes direct I/O.
+    expect([direct.direct, buffered.direct]).toEqual([true, false]);
+    const n = await eachFrame(fixtures.cfr(), { rgbDeferred: true }, async (frame, k) => {
+      await Promise.all([direct.write(k, frame), buffered.write(k, frame)]);
+    });
+    // Records start on 4 KiB pages in both.
+    expect(direct.bytes % 4096).toBe(0);
+    expect(direct.bytes).toBe(buffered.bytes);
+    let same = 0;
+    for (let k = 0; k < n; k++) {
+      const a = await direct.readRgb(k, direct.bufferFor(k));
+      const b = await buffered.readRgb(k, buffered.bufferFor(k));
+      if (Buffer.from(a.rgb).equals(Buffer.from(b.rgb))) same++;
+    }
+    expect(direct.direct).toBe(true); // no write fell back
+    direct.close();
+    buffered.close();
+    expect(n).toBeGreaterThan(0);
+    expect(same).toBe(n);
+  });
+
   it('keeps the file out of the folder (unlinked at creation) and frees it on close', async () => {
     const path = spillPath();
     const spill = new FrameSpill(path);
