@@ -59,16 +59,21 @@ int FrameSpill::Append(const PlaneLayout& layout, const uint8_t* planes, size_t 
     at = end_;
     end_ += static_cast<int64_t>(stored);
   }
+  // Direct I/O moves whole pages from page-aligned memory (the decoder's slot, or a staged
+  // copy); buffered I/O just the bytes, from anywhere.
+  const bool direct = direct_;
   const bool wholePages = reinterpret_cast<uintptr_t>(planes) % PageBytes::kPage == 0 && readable >= stored;
-  if (wholePages || !direct_) {
-    WriteAll(planes, layout.bytes, wholePages ? stored : 0, at);
-  } else {
-    std::unique_ptr<Reader> staging = Idle();
+  std::unique_ptr<Reader> staging;
+  if (direct && !wholePages) {
+    staging = Idle();
     staging->planes.Reserve(stored);
     std::memcpy(staging->planes.data(), planes, layout.bytes);
-    WriteAll(staging->planes.data(), layout.bytes, stored, at);
-    Release(std::move(staging));
+    planes = staging->planes.data();
   }
+  Transfer(layout.bytes, direct ? stored : layout.bytes, "write", std::strerror(ENOSPC), [&](size_t done, size_t want) {
+    return ::pwrite(fd_, planes + done, want - done, at + static_cast<int64_t>(done));
+  });
+  if (staging) Release(std::move(staging));
   std::lock_guard<std::mutex> lock(mutex_);
   records_.push_back(Record{layout, at});
   return static_cast<int>(records_.size()) - 1;
@@ -82,22 +87,8 @@ bool FrameSpill::DropDirect() {
   return true;
 }
 
-void FrameSpill::WriteAll(const uint8_t* from, size_t bytes, size_t directBytes, int64_t offset) {
-  // Direct I/O moves whole pages from page-aligned memory; buffered I/O just the bytes.
-  Transfer(bytes, direct_ && directBytes > 0 ? directBytes : bytes, "write", [&](size_t done, size_t want) {
-    return ::pwrite(fd_, from + done, want - done, offset + static_cast<int64_t>(done));
-  });
-}
-
-void FrameSpill::ReadAll(uint8_t* to, size_t bytes, size_t directBytes, int64_t offset) {
-  // A direct read of the last record may stop short at the end of the file, past its bytes.
-  Transfer(bytes, direct_ ? directBytes : bytes, "read", [&](size_t done, size_t want) {
-    return ::pread(fd_, to + done, want - done, offset + static_cast<int64_t>(done));
-  });
-}
-
 template <typename Io>
-void FrameSpill::Transfer(size_t bytes, size_t want, const char* verb, Io io) {
+void FrameSpill::Transfer(size_t bytes, size_t want, const char* verb, const char* stopped, Io io) {
   bool refused = false;
   size_t done = 0;
   while (done < bytes) {
@@ -109,10 +100,7 @@ void FrameSpill::Transfer(size_t bytes, size_t want, const char* verb, Io io) {
       want = bytes;
       continue;
     }
-    if (n <= 0) {
-      const std::string why = n < 0 ? std::strerror(errno) : std::strcmp(verb, "write") == 0 ? std::strerror(ENOSPC) : "short file";
-      Fail(ErrorCode::Output, std::string("Could not ") + verb + " the frame spill " + path_ + ": " + why);
-    }
+    if (n <= 0) Fail(ErrorCode::Output, std::string("Could not ") + verb + " the frame spill " + path_ + ": " + (n < 0 ? std::strerror(errno) : stopped));
     done += static_cast<size_t>(n);
   }
 }
@@ -154,8 +142,13 @@ std::unique_ptr<FrameSpill::Reader> FrameSpill::Load(const Record& record) {
   std::unique_ptr<Reader> reader = Idle();
   const PlaneLayout& l = record.layout;
   // Page-aligned, so AlignedStart() of it is its start: the planes lie as they did in the slot.
-  reader->planes.Reserve(PageBytes::RoundUp(l.bytes));
-  ReadAll(reader->planes.data(), l.bytes, PageBytes::RoundUp(l.bytes), record.offset);
+  const size_t stored = PageBytes::RoundUp(l.bytes);
+  reader->planes.Reserve(stored);
+  uint8_t* to = reader->planes.data();
+  // A direct read of the last record may stop short at the end of the file, past its bytes.
+  Transfer(l.bytes, direct_ ? stored : l.bytes, "read", "short file", [&](size_t done, size_t want) {
+    return ::pread(fd_, to + done, want - done, record.offset + static_cast<int64_t>(done));
+  });
   return reader;
 }
 

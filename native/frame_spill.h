@@ -64,12 +64,11 @@ class FrameSpill {
   std::unique_ptr<Reader> Load(const Record& record);
   void Release(std::unique_ptr<Reader> reader);
   std::unique_ptr<Reader> Idle();
-  // pwrite / pread of all `bytes` at `offset`, falling back to buffered I/O if direct I/O is refused.
-  void WriteAll(const uint8_t* from, size_t bytes, size_t directBytes, int64_t offset);
-  void ReadAll(uint8_t* to, size_t bytes, size_t directBytes, int64_t offset);
-  // The pwrite / pread loop of both: `io(done, want)` moves bytes [done, want).
+  // The pwrite / pread loop: `io(done, want)` moves bytes [done, want) until `bytes` are done
+  // (`want` >= bytes: whole pages under direct I/O, just the bytes once it is refused);
+  // `stopped` says why a transfer that moves 0 bytes failed.
   template <typename Io>
-  void Transfer(size_t bytes, size_t want, const char* verb, Io io);
+  void Transfer(size_t bytes, size_t want, const char* verb, const char* stopped, Io io);
   // Turns direct I/O off for good after the file system refused it (EINVAL).
   bool DropDirect();
   std::string path_;
