@@ -18,6 +18,7 @@ import { extractFrames, type Manifest } from '../src/extract.js';
 import { pairId, validateManifest, writeColmapDatabase, type ColmapDatabaseContent } from '../src/output/index.js';
 import { colmapCamera, DATABASE_FEATURES, loopCandidates, sampsonInliers } from '../src/pipeline/stages/colmap.js';
 import { findColmap, parseModelAnalyzer } from '../src/pipeline/stages/reconstruct.js';
+import { ffmpeg } from './helpers/ffmpeg.js';
 import { fixturesDir } from './helpers/fixtures.js';
 import { makeOrbitScene } from './helpers/sfm-scene.js';
 
@@ -213,8 +214,7 @@ describe('extract --colmap on a textured 3D scene', () => {
 
   it("takes an image folder's EXIF 35 mm focal length as the camera's prior", async () => {
     const src = tempDir();
-    const ff = spawnSync('ffmpeg', ['-v', 'error', '-i', video, '-frames:v', '10', '-q:v', '3', join(src, 'raw%02d.jpg')]);
-    expect(ff.status).toBe(0);
+    ffmpeg(['-i', video, '-frames:v', '10', '-q:v', '3', join(src, 'raw%02d.jpg')]);
     for (const f of readdirSync(src)) await sharp(join(src, f)).withExif({ IFD2: { FocalLengthIn35mmFilm: '26' } }).toFile(join(src, f.replace('raw', 'img')));
     for (const f of readdirSync(src).filter((f) => f.startsWith('raw'))) rmSync(join(src, f));
     const out = join(tempDir(), 'out');

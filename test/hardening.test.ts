@@ -84,7 +84,7 @@ describe('frame handles are type-tagged', () => {
 });
 
 describe('leak and fd run', () => {
-  it('200 open/close cycles of good and bad inputs end with the same fds and < 10 MB more RSS', () => {
+  it('200 open/close cycles of good and bad inputs end with the same fds and < 3 MB more RSS', () => {
     const bad: Array<[string, string]> = [
       [fixtures.notVideo(), 'ERR_FRAMESIFT_OPEN'],
       [fixtures.empty(), 'ERR_FRAMESIFT_OPEN'],
@@ -107,7 +107,7 @@ describe('leak and fd run', () => {
     expect(result.cycles).toBe(200);
     expect(result.codes).toEqual(Object.fromEntries(bad));
     expect(result.fds[1]).toBe(result.fds[0]);
-    expect(result.rssMB).toBeLessThan(10);
+    expect(result.rssMB).toBeLessThan(3);
   }, 60_000);
 });
 

@@ -118,27 +118,22 @@ describe('output faults', () => {
   it('SIGKILL mid-run: the next run removes the stale temporary files and does not count them', async () => {
     const out = join(root, 'killed');
     const bin = join(packageRoot(), 'bin', 'framesift.js');
-    // MALLOC_ARENA_MAX set: the launcher runs the work in this process (no re-spawned child).
+    // MALLOC_ARENA_MAX set: the launcher runs the work in this process (no re-spawned child), so
+    // the preload holds this process's renames: the first temporary file is never moved into
+    // place, and the marker says when it is there.
+    const marker = join(root, 'killed.held');
+    const hold = join(packageRoot(), 'test', 'helpers', 'hold-renames.cjs');
     const env = { ...process.env, MALLOC_ARENA_MAX: '2' };
-    const child = spawn(process.execPath, [bin, 'extract', fixtures.cfr(), '-o', out, '--count', '6', '--quiet'], { env, stdio: 'ignore' });
-    // Killed while it has temporary files in the output folder (candidates being encoded). An
-    // encode of the small fixture takes a few ms: the child is stopped first and the folder
-    // listed again, so the kill comes while a temporary file is there (else it goes on).
+    const child = spawn(process.execPath, ['--require', hold, bin, 'extract', fixtures.cfr(), '-o', out, '--count', '6', '--quiet'], {
+      env: { ...env, FRAMESIFT_TEST_HELD_MARKER: marker },
+      stdio: 'ignore',
+    });
     const temps = await new Promise<string[]>((resolve, reject) => {
-      let checking = false;
       const poll = setInterval(() => {
-        if (checking || tree(out).filter((f) => isTempName(f.split('/').pop()!)).length === 0) return;
-        checking = true;
-        child.kill('SIGSTOP');
-        setTimeout(() => {
-          const found = tree(out).filter((f) => isTempName(f.split('/').pop()!));
-          if (found.length > 0) {
-            clearInterval(poll);
-            child.kill('SIGKILL');
-            resolve(found);
-          } else child.kill('SIGCONT');
-          checking = false;
-        }, 20);
+        if (!existsSync(marker)) return;
+        clearInterval(poll);
+        child.kill('SIGKILL');
+        resolve(tree(out).filter((f) => isTempName(f.split('/').pop()!)));
       }, 5);
       child.once('exit', () => {
         clearInterval(poll);

@@ -242,6 +242,23 @@ describe('output folder', () => {
     expect(listTree(out)).toEqual(['images', 'images/frame_000000.jpg']);
     expect(await cleanupPartial(join(dir, 'nowhere'))).toBe(0);
   });
+
+  it("a dead run's temporary files in every folder it writes go before the next run; a live run's make the folder busy", async () => {
+    const out = join(dir, 'out');
+    const folders = ['', 'images', '.framesift', '.framesift/candidates', 'colmap', 'report'];
+    // Named as a run with pid 2^22 + 1 would name them: above Linux's pid_max, so never alive.
+    const dead = (folder: string) => join(out, folder, `.file.${2 ** 22 + 1}-0a0b0c0d.framesift-tmp`);
+    for (const folder of folders) mkdirSync(join(out, folder), { recursive: true });
+    for (const folder of folders) writeFileSync(dead(folder), 'half');
+    const made = await prepareOutputDir(out);
+    expect(made.staleRemoved).toBe(folders.length);
+    expect(listTree(out)).toEqual(['images']);
+
+    writeFileSync(tempPathFor(join(out, 'images', 'frame_000001.jpg')), 'half');
+    const busy = await expectCode(prepareOutputDir(out), 'ERR_FRAMESIFT_OUTPUT');
+    expect(busy.message).toContain(`process ${process.pid}`);
+    expect(await cleanupPartial(out)).toBe(1);
+  });
 });
 
 describe('manifest', () => {

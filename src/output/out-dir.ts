@@ -71,16 +71,19 @@ export async function prepareOutputDir(dir: string, options: PrepareOutputOption
     // A run killed mid-way (SIGKILL, power loss) leaves temporary files: they are removed and
     // not counted as content. Those of a run still alive make the folder busy.
     // (With force, every temporary file of ours goes anyway, as before.)
-    staleRemoved = await removeStaleTemps(root, entries, force);
+    staleRemoved = await removeStaleTemps(root, force);
     entries = await listIfFolder(root);
-    // What a dead run left is gone: an images/ it emptied, and a candidate store it never
-    // finished (no saved analysis), do not make the folder non-empty.
+    // What a dead run left is gone: folders of ours it emptied (images/, colmap/, report/), and
+    // a candidate store it never finished (no saved analysis), do not make the folder non-empty.
     const left = entries ?? [];
     const unfinishedStore = left.includes(STATE_DIR) && !existsSync(join(root, STATE_DIR, 'analysis.bin'));
-    const emptyImages = left.includes(IMAGES_DIR) && (await listIfFolder(imagesDir))?.length === 0;
-    const leftovers = left.filter((e) => (e === IMAGES_DIR && emptyImages) || (e === STATE_DIR && unfinishedStore));
+    const leftovers: string[] = [];
+    for (const entry of left) {
+      const emptied = [IMAGES_DIR, COLMAP_DIR, REPORT_DIR].includes(entry) && (await listIfFolder(join(root, entry)).catch(() => undefined))?.length === 0;
+      if (emptied || (entry === STATE_DIR && unfinishedStore)) leftovers.push(entry);
+    }
     if (staleRemoved > 0 && leftovers.length === left.length) {
-      if (unfinishedStore) await removeFile(join(root, STATE_DIR), true);
+      for (const entry of leftovers) if (entry !== IMAGES_DIR) await removeFile(join(root, entry), true);
       entries = [];
     }
   }
@@ -131,17 +134,29 @@ function isAlive(pid: number): boolean {
 }
 
 /**
- * Removes the temporary files in DIR and DIR/images whose writer is gone (or unknown);
- * refuses, with ERR_FRAMESIFT_OUTPUT, a folder another live run is writing into.
+ * The folders under DIR that framesift writes files into, each through a temporary name: DIR,
+ * its images, the saved analysis and candidate store, the COLMAP database, the report's
+ * thumbnails.
  */
-async function removeStaleTemps(root: string, entries: string[], force: boolean): Promise<number> {
-  const temps = entries.filter(isTempName).map((name) => join(root, name));
-  // images/ and the candidate store (encodes go there under temporary names too).
-  for (const sub of [IMAGES_DIR, join(STATE_DIR, 'candidates')]) {
-    if (!entries.includes(sub.split('/')[0]!)) continue;
-    const names = (await listIfFolder(join(root, sub)).catch(() => undefined)) ?? [];
-    temps.push(...names.filter(isTempName).map((name) => join(root, sub, name)));
+const TEMP_FOLDERS: readonly string[] = ['', IMAGES_DIR, STATE_DIR, join(STATE_DIR, 'candidates'), COLMAP_DIR, REPORT_DIR];
+
+/** Our temporary files in DIR's TEMP_FOLDERS (absolute paths); a missing folder has none. */
+async function listTemps(root: string): Promise<string[]> {
+  const temps: string[] = [];
+  for (const sub of TEMP_FOLDERS) {
+    const folder = join(root, sub);
+    const names = (await listIfFolder(folder).catch(() => undefined)) ?? [];
+    temps.push(...names.filter(isTempName).map((name) => join(folder, name)));
   }
+  return temps;
+}
+
+/**
+ * Removes the temporary files under DIR whose writer is gone (or unknown); refuses, with
+ * ERR_FRAMESIFT_OUTPUT, a folder another live run is writing into.
+ */
+async function removeStaleTemps(root: string, force: boolean): Promise<number> {
+  const temps = await listTemps(root);
   for (const path of temps) {
     const pid = tempNamePid(path.slice(path.lastIndexOf('/') + 1));
     if (!force && pid !== undefined && isAlive(pid)) {
@@ -156,27 +171,14 @@ async function removeStaleTemps(root: string, entries: string[], force: boolean)
 }
 
 /**
- * Removes our temporary files from DIR and DIR/images (after an interrupted or failed run).
- * Returns how many were removed. A missing DIR is not an error.
+ * Removes our temporary files under DIR (after an interrupted or failed run). Returns how many
+ * were removed. A missing DIR is not an error.
  */
 export async function cleanupPartial(dir: string): Promise<number> {
   if (typeof dir !== 'string' || dir.length === 0) throw invalidArg('output', 'a folder path', dir);
-  const root = resolve(dir);
-  let removed = 0;
-  // The candidate store (DIR/.framesift/candidates) gets its encodes under temporary names too.
-  for (const folder of [root, join(root, IMAGES_DIR), join(root, STATE_DIR, 'candidates'), join(root, COLMAP_DIR)]) {
-    let names: string[];
-    try {
-      names = await readdir(folder);
-    } catch {
-      continue;
-    }
-    for (const name of names.filter(isTempName)) {
-      await removeFile(join(folder, name));
-      removed++;
-    }
-  }
-  return removed;
+  const temps = await listTemps(resolve(dir));
+  for (const path of temps) await removeFile(path);
+  return temps.length;
 }
 
 /** Entries of `path` when it is a folder, undefined when it does not exist. */
