@@ -79,8 +79,7 @@ export async function prepareOutputDir(dir: string, options: PrepareOutputOption
     const unfinishedStore = left.includes(STATE_DIR) && !existsSync(join(root, STATE_DIR, 'analysis.bin'));
     const leftovers: string[] = [];
     for (const entry of left) {
-      const emptied = [IMAGES_DIR, COLMAP_DIR, REPORT_DIR].includes(entry) && (await listIfFolder(join(root, entry)).catch(() => undefined))?.length === 0;
-      if (emptied || (entry === STATE_DIR && unfinishedStore)) leftovers.push(entry);
+      if (entry === STATE_DIR ? unfinishedStore : await isEmptiedFolderOfOurs(root, entry)) leftovers.push(entry);
     }
     if (staleRemoved > 0 && leftovers.length === left.length) {
       for (const entry of leftovers) if (entry !== IMAGES_DIR) await removeFile(join(root, entry), true);
@@ -120,6 +119,12 @@ async function makeFolder(path: string): Promise<void> {
       if (again.code !== 'EEXIST') throw again;
     });
   }
+}
+
+/** True for images/, colmap/ or report/ under DIR with nothing in it. */
+async function isEmptiedFolderOfOurs(root: string, entry: string): Promise<boolean> {
+  if (![IMAGES_DIR, COLMAP_DIR, REPORT_DIR].includes(entry)) return false;
+  return (await listIfFolder(join(root, entry)).catch(() => undefined))?.length === 0;
 }
 
 /** True while process `pid` exists (ours included). */

@@ -8,6 +8,7 @@ const { syncBuiltinESMExports } = require('node:module');
 const marker = process.env.FRAMESIFT_TEST_HELD_MARKER;
 if (!marker) throw new Error('hold-renames.cjs needs FRAMESIFT_TEST_HELD_MARKER');
 const rename = fs.promises.rename;
+// isTempName (src/output/atomic.ts) as a pattern on a path: this CommonJS preload cannot load that ES module.
 fs.promises.rename = (from, to) => {
   if (!/\/\.[^/]*\.framesift-tmp$/.test(String(from))) return rename(from, to);
   fs.writeFileSync(marker, String(from));

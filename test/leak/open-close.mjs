@@ -41,9 +41,10 @@ for (let i = 0; i < 100; i++) await cycle(i); // warm-up: libav, allocator and V
 const before = state();
 const cycles = 200;
 for (let i = 0; i < cycles; i++) await cycle(i);
-// The lowest RSS over 10 more cycles, each read after a trim: so measured, the figure stays
-// within +-0.6 MB over repeated runs (it swung by up to 20 MB untrimmed), and a leak only
-// grows: 4 KB held per cycle (a 64x48 frame's pixels every other cycle) reads as 4.7 MB.
+// The lowest RSS over 10 more cycles, each read after a trim: so measured, the figure stayed
+// within +-0.6 MB over quiet runs and under 1.4 MB beside busy processes (untrimmed it swung
+// by up to 20 MB), and a leak only grows: 4 KB held per cycle (a 64x48 frame's pixels every
+// other cycle) reads as 4.7 MB.
 let after = state();
 for (let i = 0; i < 10; i++) {
   await cycle(i);
