@@ -528,6 +528,21 @@ describe('GOP-head sampling', () => {
     for (let k = 1; k < grown.length; k++) expect(grown[k]! - grown[k - 1]!).toBeLessThanOrEqual(0.5 * 30 + 3);
   });
 
+  it('composes with skipping non-reference frames (fast mode): the I and P frames of each head, exact', async () => {
+    const clip = fixtures.cfr();
+    const types = frameTypes(clip);
+    const head = expectedHeadFrames(clip, 0.2, 30);
+    const { frames, stats } = await collect(clip, { gopHeadSec: 0.2, skipNonReference: true });
+    const indices = frames.map((f) => f.index);
+    // Every reference frame of each head, none of the head's non-reference B-frames past them.
+    expect(indices).toEqual(head.filter((i) => types[i] !== 'B' || indices.includes(i)));
+    for (const i of head) if (types[i] !== 'B') expect(indices).toContain(i);
+    expect(indices.length).toBeLessThan(head.length);
+    expect((stats as { framesLost: number }).framesLost).toBe(0);
+    const full = referenceGray(clip, 320, 240);
+    for (const f of frames) expect(psnr(f.copy!, full[f.index]!)).toBeGreaterThan(45);
+  });
+
   it('rejects a negative head', async () => {
     await expect(openVideo(fixtures.cfr(), { gopHeadSec: -1 })).rejects.toMatchObject({ code: 'ERR_FRAMESIFT_INVALID_ARG' });
     await expect(openVideo(fixtures.cfr(), { gopHeadSec: 0.2, gopMaxSkipSec: -2 })).rejects.toMatchObject({ code: 'ERR_FRAMESIFT_INVALID_ARG' });

@@ -120,7 +120,7 @@ describe('fast mode', () => {
     }
     expect(hd.keepPerWindow).toBe(3); // 2 kept per pick: 80 over 30 windows of 2 s
     expect(hd.expectedFrames).toBe(150); // 5 samples (0 to 4/6 s) in each of 30 two-second GOP heads
-    expect(hd.decode).toMatchObject({ fps: 6, gopHeadSec: expect.closeTo(2 / 3, 6), gopMaxSkipSec: MAX_SKIPPED_SEC, fastDecode: false, rgbFullResolution: true });
+    expect(hd.decode).toMatchObject({ fps: 6, gopHeadSec: expect.closeTo(2 / 3, 6), gopMaxSkipSec: MAX_SKIPPED_SEC, fastDecode: false, skipNonReference: true, rgbFullResolution: true });
   });
 
   it('one pass over the GOP heads: exact count, no defect, images equal the source frames', async () => {

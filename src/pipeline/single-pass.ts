@@ -96,6 +96,7 @@ export function planSparsePass(keyframeGapSec: number, info: VideoInfo, options:
       rgb: true,
       rgbFullResolution: true,
       fastDecode: false, // these frames are the output images too
+      skipNonReference: true,
       batchSize,
       poolSize: slots,
     },

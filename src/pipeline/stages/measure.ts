@@ -95,8 +95,6 @@ export async function measureVideo(
         previous = batch.frames.at(-1)!;
         for (const frame of batch.frames) if (frame !== previous) frame.release();
       }
-      stats = { framesLost: batch.stats.framesLost, corruptFrames: batch.stats.corruptFrames, truncated: batch.stats.truncated };
-      capped = batch.stats.capped;
       progress.update(columns.length, expected);
     }
     await keeper?.finish();
@@ -110,6 +108,10 @@ export async function measureVideo(
     stats.truncated = true;
     await keeper?.finish();
   } finally {
+    // From the decoder's last read, not the last batch: the read that ends the pass (the cap hit
+    // on frames that were decoded but not delivered, as fast mode's references) brings no frames.
+    const last = decoder.stats;
+    if (last) [stats, capped] = [{ framesLost: last.framesLost, corruptFrames: last.corruptFrames, truncated: stats.truncated || last.truncated }, last.capped];
     if (!keeper) previous?.release();
     keyframeTimes = decoder.keyframeTimes() as Float64Array<ArrayBuffer>; // before close: later passes seek by them
     await decoder.close();
