@@ -126,6 +126,8 @@ export interface NativeDecoder {
   freeSlots(): number;
   /** Keyframe times demuxed so far (between reads only). */
   keyframeTimes(): Float64Array;
+  /** The first `max` keyframe times from the container's index when it lists every frame (mp4/mov), else empty. */
+  indexedKeyframeTimes(max: number): Float64Array;
   stats(): NativeDecodeStats;
 }
 

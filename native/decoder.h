@@ -136,6 +136,12 @@ class FrameSource {
   virtual const DecodeStats& Stats() const = 0;
   // Times of the keyframes demuxed so far (ascending), for later passes' seeking.
   virtual const std::vector<double>& KeyframeTimes() const = 0;
+  // The first `max` keyframe times from the container's index, without demuxing or decoding;
+  // empty unless the index lists every frame (mp4/mov do; Matroska cues and TS do not).
+  virtual std::vector<double> IndexedKeyframeTimes(size_t max) const {
+    (void)max;
+    return {};
+  }
 };
 
 // Opens the input (throws framesift::Error: NotFound, Open, NoVideo, Unsupported, TooLarge).

@@ -268,7 +268,8 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
                         InstanceMethod<&Decoder::Seek>("seek"), InstanceMethod<&Decoder::Close>("close"),
                         InstanceMethod<&Decoder::Release>("release"),
                         InstanceMethod<&Decoder::FreeSlots>("freeSlots"),
-                        InstanceMethod<&Decoder::KeyframeTimes>("keyframeTimes")});
+                        InstanceMethod<&Decoder::KeyframeTimes>("keyframeTimes"),
+                        InstanceMethod<&Decoder::IndexedKeyframeTimes>("indexedKeyframeTimes")});
   }
 
   explicit Decoder(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Decoder>(info), core_(std::make_shared<DecoderCore>()) {}
@@ -319,6 +320,22 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
     if (!lock.owns_lock() || busy_) ThrowJs(env, ErrorCode::Busy, core_->options.input + ": keyframeTimes() while a read is running");
     if (!core_->source) return Napi::Float64Array::New(env, 0);
     const std::vector<double>& times = core_->source->KeyframeTimes();
+    Napi::Float64Array out = Napi::Float64Array::New(env, times.size());
+    std::copy(times.begin(), times.end(), out.Data());
+    return out;
+  }
+
+  // The first `max` keyframe times from the container's full index (empty without one). Only
+  // between jobs, as keyframeTimes().
+  Napi::Value IndexedKeyframeTimes(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsNumber() || !(info[0].As<Napi::Number>().DoubleValue() >= 1))
+      ThrowJs(env, ErrorCode::InvalidArg, "Expected a count >= 1 for indexedKeyframeTimes");
+    const auto max = static_cast<size_t>(std::min(1e9, info[0].As<Napi::Number>().DoubleValue()));
+    std::unique_lock<std::mutex> lock(core_->mutex, std::try_to_lock);
+    if (!lock.owns_lock() || busy_) ThrowJs(env, ErrorCode::Busy, core_->options.input + ": indexedKeyframeTimes() while a read is running");
+    if (!core_->source) return Napi::Float64Array::New(env, 0);
+    const std::vector<double> times = core_->source->IndexedKeyframeTimes(max);
     Napi::Float64Array out = Napi::Float64Array::New(env, times.size());
     std::copy(times.begin(), times.end(), out.Data());
     return out;

@@ -337,6 +337,20 @@ class VideoSource final : public FrameSource {
 
   // Seconds from the keyframe at keySec to the next one (or to the end of the stream after the
   // last), from the container's index (mp4, mkv cues); NaN when the container has none (TS).
+  std::vector<double> IndexedKeyframeTimes(size_t max) const override {
+    std::vector<double> times;
+    const int entries = avformat_index_get_entries_count(stream_);
+    // A sparse index (one cue per cluster) would hide keyframes: only a full one is read.
+    if (stream_->nb_frames <= 0 || entries < stream_->nb_frames) return times;
+    const double tb = av_q2d(stream_->time_base);
+    for (int i = 0; i < entries && times.size() < max; ++i) {
+      const AVIndexEntry* entry = avformat_index_get_entry(stream_, i);
+      if (entry == nullptr || !(entry->flags & AVINDEX_KEYFRAME) || (entry->flags & AVINDEX_DISCARD_FRAME)) continue;
+      if (entry->timestamp != AV_NOPTS_VALUE) times.push_back(entry->timestamp * tb - startTime_);
+    }
+    return times;
+  }
+
   double GopLengthFromIndex(double keySec) const {
     if (avformat_index_get_entries_count(stream_) <= 0) return NAN;
     const double tb = av_q2d(stream_->time_base);

@@ -549,6 +549,27 @@ describe('GOP-head sampling', () => {
   });
 });
 
+describe('keyframes from the container index', () => {
+  it('lists every keyframe of an mp4 without decoding, as the decode finds them; nothing for TS or Matroska cues', async () => {
+    const { estimateKeyframeGap } = await import('../src/pipeline/stages/measure.js');
+    for (const clip of [fixtures.cfr(), fixtures.irregularGop()]) {
+      const decoded = (await collect(clip, { sampling: 'keyframes' })).frames.map((f) => f.ptsSec);
+      const d = await openVideo(clip);
+      const indexed = Array.from(d.indexedKeyframeTimes(100));
+      expect(indexed.length).toBe(decoded.length);
+      // Decode times in the index: one constant offset (the B-frame delay) from presentation times.
+      for (const [k, t] of indexed.entries()) expect(t - indexed[0]!).toBeCloseTo(decoded[k]! - decoded[0]!, 6);
+      expect(Array.from(d.indexedKeyframeTimes(2))).toEqual(indexed.slice(0, 2));
+      expect(await estimateKeyframeGap(clip, {}, d)).toBeCloseTo(await estimateKeyframeGap(clip, {}), 9);
+      expect(() => d.indexedKeyframeTimes(0)).toThrow(expect.objectContaining({ code: 'ERR_FRAMESIFT_INVALID_ARG' }));
+      await d.close();
+    }
+    const ts = await openVideo(fixtures.offset()); // MPEG-TS: no index
+    expect(ts.indexedKeyframeTimes(8).length).toBe(0);
+    await ts.close();
+  });
+});
+
 describe('skipping non-reference frames', () => {
   it('decodes a subset, exact in index and pixels, with every I and P frame', async () => {
     const types = frameTypes(fixtures.cfr());

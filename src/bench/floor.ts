@@ -75,8 +75,9 @@ export async function fastHeadsPart(path: string, count: number, threads: number
     const base: DecodeOptions = { analysisSize: options.preset.analysisSize, gray: true, fastDecode: true, threads: pass1DecoderThreads(threads), batchSize: options.batchSize };
     const probing = await openVideo(path, base);
     const info = probing.info;
+    const gap = await estimateKeyframeGap(path, base, probing);
     await probing.close();
-    const plan = planSparsePass(await estimateKeyframeGap(path, base), info, options);
+    const plan = planSparsePass(gap, info, options);
     return await cost(() => decodeThrough(path, { ...base, ...plan.decode }, withMetrics, threads));
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -292,6 +292,15 @@ export class VideoDecoder {
     return this.#native.keyframeTimes();
   }
 
+  /**
+   * The first `max` keyframe times (s) read from the container's index, with nothing demuxed or
+   * decoded; empty when the index does not list every frame (Matroska cues, TS, image sequences).
+   */
+  indexedKeyframeTimes(max: number): Float64Array {
+    this.#checkUsable();
+    return this.#native.indexedKeyframeTimes(max);
+  }
+
   /** Restarts decoding at `seconds`; the time range end still applies. Not during batches(). */
   async seek(seconds: number): Promise<void> {
     checkNumber('seek seconds', seconds, 0, 1e9, false);
