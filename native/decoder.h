@@ -138,10 +138,7 @@ class FrameSource {
   virtual const std::vector<double>& KeyframeTimes() const = 0;
   // The first `max` keyframe times from the container's index, without demuxing or decoding;
   // empty unless the index lists every frame (mp4/mov do; Matroska cues and TS do not).
-  virtual std::vector<double> IndexedKeyframeTimes(size_t max) const {
-    (void)max;
-    return {};
-  }
+  virtual std::vector<double> IndexedKeyframeTimes(size_t /*max*/) const { return {}; }
 };
 
 // Opens the input (throws framesift::Error: NotFound, Open, NoVideo, Unsupported, TooLarge).

@@ -319,10 +319,7 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
     std::unique_lock<std::mutex> lock(core_->mutex, std::try_to_lock);
     if (!lock.owns_lock() || busy_) ThrowJs(env, ErrorCode::Busy, core_->options.input + ": keyframeTimes() while a read is running");
     if (!core_->source) return Napi::Float64Array::New(env, 0);
-    const std::vector<double>& times = core_->source->KeyframeTimes();
-    Napi::Float64Array out = Napi::Float64Array::New(env, times.size());
-    std::copy(times.begin(), times.end(), out.Data());
-    return out;
+    return TimesArray(env, core_->source->KeyframeTimes());
   }
 
   // The first `max` keyframe times from the container's full index (empty without one). Only
@@ -335,7 +332,10 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
     std::unique_lock<std::mutex> lock(core_->mutex, std::try_to_lock);
     if (!lock.owns_lock() || busy_) ThrowJs(env, ErrorCode::Busy, core_->options.input + ": indexedKeyframeTimes() while a read is running");
     if (!core_->source) return Napi::Float64Array::New(env, 0);
-    const std::vector<double> times = core_->source->IndexedKeyframeTimes(max);
+    return TimesArray(env, core_->source->IndexedKeyframeTimes(max));
+  }
+
+  static Napi::Float64Array TimesArray(Napi::Env env, const std::vector<double>& times) {
     Napi::Float64Array out = Napi::Float64Array::New(env, times.size());
     std::copy(times.begin(), times.end(), out.Data());
     return out;

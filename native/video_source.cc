@@ -335,8 +335,6 @@ class VideoSource final : public FrameSource {
     return pts >= headKeySec_ - FrameSchedule::kEps;
   }
 
-  // Seconds from the keyframe at keySec to the next one (or to the end of the stream after the
-  // last), from the container's index (mp4, mkv cues); NaN when the container has none (TS).
   std::vector<double> IndexedKeyframeTimes(size_t max) const override {
     std::vector<double> times;
     const int entries = avformat_index_get_entries_count(stream_);
@@ -351,6 +349,8 @@ class VideoSource final : public FrameSource {
     return times;
   }
 
+  // Seconds from the keyframe at keySec to the next one (or to the end of the stream after the
+  // last), from the container's index (mp4, mkv cues); NaN when the container has none (TS).
   double GopLengthFromIndex(double keySec) const {
     if (avformat_index_get_entries_count(stream_) <= 0) return NAN;
     const double tb = av_q2d(stream_->time_base);

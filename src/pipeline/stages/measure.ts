@@ -111,7 +111,10 @@ export async function measureVideo(
     // From the decoder's last read, not the last batch: the read that ends the pass (the cap hit
     // on frames that were decoded but not delivered, as fast mode's references) brings no frames.
     const last = decoder.stats;
-    if (last) [stats, capped] = [{ framesLost: last.framesLost, corruptFrames: last.corruptFrames, truncated: stats.truncated || last.truncated }, last.capped];
+    if (last) {
+      stats = { framesLost: last.framesLost, corruptFrames: last.corruptFrames, truncated: stats.truncated || last.truncated };
+      capped = last.capped;
+    }
     if (!keeper) previous?.release();
     keyframeTimes = decoder.keyframeTimes() as Float64Array<ArrayBuffer>; // before close: later passes seek by them
     await decoder.close();
@@ -132,10 +135,10 @@ export async function measureVideo(
   };
 }
 
-/** Mean keyframe spacing over the first keyframes, from a cheap keyframe-only scan. */
+/** Mean keyframe spacing over the first keyframes: from `opened`'s container index where it lists every frame, else a keyframe-only scan. */
 export async function estimateKeyframeGap(input: string, options: Parameters<typeof openVideo>[1], opened?: VideoDecoder): Promise<number> {
   // An index that lists every frame (mp4/mov) tells the keyframes for free; decoding the first 8
-  // costs ~0.45 s on a 1080p clip (a sixth of fast mode's run on the grain clip). It is read
+  // costs ~0.45 s on a 1080p clip (an eighth of fast mode's run on the grain clip). It is read
   // only for the whole video: the decode's times are presentation times, a `start` or `end`
   // would be compared with the index's decode times.
   const indexed = opened && options?.start === undefined && options?.end === undefined ? opened.indexedKeyframeTimes(KEYFRAMES_FOR_GAP) : new Float64Array(0);
